@@ -1,0 +1,168 @@
+"""The ``workbench`` command line (DESIGN section 10).
+
+Exit status: 0 on success, 2 on bad input (the message names the file, table, row and column),
+1 on an internal error. Built on click; heavy modules are imported by the command that needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from workbench.errors import InputError
+
+ISO_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+data_option = click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Data source: a folder of CSV or Parquet files named after the tables.",
+)
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    type=ISO_DATE,
+    help="As-of date (YYYY-MM-DD): nothing dated after it is visible.",
+)
+policy_option = click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Policy file (TOML) overriding the shipped defaults.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="workbench")
+def cli() -> None:
+    """Collections workbench: receivables KPIs, risk, actions and worklists, as of a date."""
+
+
+@cli.command()
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--customers", default=400, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--start", default="2024-11-01", show_default=True, type=ISO_DATE)
+@click.option("--end", default="2026-11-20", show_default=True, type=ISO_DATE)
+def generate(out: Path, customers: int, seed: int, start: datetime, end: datetime) -> None:
+    """Write a synthetic portfolio (Parquet, every table) and its hidden ground truth."""
+    from workbench.generate import generate_portfolio, write_portfolio
+
+    if end <= start:
+        raise InputError("--end must be after --start")
+    tables = generate_portfolio(customers=customers, seed=seed, start=start.date(), end=end.date())
+    paths = write_portfolio(tables, out)
+    for path in paths:
+        rows = tables[path.stem].height if path.stem in tables else ""
+        click.echo(f"{path}  {rows} rows")
+
+
+@cli.command()
+@data_option
+@as_of_option
+@policy_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def kpis(data: Path, as_of: datetime, policy_file: Path | None, as_json: bool) -> None:
+    """Receivables KPIs as of a date: AR, ageing, DSO, best possible DSO, ADD, CEI."""
+    from workbench.kpis import portfolio_kpis
+    from workbench.load import load_portfolio
+    from workbench.policy import load_policy
+
+    policy = load_policy(policy_file)
+    result = portfolio_kpis(load_portfolio(data), as_of.date(), policy)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(kpi_table(result))
+
+
+def kpi_table(result: dict) -> str:
+    """The KPIs as a readable two-column text table."""
+    currency = result.get("currency") or ""
+
+    def money(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:,.2f} {currency}".strip()
+
+    def days(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:,.1f} days"
+
+    rows: list[tuple[str, str]] = [
+        ("As of", str(result["as_of"])),
+        ("Total AR", money(result["total_ar"])),
+        ("Overdue AR", money(result["overdue_ar"])),
+        ("Open invoices", f"{result['open_invoices']:,}"),
+        ("Customers with a balance", f"{result['customers_with_balance']:,}"),
+    ]
+    rows += [(f"  ageing {name}", money(amount)) for name, amount in result["ageing"].items()]
+    period = result.get("period_days")
+    rows += [
+        (f"DSO (standard, {period} days)", days(result["dso_standard"])),
+        ("DSO (countback)", days(result["dso_countback"])),
+        ("Best possible DSO", days(result["best_possible_dso"])),
+        ("Average days delinquent", days(result["add"])),
+        (
+            f"CEI ({period} days)",
+            "n/a" if result["cei"] is None else f"{result['cei']:.1f} %",
+        ),
+    ]
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label:<{width}}  {value:>24}" for label, value in rows)
+
+
+@cli.command()
+@data_option
+@as_of_option
+@policy_option
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="Output Parquet file."
+)
+def features(data: Path, as_of: datetime, policy_file: Path | None, out: Path) -> None:
+    """Per-customer payment-behaviour features as of a date, written to Parquet."""
+    from workbench.features import customer_features
+    from workbench.files import atomic_file
+    from workbench.load import load_portfolio
+    from workbench.policy import load_policy
+
+    policy = load_policy(policy_file)
+    frame = customer_features(load_portfolio(data), as_of.date(), policy).collect()
+    with atomic_file(out) as tmp:
+        frame.write_parquet(tmp)
+    click.echo(f"{out}  {frame.height} customers, {frame.width} columns")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the command and maps errors to exit codes (2 bad input, 1 internal)."""
+    try:
+        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into exit 1
+        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        if os.environ.get("WORKBENCH_DEBUG"):
+            traceback.print_exc()
+        else:
+            click.echo("(set WORKBENCH_DEBUG=1 for the traceback)", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
