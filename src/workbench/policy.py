@@ -48,6 +48,8 @@ class Behaviour:
     trend_recent_days: int = 90
     trend_reference_days: int = 365
     promise_grace_days: int = 3
+    plan_grace_days: int = 3
+    contact_window_days: int = 90
 
 
 @dataclass(frozen=True)

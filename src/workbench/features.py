@@ -1,0 +1,271 @@
+"""Payment-behaviour features per customer as of a date (DESIGN section 4).
+
+Nothing dated after ``as_of`` is visible. Features computed from an optional table that is absent
+from the portfolio are null (never invented); a present but empty table gives 0 counts. Money is
+in the reporting currency (:func:`workbench.balances.reporting_currency`); payments, promises and
+plan instalments carry no currency and are taken as in it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from workbench.balances import cents, days_between, money_sum, reporting_balances, within_days
+from workbench.policy import DEFAULT_POLICY, Policy
+from workbench.portfolio import Portfolio
+
+FEATURES_FROM: dict[str, tuple[str, ...]] = {
+    "payments": (
+        "invoices_settled", "share_settled_late", "share_settled_severely_late", "mean_days_late",
+        "weighted_mean_days_late", "std_days_late", "days_late_trend", "mean_days_to_pay",
+        "partial_payment_rate", "promises_kept", "promises_broken", "promises_pending",
+        "days_since_last_payment", "unapplied_cash", "plan_instalments_missed",
+    ),
+    "disputes": ("dispute_rate", "open_disputes"),
+    "promises": ("promises_made", "promises_kept", "promises_broken", "promises_pending"),
+    "contacts": ("contacts_last_90_days", "last_contact_date"),
+    "payment_plans": ("plan_instalments_missed", "on_active_plan"),
+}  # fmt: skip
+"""The features that are null when the table they come from is absent."""
+
+COUNTS = (
+    "invoices_issued", "invoices_settled", "open_invoices", "open_disputes", "promises_made",
+    "promises_kept", "promises_broken", "promises_pending", "contacts_last_90_days",
+    "plan_instalments_missed",
+)  # fmt: skip
+
+FEATURES = (
+    "customer_id", "invoices_issued", "invoices_settled", "share_settled_late",
+    "share_settled_severely_late", "mean_days_late", "weighted_mean_days_late", "std_days_late",
+    "days_late_trend", "mean_days_to_pay", "partial_payment_rate", "dispute_rate", "open_disputes",
+    "promises_made", "promises_kept", "promises_broken", "promises_pending",
+    "days_since_last_payment", "unapplied_cash", "open_balance", "overdue_balance",
+    "open_invoices", "credit_limit_use", "oldest_dpd", "tenure_days", "terms_days",
+    "contacts_last_90_days", "last_contact_date", "plan_instalments_missed", "on_active_plan",
+)  # fmt: skip
+"""The columns of :func:`customer_features`, in order."""
+
+
+def _share(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
+    """``part / whole``, null when ``whole`` is 0."""
+    return pl.when(whole > 0).then(part / whole)
+
+
+def _invoice_behaviour(balances: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """Per customer, from invoice balances: settlement behaviour, open and overdue balance."""
+    rules = policy.behaviour
+    settled = pl.col("settlement_date").is_not_null()
+    days_late = pl.col("days_late")
+    n_settled = settled.sum()
+    since = days_between(as_of, pl.col("settlement_date"))  # days since settlement
+    recent = since.is_between(0, rules.trend_recent_days - 1)
+    reference = since.is_between(
+        rules.trend_recent_days, rules.trend_recent_days + rules.trend_reference_days - 1
+    )
+    paid_at_all = pl.col("n_payments") > 0
+    partial = (pl.col("n_payments") > 1) | (paid_at_all & pl.col("is_open"))
+    is_open, dpd = pl.col("is_open"), pl.col("days_past_due")
+    return balances.group_by("customer_id").agg(
+        invoices_issued=pl.len(),
+        invoices_settled=n_settled,
+        share_settled_late=_share((days_late > rules.late_after_days).sum(), n_settled),
+        share_settled_severely_late=_share((days_late > rules.severe_late_days).sum(), n_settled),
+        mean_days_late=days_late.mean(),
+        weighted_mean_days_late=_share(
+            (days_late * pl.col("amount")).sum(), pl.col("amount").filter(settled).sum()
+        ),
+        std_days_late=days_late.std(),
+        days_late_trend=days_late.filter(recent).mean() - days_late.filter(reference).mean(),
+        mean_days_to_pay=pl.col("days_to_pay").mean(),
+        partial_payment_rate=_share(partial.sum(), paid_at_all.sum()),
+        open_balance=money_sum(pl.col("open_balance").filter(is_open)),
+        overdue_balance=money_sum(pl.col("open_balance").filter(is_open & (dpd > 0))),
+        open_invoices=is_open.sum(),
+        oldest_dpd=dpd.filter(is_open).max(),
+        first_issue_date=pl.col("issue_date").min(),
+        median_terms_days=days_between(pl.col("due_date"), pl.col("issue_date")).median(),
+    )
+
+
+def _disputes(portfolio: Portfolio, balances: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per customer: disputed_invoices (a dispute opened <= as_of) and open_disputes (disputes
+    opened <= as_of and not resolved by as_of)."""
+    resolved = pl.col("resolved_date")
+    return (
+        portfolio.disputes.filter(pl.col("opened_date") <= as_of)
+        .join(balances.select("invoice_id", "customer_id"), on="invoice_id")
+        .group_by("customer_id")
+        .agg(
+            disputed_invoices=pl.col("invoice_id").n_unique(),
+            open_disputes=(resolved.is_null() | (resolved > as_of)).sum(),
+        )
+    )
+
+
+def _payments(payments: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per customer: days_since_last_payment (days) and unapplied_cash (currency)."""
+    return payments.group_by("customer_id").agg(
+        days_since_last_payment=days_between(as_of, pl.col("payment_date").max()),
+        unapplied_cash=money_sum(pl.col("amount").filter(pl.col("invoice_id").is_null())),
+    )
+
+
+def _promises(
+    portfolio: Portfolio, payments: pl.LazyFrame, as_of: date, policy: Policy
+) -> pl.LazyFrame:
+    """Per customer: promises made <= as_of, kept, broken and pending.
+
+    Kept: the customer's payments (any invoice, or unapplied) dated in [promise_date,
+    promised_date + grace] and <= as_of total at least the promised amount less the tolerance.
+    Broken: not kept and promised_date + grace < as_of. Pending: neither.
+    """
+    grace = timedelta(days=policy.behaviour.promise_grace_days)
+    deadline = pl.col("promised_date") + grace
+    in_window = pl.col("payment_date").is_between(pl.col("promise_date"), deadline)
+    status = (
+        portfolio.promises.filter(pl.col("promise_date") <= as_of)
+        .join(
+            payments.select("customer_id", "payment_date", paid="amount"),
+            on="customer_id",
+            how="left",
+        )
+        .group_by("promise_id", "customer_id", "amount", "promised_date")
+        .agg(paid=money_sum(pl.col("paid").filter(in_window)))
+        .with_columns(kept=pl.col("paid") >= pl.col("amount") - policy.amounts.open_tolerance)
+        .with_columns(broken=~pl.col("kept") & (deadline < as_of))
+    )
+    return status.group_by("customer_id").agg(
+        promises_made=pl.len(),
+        promises_kept=pl.col("kept").sum(),
+        promises_broken=pl.col("broken").sum(),
+        promises_pending=(~pl.col("kept") & ~pl.col("broken")).sum(),
+    )
+
+
+def _contacts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """Per customer: contacts_last_90_days (in (as_of - window, as_of]) and last_contact_date."""
+    window = policy.behaviour.contact_window_days
+    return (
+        portfolio.contacts.filter(pl.col("contact_date") <= as_of)
+        .group_by("customer_id")
+        .agg(
+            contacts_last_90_days=within_days(pl.col("contact_date"), as_of, window).sum(),
+            last_contact_date=pl.col("contact_date").max(),
+        )
+    )
+
+
+def _plans(
+    portfolio: Portfolio, payments: pl.LazyFrame, as_of: date, policy: Policy
+) -> pl.LazyFrame:
+    """Per customer: plan_instalments_missed and on_active_plan.
+
+    A plan is known from its first instalment date (<= as_of); its later instalments are its
+    agreed schedule. An instalment is missed when its date + plan_grace_days < as_of and the
+    plan's instalments up to it (cumulated) exceed, by more than the tolerance, the customer's
+    payments dated from the first instalment date - plan_grace_days to as_of. A plan is active
+    from its first instalment to its last instalment + plan_grace_days.
+    """
+    grace = timedelta(days=policy.behaviour.plan_grace_days)
+    tolerance_cents = round(policy.amounts.open_tolerance * 100)
+    instalments = portfolio.payment_plans.with_columns(
+        first=pl.col("instalment_date").min().over("plan_id"),
+        last=pl.col("instalment_date").max().over("plan_id"),
+        due_cents=cents(pl.col("amount")).cum_sum().over("plan_id", order_by="instalment_date"),
+    ).filter(pl.col("first") <= as_of)
+    paid = (
+        instalments.select("plan_id", "customer_id", "first")
+        .unique()
+        .join(
+            payments.select("customer_id", "payment_date", "amount"),
+            on="customer_id",
+            how="left",
+        )
+        .group_by("plan_id")
+        .agg(
+            paid_cents=cents(pl.col("amount"))
+            .filter(pl.col("payment_date") >= pl.col("first") - grace)
+            .sum()
+        )
+    )
+    missed = (pl.col("instalment_date") + grace < as_of) & (
+        pl.col("due_cents") - pl.col("paid_cents") > tolerance_cents
+    )
+    active = (pl.col("first") <= as_of) & (pl.lit(as_of) <= pl.col("last") + grace)
+    return (
+        instalments.join(paid, on="plan_id", how="left")
+        .group_by("customer_id")
+        .agg(plan_instalments_missed=missed.sum(), on_active_plan=active.any())
+    )
+
+
+def customer_features(
+    portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
+) -> pl.LazyFrame:
+    """Payment-behaviour features, one row per customer known as of ``as_of``.
+
+    A customer is known when created on or before ``as_of`` (a null created_date counts as
+    known) or when it has an invoice issued on or before ``as_of``. Nothing dated after ``as_of``
+    is visible. Columns (:data:`FEATURES`), with days late = settlement - due date (days):
+
+    - invoices_issued, invoices_settled (counts); share_settled_late (days late >
+      behaviour.late_after_days) and share_settled_severely_late (> severe_late_days), of settled
+      invoices (0-1); mean_days_late, weighted_mean_days_late (by invoice amount), std_days_late
+      (sample std), mean_days_to_pay (days, settled invoices);
+    - days_late_trend: mean days late of invoices settled in (as_of - trend_recent_days, as_of]
+      minus that of those settled in the trend_reference_days before (days; null if either empty);
+    - partial_payment_rate: of invoices with at least one payment, the share paid in several
+      payments or still open (0-1);
+    - dispute_rate: share of issued invoices with a dispute opened <= as_of (0-1); open_disputes
+      (count, disputes not resolved by as_of);
+    - promises_made, promises_kept, promises_broken, promises_pending (counts; see
+      :func:`_promises`);
+    - days_since_last_payment (days); unapplied_cash (payments with no invoice, currency);
+    - open_balance, overdue_balance (dpd > 0) (currency); open_invoices (count); credit_limit_use
+      = open_balance / credit_limit (ratio, null without a positive limit); oldest_dpd (days,
+      max dpd of open invoices, null if none);
+    - tenure_days: as_of - created_date, or - first invoice issue date when created_date is null;
+      terms_days: payment_terms_days, else the median due - issue days of its invoices (days);
+    - contacts_last_90_days (count in (as_of - behaviour.contact_window_days, as_of]),
+      last_contact_date; plan_instalments_missed (count), on_active_plan (see :func:`_plans`).
+
+    Ratios and means over nothing are null. Features from an absent optional table
+    (:data:`FEATURES_FROM`) are null.
+    """
+    balances = reporting_balances(portfolio, as_of, policy)
+    payments = portfolio.payments.filter(pl.col("payment_date") <= as_of)
+    created = pl.col("created_date")
+    features = (
+        portfolio.customers.select(
+            "customer_id", "created_date", "credit_limit", "payment_terms_days"
+        )
+        .join(_invoice_behaviour(balances, as_of, policy), on="customer_id", how="left")
+        .filter(created.is_null() | (created <= as_of) | pl.col("invoices_issued").is_not_null())
+        .join(_disputes(portfolio, balances, as_of), on="customer_id", how="left")
+        .join(_payments(payments, as_of), on="customer_id", how="left")
+        .join(_promises(portfolio, payments, as_of, policy), on="customer_id", how="left")
+        .join(_contacts(portfolio, as_of, policy), on="customer_id", how="left")
+        .join(_plans(portfolio, payments, as_of, policy), on="customer_id", how="left")
+        .with_columns(
+            pl.col(COUNTS).fill_null(0).cast(pl.Int64),
+            pl.col("open_balance", "overdue_balance", "unapplied_cash").fill_null(0.0),
+            on_active_plan=pl.col("on_active_plan").fill_null(False),
+        )
+        .with_columns(
+            dispute_rate=_share(
+                pl.col("disputed_invoices").fill_null(0), pl.col("invoices_issued")
+            ).cast(pl.Float64),
+            credit_limit_use=pl.when(pl.col("credit_limit") > 0).then(
+                pl.col("open_balance") / pl.col("credit_limit")
+            ),
+            tenure_days=days_between(as_of, pl.coalesce(created, "first_issue_date")),
+            terms_days=pl.coalesce(
+                pl.col("payment_terms_days").cast(pl.Float64), "median_terms_days"
+            ),
+        )
+    )
+    absent = {f for table, cols in FEATURES_FROM.items() if not portfolio.has(table) for f in cols}
+    nulls = [pl.when(pl.lit(False)).then(pl.col(f)).alias(f) for f in sorted(absent)]
+    return features.with_columns(nulls).select(FEATURES)
