@@ -292,3 +292,14 @@ def random_portfolios(draw: st.DrawFn) -> tuple[Portfolio, date]:
         "disputes": disputes,
     }
     return typed_portfolio(tables), as_of
+
+
+@pytest.fixture(scope="session")
+def generated_portfolio() -> tuple[Portfolio, date]:
+    """A small generated portfolio (120 customers over 14 months) and its last date."""
+    from workbench.generate import generate_portfolio
+
+    start, end = date(2025, 9, 1), date(2026, 10, 31)
+    tables = generate_portfolio(customers=120, seed=11, start=start, end=end)
+    tables.pop("ground_truth")
+    return Portfolio.from_frames(tables), end

@@ -1,0 +1,212 @@
+"""Plot builders: each returns a plotly figure from package outputs; notebooks only show them.
+
+Figures take polars frames or the dicts of :mod:`workbench.kpis`; money is in the portfolio
+currency, durations in days. :func:`use_offline_renderer` makes notebooks executed by papermill
+produce self-contained HTML (plotly.js embedded once, no MathJax or CDN requests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import polars as pl
+from plotly.io._base_renderers import MimetypeRenderer
+
+PALETTE = ("#1f5f8b", "#e07b39", "#3a9e6f", "#b8405e", "#7b6fb0", "#8c8c8c")
+LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=50, b=40), height=380)
+
+# KPI name -> (label, kind, a rise is good?) for tiles and deltas.
+TILES: dict[str, tuple[str, str, bool]] = {
+    "total_ar": ("Open AR", "money", False),
+    "overdue_ar": ("Overdue AR", "money", False),
+    "dso_standard": ("DSO (days)", "days", False),
+    "best_possible_dso": ("Best possible DSO", "days", False),
+    "add": ("Avg days delinquent", "days", False),
+    "cei": ("CEI (%)", "percent", True),
+}
+
+
+TABLE_FORMATS = {
+    "open_balance": ",.2f",
+    "overdue_balance": ",.2f",
+    "share_settled_late": ".0%",
+    "credit_limit_use": ".0%",
+}
+"""d3 formats of the money and share columns shown in tables."""
+
+
+class OfflineHtmlRenderer(MimetypeRenderer):
+    """Renders figures as HTML: plotly.js inlined with the first figure only, no MathJax."""
+
+    def __init__(self) -> None:
+        # plotly shallow-copies renderers before each use: the flag lives in a shared dict.
+        self.state = {"plotlyjs_sent": False}
+
+    def to_mimebundle(self, fig_dict: dict) -> dict[str, str]:
+        html = pio.to_html(
+            fig_dict,
+            include_plotlyjs=not self.state["plotlyjs_sent"],
+            include_mathjax=False,
+            full_html=False,
+            default_width="100%",
+            config={"displaylogo": False, "responsive": True},
+        )
+        self.state["plotlyjs_sent"] = True
+        return {"text/html": html}
+
+
+def use_offline_renderer(interactive: bool) -> None:
+    """Select the plotly renderer for a notebook.
+
+    Interactive (JupyterLab): plotly's own mimetype renderer. Otherwise (papermill): figures as
+    self-contained HTML, plotly.js embedded once, so the exported report works offline.
+    """
+    if interactive:
+        pio.renderers.default = "plotly_mimetype+notebook_connected"
+        return
+    pio.renderers["workbench_offline"] = OfflineHtmlRenderer()
+    pio.renderers.default = "workbench_offline"
+
+
+def _money(value: float | None, currency: str | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} {currency or ''}".strip()
+
+
+def kpi_tiles(current: dict[str, Any], previous: dict[str, Any] | None = None) -> go.Figure:
+    """KPI tiles (number and week-over-week delta) from two :func:`portfolio_kpis` results."""
+    fig = go.Figure()
+    n = len(TILES)
+    for i, (key, (label, kind, rise_is_good)) in enumerate(TILES.items()):
+        value = current.get(key)
+        reference = None if previous is None else previous.get(key)
+        good, bad = "#3a9e6f", "#b8405e"
+        fig.add_trace(
+            go.Indicator(
+                mode="number+delta" if reference is not None else "number",
+                value=value if value is not None else float("nan"),
+                number={
+                    "valueformat": ",.3s" if kind == "money" else ",.1f",
+                    "suffix": f" {current.get('currency') or ''}" if kind == "money" else "",
+                    "font": {"size": 26},
+                },
+                delta={
+                    "reference": reference,
+                    "valueformat": ",.3s" if kind == "money" else ",.1f",
+                    "increasing": {"color": good if rise_is_good else bad},
+                    "decreasing": {"color": bad if rise_is_good else good},
+                }
+                if reference is not None
+                else None,
+                title={"text": label, "font": {"size": 14}},
+                domain={"x": [i / n + 0.01, (i + 1) / n - 0.01], "y": [0, 1]},
+            )
+        )
+    fig.update_layout(template="plotly_white", height=170, margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def ageing_bars(ageing: dict[str, float], currency: str | None = None) -> go.Figure:
+    """Open AR by ageing bucket (bucket order kept)."""
+    names, amounts = list(ageing), list(ageing.values())
+    colors = [PALETTE[2]] + [PALETTE[min(1 + i // 2, 3)] for i in range(len(names) - 1)]
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=amounts,
+            marker_color=colors,
+            text=[_money(a, None) for a in amounts],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:,.2f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Open AR by ageing bucket", yaxis_title=currency or "amount", **LAYOUT
+    )
+    return fig
+
+
+def dso_trend(series: pl.DataFrame) -> go.Figure:
+    """DSO standard and countback, best possible DSO and ADD over time (days).
+
+    Needs the columns of :func:`workbench.kpis.kpi_series`.
+    """
+    fig = go.Figure()
+    lines = {
+        "dso_standard": "DSO (standard)",
+        "dso_countback": "DSO (countback)",
+        "best_possible_dso": "Best possible DSO",
+        "add": "Avg days delinquent",
+    }
+    for (column, label), color in zip(lines.items(), PALETTE, strict=False):
+        fig.add_trace(
+            go.Scatter(
+                x=series.get_column("as_of").to_list(),
+                y=series.get_column(column).to_list(),
+                name=label,
+                mode="lines+markers",
+                line={"color": color, "width": 2, "dash": "dot" if column == "add" else None},
+                marker={"size": 4},
+            )
+        )
+    fig.update_layout(title="DSO, best possible DSO and ADD", yaxis_title="days", **LAYOUT)
+    return fig
+
+
+def cei_trend(series: pl.DataFrame) -> go.Figure:
+    """Collection effectiveness index over time (percent)."""
+    fig = go.Figure(
+        go.Scatter(
+            x=series.get_column("as_of").to_list(),
+            y=series.get_column("cei").to_list(),
+            mode="lines+markers",
+            line={"color": PALETTE[2], "width": 2},
+            name="CEI",
+        )
+    )
+    fig.update_layout(title="Collection effectiveness index", yaxis_title="%", **LAYOUT)
+    return fig
+
+
+def stacked_bars(
+    frame: pl.DataFrame, category: str, values: Sequence[str], title: str, unit: str = ""
+) -> go.Figure:
+    """One bar per ``category`` value, stacked over the ``values`` columns."""
+    fig = go.Figure()
+    for column, color in zip(values, PALETTE, strict=False):
+        fig.add_trace(
+            go.Bar(
+                x=frame.get_column(category).cast(pl.String).to_list(),
+                y=frame.get_column(column).to_list(),
+                name=column.replace("_", " "),
+                marker_color=color,
+            )
+        )
+    fig.update_layout(barmode="stack", title=title, yaxis_title=unit, **LAYOUT)
+    return fig
+
+
+def table(frame: pl.DataFrame, title: str, formats: dict[str, str] | None = None) -> go.Figure:
+    """A plotly table of ``frame`` (values formatted with ``formats``: column -> d3 format)."""
+    formats = formats or {}
+    fig = go.Figure(
+        go.Table(
+            header={
+                "values": [c.replace("_", " ") for c in frame.columns],
+                "fill_color": PALETTE[0],
+                "font": {"color": "white"},
+                "align": "left",
+            },
+            cells={
+                "values": [frame.get_column(c).to_list() for c in frame.columns],
+                "format": [formats.get(c) for c in frame.columns],
+                "align": "left",
+            },
+        )
+    )
+    fig.update_layout(
+        title=title, margin=dict(l=10, r=10, t=40, b=10), height=80 + 40 * min(frame.height, 25)
+    )
+    return fig

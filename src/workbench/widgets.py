@@ -1,0 +1,55 @@
+"""ipywidgets controls that drive plotly figures in the analysts' notebooks.
+
+Each builder returns the widget box to display and the ``go.FigureWidget`` it drives, so tests can
+change a control and check the figure. Computation is delegated to the package; the callbacks
+only recompute and redraw.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+import polars as pl
+
+from workbench import plots
+from workbench.breakdowns import DIMENSIONS, open_ar_by
+from workbench.policy import DEFAULT_POLICY, Policy
+from workbench.portfolio import Portfolio
+
+
+def breakdown_explorer(
+    portfolio: Portfolio,
+    as_of: date,
+    policy: Policy = DEFAULT_POLICY,
+    segments: pl.DataFrame | None = None,
+) -> tuple[widgets.VBox, go.FigureWidget]:
+    """A dimension dropdown and an as-of date picker driving the open-AR-by-dimension bars."""
+    options = list(DIMENSIONS) + (["segment"] if segments is not None else [])
+    dimension = widgets.Dropdown(options=options, value="collector", description="By")
+    day = widgets.DatePicker(value=as_of, description="As of")
+    figure = go.FigureWidget(
+        plots.stacked_bars(
+            open_ar_by(portfolio, as_of, "collector", policy, segments),
+            "collector",
+            ["current_ar", "overdue_ar"],
+            "Open AR by collector",
+        )
+    )
+
+    def redraw(_change: dict | None = None) -> None:
+        if day.value is None:
+            return
+        frame = open_ar_by(portfolio, day.value, dimension.value, policy, segments)
+        fresh = plots.stacked_bars(
+            frame, dimension.value, ["current_ar", "overdue_ar"], f"Open AR by {dimension.value}"
+        )
+        with figure.batch_update():
+            for trace, new in zip(figure.data, fresh.data, strict=True):
+                trace.x, trace.y = new.x, new.y
+            figure.layout.title = fresh.layout.title
+
+    dimension.observe(redraw, names="value")
+    day.observe(redraw, names="value")
+    return widgets.VBox([widgets.HBox([dimension, day]), figure]), figure

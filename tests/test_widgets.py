@@ -1,0 +1,32 @@
+"""Widgets: changing a control changes the figure it drives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from workbench.breakdowns import open_ar_by
+from workbench.widgets import breakdown_explorer
+
+
+def test_breakdown_dimension_dropdown_redraws(generated_portfolio) -> None:
+    portfolio, as_of = generated_portfolio
+    box, figure = breakdown_explorer(portfolio, as_of)
+    dropdown, picker = box.children[0].children
+    assert set(figure.data[0].x) == set(open_ar_by(portfolio, as_of, "collector")["collector"])
+    dropdown.value = "country"
+    expected = open_ar_by(portfolio, as_of, "country")
+    assert list(figure.data[0].x) == expected.get_column("country").to_list()
+    assert list(figure.data[1].y) == expected.get_column("overdue_ar").to_list()
+    assert "country" in figure.layout.title.text
+
+
+def test_breakdown_date_picker_redraws(generated_portfolio) -> None:
+    portfolio, as_of = generated_portfolio
+    box, figure = breakdown_explorer(portfolio, as_of)
+    _, picker = box.children[0].children
+    before = list(figure.data[0].y)
+    earlier = as_of - timedelta(days=120)
+    picker.value = earlier
+    assert list(figure.data[0].y) != before
+    expected = open_ar_by(portfolio, earlier, "collector")
+    assert list(figure.data[0].y) == expected.get_column("current_ar").to_list()
