@@ -210,3 +210,84 @@ def table(frame: pl.DataFrame, title: str, formats: dict[str, str] | None = None
         title=title, margin=dict(l=10, r=10, t=40, b=10), height=80 + 40 * min(frame.height, 25)
     )
     return fig
+
+
+EVENT_MARKERS = {
+    "payment": ("circle", PALETTE[2]),
+    "unapplied cash": ("circle-open", PALETTE[2]),
+    "credit note": ("diamond", PALETTE[4]),
+    "dispute opened": ("x", PALETTE[3]),
+    "dispute resolved": ("x-open", PALETTE[3]),
+    "promise": ("star", PALETTE[1]),
+    "contact": ("triangle-up", PALETTE[5]),
+    "plan instalment": ("square-open", PALETTE[0]),
+}
+
+
+def customer_timeline(
+    invoices: pl.DataFrame, events: pl.DataFrame, as_of: Any, title: str = ""
+) -> go.Figure:
+    """One customer's invoices as bars from issue to settlement (or as_of while open), due dates
+    as ticks, and its events (payments, promises, disputes, contacts, ...) as markers.
+
+    ``invoices``: :func:`workbench.drilldown.customer_invoices`; ``events``:
+    :func:`workbench.drilldown.customer_events`. Events not tied to an invoice sit on a
+    "customer" row.
+    """
+    fig = go.Figure()
+    rows = invoices.get_column("invoice_id").to_list()
+    spans = invoices.with_columns(
+        end=pl.coalesce("settlement_date", pl.lit(as_of, pl.Date)),
+    ).with_columns(span_ms=(pl.col("end") - pl.col("issue_date")).dt.total_milliseconds())
+    for is_open, name, color in ((True, "open", PALETTE[1]), (False, "settled", PALETTE[0])):
+        part = spans.filter(pl.col("is_open") == is_open)
+        fig.add_trace(
+            go.Bar(
+                y=part.get_column("invoice_id").to_list(),
+                base=part.get_column("issue_date").to_list(),
+                x=part.get_column("span_ms").to_list(),
+                orientation="h",
+                marker_color=color,
+                opacity=0.55,
+                name=name,
+                customdata=part.get_column("open_balance").to_list(),
+                hovertemplate="%{y}: open %{customdata:,.2f}<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=invoices.get_column("due_date").to_list(),
+            y=rows,
+            mode="markers",
+            marker={"symbol": "line-ns-open", "size": 14, "color": "black"},
+            name="due date",
+        )
+    )
+    placed = events.filter(pl.col("kind") != "invoice").with_columns(
+        row=pl.col("invoice_id").fill_null("customer")
+    )
+    for kind, (symbol, color) in EVENT_MARKERS.items():
+        part = placed.filter(pl.col("kind") == kind)
+        if part.is_empty():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part.get_column("date").to_list(),
+                y=part.get_column("row").to_list(),
+                mode="markers",
+                marker={"symbol": symbol, "size": 10, "color": color},
+                name=kind,
+                customdata=part.select(pl.col("detail").fill_null("")).to_series().to_list(),
+                hovertemplate=f"{kind} %{{x}} %{{customdata}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=title or "Invoice timeline",
+        xaxis={"type": "date"},
+        yaxis={"categoryorder": "array", "categoryarray": ["customer", *rows], "autorange": "reversed"},
+        barmode="overlay",
+        template="plotly_white",
+        height=max(300, 60 + 24 * (len(rows) + 1)),
+        margin=dict(l=80, r=20, t=50, b=40),
+    )
+    return fig
