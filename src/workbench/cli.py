@@ -141,6 +141,50 @@ def features(data: Path, as_of: datetime, policy_file: Path | None, out: Path) -
     click.echo(f"{out}  {frame.height} customers, {frame.width} columns")
 
 
+@cli.command()
+@data_option
+@as_of_option
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Risk model (workbench train). Without it, a documented fallback probability from days "
+    "past due and payment behaviour.",
+)
+@policy_option
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output folder, replaced as a whole: worklist.xlsx, worklist.csv, excluded.csv.",
+)
+def worklist(
+    data: Path, as_of: datetime, model_file: Path | None, policy_file: Path | None, out: Path
+) -> None:
+    """Prioritized worklist of the collectors as of a date, with message drafts."""
+    from workbench.export import check_out_dir, write_worklist
+    from workbench.load import load_portfolio
+    from workbench.policy import load_policy
+    from workbench.worklist import build_worklist
+
+    check_out_dir(out)
+    policy = load_policy(policy_file)
+    portfolio = load_portfolio(data)
+    scores = None
+    if model_file is not None:
+        from workbench.model import load_model, score
+
+        scores = score(load_model(model_file), portfolio, as_of.date(), policy)
+    result = build_worklist(portfolio, as_of.date(), policy, scores)
+    for path in write_worklist(result, out):
+        click.echo(str(path))
+    click.echo(
+        f"{result.rows.height} actions, {result.excluded.height} customers excluded "
+        f"({'model' if scores is not None else 'fallback'} probabilities)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the command and maps errors to exit codes (2 bad input, 1 internal)."""
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import InputError, Problem
+from workbench.schema import TONES
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,275 @@ class Behaviour:
 
 
 @dataclass(frozen=True)
+class Model:
+    """The ``[model]`` section: late-payment risk model and risk reasons (units in policy.toml)."""
+
+    horizon_days: int = 30
+    snapshot_every_days: int = 7
+    history_days: int = 730
+    warmup_days: int = 90
+    test_weeks: int = 12
+    calibration_share: float = 0.25
+    calibration_method: str = "isotonic"
+    backtest_origins: int = 3
+    retrain_after_days: int = 28
+    random_state: int = 0
+    calibration_bins: int = 10
+    reason_min_settled: int = 3
+    reason_late_share: float = 0.5
+    reason_severe_late_share: float = 0.2
+    reason_mean_days_late: float = 10.0
+    reason_trend_days: float = 5.0
+    reason_broken_promises: int = 1
+    reason_missed_instalments: int = 1
+    reason_open_disputes: int = 1
+    reason_oldest_dpd: int = 30
+    reason_credit_limit_use: float = 0.9
+    reason_days_since_payment: int = 60
+    reason_partial_rate: float = 0.5
+    reason_new_customer_days: int = 90
+
+
+SEGMENTS = (
+    "reliable", "occasional", "chronic_late", "deteriorating", "in_difficulty", "disputing", "new",
+)  # fmt: skip
+"""Behaviour segments (:mod:`workbench.segments`); the fields of the per-segment sections."""
+
+MESSAGE_STEPS = (
+    "pre_due", "light_reminder", "personal_contact", "solution_offer", "last_notice",
+    "formal_notice", "thank_you", "resolve_dispute",
+)  # fmt: skip
+"""Actions whose channel and tone the ``[channels.*]`` tables set: the cadence steps (DESIGN
+2.3, from the pre-due reminder to the formal notice), the thank-you and the dispute routing."""
+
+ACTION_CHANNELS = (
+    "email", "sms", "phone", "letter", "registered_letter", "agency", "legal", "none",
+)  # fmt: skip
+"""Channels an action may name (``none``: an internal action, nothing sent to the customer)."""
+
+LANGUAGES = ("en", "fr")
+"""Languages of the message drafts."""
+
+
+@dataclass(frozen=True)
+class Segments:
+    """The ``[segments]`` section: behaviour-segment thresholds and priority-matrix bands."""
+
+    new_max_tenure_days: int = 120
+    new_min_settled: int = 3
+    difficulty_silent_days: int = 90
+    difficulty_min_partial_rate: float = 0.3
+    difficulty_min_missed_instalments: int = 1
+    disputing_min_dispute_rate: float = 0.1
+    chronic_min_share_late: float = 0.5
+    chronic_min_mean_days_late: float = 15.0
+    deteriorating_min_trend_days: float = 15.0
+    reliable_max_share_late: float = 0.2
+    risk_band_cuts: tuple[float, ...] = (0.3, 0.6)
+    value_band_cuts: tuple[float, ...] = (1000.0, 10000.0)
+
+
+@dataclass(frozen=True)
+class SegmentDays:
+    """A number of days per behaviour segment (``[cadence.delay_days]``)."""
+
+    reliable: int = 0
+    occasional: int = 0
+    chronic_late: int = 0
+    deteriorating: int = 0
+    in_difficulty: int = 0
+    disputing: int = 0
+    new: int = 0
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """The ``[cadence]`` section: days past due of each step, segment delays, pre-due window."""
+
+    pre_due_days: int = 7
+    pre_due_min_probability: float = 0.5
+    light_reminder_dpd: int = 1
+    personal_contact_dpd: int = 7
+    solution_offer_dpd: int = 14
+    last_notice_dpd: int = 30
+    formal_notice_dpd: int = 45
+    thank_you_days: int = 7
+    delay_days: SegmentDays = field(
+        default_factory=lambda: SegmentDays(
+            reliable=7, occasional=7, chronic_late=-3, deteriorating=-3
+        )
+    )
+
+    @property
+    def step_bounds(self) -> dict[str, int]:
+        """First day past due of each step after the due date, in cadence order."""
+        return {
+            "light_reminder": self.light_reminder_dpd,
+            "personal_contact": self.personal_contact_dpd,
+            "solution_offer": self.solution_offer_dpd,
+            "last_notice": self.last_notice_dpd,
+            "formal_notice": self.formal_notice_dpd,
+        }
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The ``[contact]`` section: contact cap, recent payments, channel preference."""
+
+    max_per_week: int = 2
+    cap_window_days: int = 7
+    recent_payment_days: int = 7
+    respect_preference: bool = True
+    formal_channels: tuple[str, ...] = ("registered_letter", "agency", "legal")
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """The ``[escalation]`` section: broken promises, hand-over after a formal notice."""
+
+    broken_promise_days: int = 90
+    broken_promise_min_step: str = "personal_contact"
+    broken_promise_channel: str = "phone"
+    formal_notice_wait_days: int = 15
+    agency_min_amount: float = 1000.0
+    legal_min_amount: float = 10000.0
+    strategic_max_tone: str = "neutral"
+
+
+@dataclass(frozen=True)
+class StepFallback:
+    """The automated channel of each step when the collector's phone capacity is used up."""
+
+    pre_due: str = "email"
+    light_reminder: str = "email"
+    personal_contact: str = "email"
+    solution_offer: str = "email"
+    last_notice: str = "letter"
+    formal_notice: str = "registered_letter"
+    thank_you: str = "email"
+    resolve_dispute: str = "email"
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The ``[capacity]`` section: collectors' calls per week and the automated fallbacks."""
+
+    default_calls_per_week: int = 40
+    calls_per_week: dict[str, int] = field(default_factory=dict, hash=False)
+    fallback: StepFallback = field(default_factory=StepFallback)
+
+    def calls_of(self, collector: str | None) -> int:
+        """Calls per week of ``collector`` (the default when it has no override)."""
+        return self.calls_per_week.get(collector or "", self.default_calls_per_week)
+
+
+@dataclass(frozen=True)
+class StepChannels:
+    """[channel, tone] of each step for one segment; an empty value keeps ``[channels.default]``."""
+
+    pre_due: tuple[str, ...] = ()
+    light_reminder: tuple[str, ...] = ()
+    personal_contact: tuple[str, ...] = ()
+    solution_offer: tuple[str, ...] = ()
+    last_notice: tuple[str, ...] = ()
+    formal_notice: tuple[str, ...] = ()
+    thank_you: tuple[str, ...] = ()
+    resolve_dispute: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Channels:
+    """The ``[channels.*]`` tables: channel and tone of each step (rows) by segment."""
+
+    default: StepChannels = field(
+        default_factory=lambda: StepChannels(
+            pre_due=("email", "friendly"),
+            light_reminder=("email", "friendly"),
+            personal_contact=("phone", "neutral"),
+            solution_offer=("phone", "neutral"),
+            last_notice=("letter", "firm"),
+            formal_notice=("registered_letter", "formal"),
+            thank_you=("email", "friendly"),
+            resolve_dispute=("none", "neutral"),
+        )
+    )
+    reliable: StepChannels = field(
+        default_factory=lambda: StepChannels(
+            personal_contact=("email", "friendly"),
+            solution_offer=("phone", "friendly"),
+            last_notice=("letter", "neutral"),
+        )
+    )
+    occasional: StepChannels = field(
+        default_factory=lambda: StepChannels(
+            personal_contact=("phone", "friendly"), last_notice=("letter", "neutral")
+        )
+    )
+    chronic_late: StepChannels = field(
+        default_factory=lambda: StepChannels(
+            light_reminder=("email", "neutral"),
+            personal_contact=("phone", "firm"),
+            solution_offer=("phone", "firm"),
+        )
+    )
+    deteriorating: StepChannels = field(
+        default_factory=lambda: StepChannels(light_reminder=("phone", "neutral"))
+    )
+    in_difficulty: StepChannels = field(
+        default_factory=lambda: StepChannels(
+            personal_contact=("phone", "friendly"), solution_offer=("phone", "friendly")
+        )
+    )
+    disputing: StepChannels = field(
+        default_factory=lambda: StepChannels(light_reminder=("email", "neutral"))
+    )
+    new: StepChannels = field(default_factory=StepChannels)
+
+    def style(self, segment: str, step: str) -> tuple[str, str]:
+        """(channel, tone) of ``step`` for ``segment``: its own value, else the default."""
+        return tuple(getattr(getattr(self, segment), step) or getattr(self.default, step))
+
+
+@dataclass(frozen=True)
+class RiskFallback:
+    """The ``[risk_fallback]`` section: P(still open at the horizon) when there is no model."""
+
+    base: float = 0.1
+    per_dpd_day: float = 0.01
+    late_weight: float = 0.3
+    severe_late_weight: float = 0.3
+    broken_promise_weight: float = 0.1
+    minimum: float = 0.02
+    maximum: float = 0.95
+
+
+@dataclass(frozen=True)
+class Drafts:
+    """The ``[drafts]`` section: language of the message drafts, signature."""
+
+    default_language: str = "en"
+    signature_en: str = "Accounts receivable"
+    signature_fr: str = "Service recouvrement"
+    country_languages: dict[str, str] = field(
+        default_factory=lambda: {"FR": "fr", "BE": "fr"}, hash=False
+    )
+
+
+@dataclass(frozen=True)
 class Policy:
     amounts: Amounts = field(default_factory=Amounts)
     ageing: Ageing = field(default_factory=Ageing)
     kpis: Kpis = field(default_factory=Kpis)
     behaviour: Behaviour = field(default_factory=Behaviour)
+    model: Model = field(default_factory=Model)
+    segments: Segments = field(default_factory=Segments)
+    cadence: Cadence = field(default_factory=Cadence)
+    contact: Contact = field(default_factory=Contact)
+    escalation: Escalation = field(default_factory=Escalation)
+    capacity: Capacity = field(default_factory=Capacity)
+    channels: Channels = field(default_factory=Channels)
+    risk_fallback: RiskFallback = field(default_factory=RiskFallback)
+    drafts: Drafts = field(default_factory=Drafts)
 
 
 def _section(cls: type, values: dict[str, Any], where: str, file: str) -> Any:
@@ -119,6 +384,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
         values = _merged(values, override)
     policy = _section(Policy, values, "policy", file)
     _check(policy, file)
+    _check_model(policy.model, file)
     return policy
 
 
@@ -138,6 +404,123 @@ def _check(policy: Policy, file: str) -> None:
         raise InputError(
             Problem("amounts.open_tolerance must be >= 0", file=file, column="open_tolerance")
         )
+    _check_collections(policy, file)
+
+
+def _check_model(model: Model, file: str) -> None:
+    """The ``[model]`` section's values are in range (InputError naming the key otherwise)."""
+    positive = ("horizon_days", "snapshot_every_days", "history_days", "test_weeks",
+                "retrain_after_days", "calibration_bins")  # fmt: skip
+    for key in positive:
+        if getattr(model, key) <= 0:
+            raise InputError(Problem(f"model.{key} must be > 0", file=file, column=key))
+    for key in ("warmup_days", "backtest_origins"):
+        if getattr(model, key) < 0:
+            raise InputError(Problem(f"model.{key} must be >= 0", file=file, column=key))
+    if not 0 < model.calibration_share < 1:
+        raise InputError(
+            Problem(
+                "model.calibration_share must be in (0, 1)", file=file, column="calibration_share"
+            )
+        )
+    if model.calibration_method not in ("isotonic", "sigmoid"):
+        raise InputError(
+            Problem(
+                'model.calibration_method must be "isotonic" or "sigmoid"',
+                file=file,
+                column="calibration_method",
+            )
+        )
+
+
+def _check_collections(policy: Policy, file: str) -> None:
+    """The sections of segments, cadence, contact, escalation, capacity, channels, risk fallback
+    and drafts hold values in range and known names (InputError naming the key otherwise)."""
+
+    def fail(message: str, key: str) -> None:
+        raise InputError(Problem(message, file=file, column=key))
+
+    segments = policy.segments
+    for key in ("risk_band_cuts", "value_band_cuts"):
+        cuts = getattr(segments, key)
+        numeric = all(isinstance(c, int | float) and not isinstance(c, bool) for c in cuts)
+        if len(cuts) != 2 or not numeric or not 0 <= cuts[0] < cuts[1]:
+            fail(f"segments.{key} must be two increasing numbers >= 0", key)
+    if segments.risk_band_cuts[1] > 1:
+        fail("segments.risk_band_cuts are probabilities (0-1)", "risk_band_cuts")
+    for key in ("difficulty_min_partial_rate", "disputing_min_dispute_rate",
+                "chronic_min_share_late", "reliable_max_share_late"):  # fmt: skip
+        if not 0 <= getattr(segments, key) <= 1:
+            fail(f"segments.{key} is a share (0-1)", key)
+    for key in ("new_max_tenure_days", "new_min_settled", "difficulty_silent_days",
+                "difficulty_min_missed_instalments"):  # fmt: skip
+        if getattr(segments, key) < 0:
+            fail(f"segments.{key} must be >= 0", key)
+
+    cadence = policy.cadence
+    bounds = list(cadence.step_bounds.values())
+    if bounds[0] < 1 or bounds != sorted(set(bounds)):
+        fail("cadence step days past due must be >= 1, strictly increasing", "light_reminder_dpd")
+    if cadence.pre_due_days < 0 or cadence.thank_you_days < 0:
+        fail("cadence.pre_due_days and thank_you_days must be >= 0", "pre_due_days")
+    if not 0 <= cadence.pre_due_min_probability <= 1:
+        fail("cadence.pre_due_min_probability is a probability (0-1)", "pre_due_min_probability")
+
+    contact = policy.contact
+    if contact.max_per_week < 1 or contact.cap_window_days < 1:
+        fail("contact.max_per_week and cap_window_days must be >= 1", "max_per_week")
+    if contact.recent_payment_days < 0:
+        fail("contact.recent_payment_days must be >= 0", "recent_payment_days")
+    channels = ", ".join(ACTION_CHANNELS)
+    if not set(contact.formal_channels) <= set(ACTION_CHANNELS):
+        fail(f"contact.formal_channels must be among {channels}", "formal_channels")
+
+    escalation = policy.escalation
+    for key, allowed in (
+        ("broken_promise_min_step", tuple(cadence.step_bounds)),
+        ("broken_promise_channel", ACTION_CHANNELS),
+        ("strategic_max_tone", TONES),
+    ):
+        if getattr(escalation, key) not in allowed:
+            fail(f"escalation.{key} must be one of {', '.join(allowed)}", key)
+    if not 0 <= escalation.agency_min_amount <= escalation.legal_min_amount:
+        fail("escalation: 0 <= agency_min_amount <= legal_min_amount", "agency_min_amount")
+    if escalation.broken_promise_days < 0 or escalation.formal_notice_wait_days < 0:
+        fail("escalation day counts must be >= 0", "formal_notice_wait_days")
+
+    capacity = policy.capacity
+    if capacity.default_calls_per_week < 0:
+        fail("capacity.default_calls_per_week must be >= 0", "default_calls_per_week")
+    for collector, calls in capacity.calls_per_week.items():
+        if type(calls) is not int or calls < 0:
+            fail(f"capacity.calls_per_week of {collector!r} must be a whole number >= 0", collector)
+    for step in MESSAGE_STEPS:
+        channel = getattr(capacity.fallback, step)
+        if channel not in ACTION_CHANNELS or channel == "phone":
+            fail(f"capacity.fallback.{step} must be an automated channel, not {channel!r}", step)
+
+    for segment in ("default", *SEGMENTS):
+        row = getattr(policy.channels, segment)
+        for step in MESSAGE_STEPS:
+            value = getattr(row, step)
+            if segment == "default" and not value:
+                fail(f"channels.default.{step} must be set", step)
+            known = len(value) == 2 and value[0] in ACTION_CHANNELS and value[1] in TONES
+            if value and not known:
+                fail(
+                    f"channels.{segment}.{step} must be [channel, tone] with a channel among "
+                    f"{channels} and a tone among {', '.join(TONES)}",
+                    step,
+                )
+
+    risk = policy.risk_fallback
+    if not 0 <= risk.minimum <= risk.maximum <= 1:
+        fail("risk_fallback: 0 <= minimum <= maximum <= 1", "minimum")
+
+    drafts = policy.drafts
+    languages = [drafts.default_language, *drafts.country_languages.values()]
+    if any(language not in LANGUAGES for language in languages):
+        fail(f"drafts languages must be among {', '.join(LANGUAGES)}", "country_languages")
 
 
 DEFAULT_POLICY = Policy()

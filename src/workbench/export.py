@@ -1,0 +1,220 @@
+"""Writing the worklist (DESIGN section 7): ``worklist.xlsx``, ``worklist.csv``, ``excluded.csv``.
+
+- The XLSX has a ``summary`` sheet, one formatted sheet per collector (frozen header,
+  autofilter, currency, percent and date formats, column widths) and an ``excluded`` sheet.
+- ``worklist.csv`` holds the same rows and columns as the collectors' sheets together (rank
+  order); ``excluded.csv`` the excluded list.
+- Text from the input is never a formula: XLSX cells are written with ``write_string`` (and the
+  workbook converts no string to a formula, number or URL); in the CSV files a text field
+  starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single
+  quote (OWASP, CSV injection).
+- Same worklist, same bytes: the document properties are fixed (created on the as-of date).
+- Written atomically: into a temporary folder that replaces the output folder when complete.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from workbench.errors import InputError, Problem
+from workbench.files import atomic_directory
+from workbench.worklist import (
+    EXCLUDED_COLUMNS,
+    MONEY_COLUMNS,
+    WORKLIST_COLUMNS,
+    Worklist,
+    summary_tables,
+)
+
+OUTPUTS = ("worklist.xlsx", "worklist.csv", "excluded.csv")
+"""The files :func:`write_worklist` writes."""
+
+FORMULA_START = r"^[=+\-@\t\r]"
+"""Text starting like this would be read as a formula by a spreadsheet."""
+
+WIDTHS = {
+    "rank": 6, "collector": 18, "customer_id": 12, "customer_name": 30, "contact": 22,
+    "phone": 18, "email": 30, "channel": 16, "tone": 10, "action": 30, "reason": 70,
+    "open_amount": 15, "overdue_amount": 15, "oldest_dpd": 10, "amount_at_risk": 15,
+    "probability": 11, "segment": 14, "invoices": 50, "last_contact": 12, "last_outcome": 16,
+    "promise": 34, "draft_message": 80,
+}  # fmt: skip
+"""Column widths (characters) of the worklist sheets."""
+
+RESERVED_SHEETS = ("summary", "excluded")
+
+
+def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text field that starts like a formula prefixed with ``'``."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(FORMULA_START))
+        .then(pl.concat_str(pl.lit("'"), pl.col(name)))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in text
+    )
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """``frame`` as CSV (UTF-8, header, ISO dates), injection-safe (:func:`csv_safe`)."""
+    csv_safe(frame).write_csv(path, date_format="%Y-%m-%d", line_terminator="\n")
+
+
+def sheet_names(collectors: list[str]) -> dict[str, str]:
+    """A valid, unique sheet name per collector (at most 31 characters, none of ``[]:*?/\\``,
+    not ``summary`` nor ``excluded``), in the order given."""
+    used = {name.lower() for name in RESERVED_SHEETS}
+    names: dict[str, str] = {}
+    for collector in collectors:
+        base = re.sub(r"[\[\]:*?/\\]", "_", collector).strip().strip("'")[:31] or "collector"
+        name, n = base, 2
+        while name.lower() in used:
+            suffix = f" ({n})"
+            name, n = base[: 31 - len(suffix)] + suffix, n + 1
+        used.add(name.lower())
+        names[collector] = name
+    return names
+
+
+class _Sheets:
+    """Cell formats of the workbook and the writing of typed cells."""
+
+    def __init__(self, book: xlsxwriter.Workbook, currency: str) -> None:
+        code = re.sub(r"[^A-Za-z]", "", currency)
+        money = f'#,##0.00 "{code}"' if code else "#,##0.00"
+        self.header = book.add_format(
+            {"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True, "valign": "top"}
+        )
+        self.title = book.add_format({"bold": True, "font_size": 13})
+        self.money = book.add_format({"num_format": money, "valign": "top"})
+        self.percent = book.add_format({"num_format": "0%", "valign": "top"})
+        self.date = book.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
+        self.integer = book.add_format({"num_format": "0", "valign": "top"})
+        self.text = book.add_format({"valign": "top"})
+        self.wrapped = book.add_format({"text_wrap": True, "valign": "top"})
+
+    def cell_format(self, column: str, dtype: pl.DataType):
+        if column in MONEY_COLUMNS:
+            return self.money
+        if column == "probability":
+            return self.percent
+        if dtype == pl.Date:
+            return self.date
+        if dtype.is_integer():
+            return self.integer
+        if column in ("reason", "draft_message", "invoices"):
+            return self.wrapped
+        return self.text
+
+    def write(self, sheet, row: int, col: int, value, fmt) -> None:
+        if value is None:
+            sheet.write_blank(row, col, None, fmt)
+        elif isinstance(value, str):
+            sheet.write_string(row, col, value, fmt)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, col, value, fmt)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), fmt)
+        else:
+            sheet.write_number(row, col, value, fmt)
+
+    def table(
+        self, sheet, frame: pl.DataFrame, first_row: int = 0, widths: dict | None = None
+    ) -> int:
+        """``frame`` with its header at ``first_row``; returns the row after it."""
+        formats = [self.cell_format(name, dtype) for name, dtype in frame.schema.items()]
+        for col, name in enumerate(frame.columns):
+            sheet.write_string(first_row, col, name, self.header)
+            sheet.set_column(col, col, (widths or {}).get(name, max(12, len(name) + 2)))
+        for r, values in enumerate(frame.iter_rows(), start=first_row + 1):
+            for col, value in enumerate(values):
+                self.write(sheet, r, col, value, formats[col])
+        return first_row + frame.height + 1
+
+
+def write_xlsx(worklist: Worklist, path: Path) -> None:
+    """The worklist workbook: summary, one sheet per collector, excluded."""
+    as_of = datetime(worklist.as_of.year, worklist.as_of.month, worklist.as_of.day)
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+    )
+    book.set_properties(
+        {
+            "title": f"Collections worklist as of {worklist.as_of.isoformat()}",
+            "author": "workbench",
+            "comments": "Generated by workbench worklist",
+            "created": as_of,
+        }
+    )
+    formats = _Sheets(book, worklist.currency)
+
+    summary = book.add_worksheet("summary")
+    summary.write_string(0, 0, f"Worklist as of {worklist.as_of.isoformat()}", formats.title)
+    row = 2
+    for title, table in summary_tables(worklist).items():
+        summary.write_string(row, 0, title, formats.title)
+        row = formats.table(summary, table, row + 1) + 1
+    summary.set_column(0, 0, 34)
+
+    rows = worklist.rows.select(WORKLIST_COLUMNS)
+    collectors = sorted(rows["collector"].unique().to_list())
+    for collector, name in sheet_names(collectors).items():
+        sheet = book.add_worksheet(name)
+        mine = rows.filter(pl.col("collector") == collector)
+        formats.table(sheet, mine, 0, WIDTHS)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(mine.height, 1), len(WORKLIST_COLUMNS) - 1)
+        sheet.set_row(0, 30)
+
+    sheet = book.add_worksheet("excluded")
+    excluded = worklist.excluded.select(EXCLUDED_COLUMNS)
+    formats.table(sheet, excluded, 0, {"customer_name": 30, "open_amount": 15, "reason": 90})
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(excluded.height, 1), len(EXCLUDED_COLUMNS) - 1)
+    book.close()
+
+
+def check_out_dir(out_dir: str | Path) -> None:
+    """Refuse (:class:`InputError`) an output folder that is a file or holds anything but
+    worklist outputs: :func:`write_worklist` replaces it as a whole."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(Problem("--out must be a folder", file=str(out_dir)))
+    if out_dir.is_dir():
+        others = sorted(p.name for p in out_dir.iterdir() if p.name not in OUTPUTS)
+        if others:
+            raise InputError(
+                Problem(
+                    "the output folder is replaced as a whole and holds other files "
+                    f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}): "
+                    "choose an empty or new folder",
+                    file=str(out_dir),
+                )
+            )
+
+
+def write_worklist_files(worklist: Worklist, folder: Path) -> list[Path]:
+    """Write :data:`OUTPUTS` into the existing ``folder`` (not atomically: for a caller that
+    writes into its own temporary folder, like the weekly run). Returns the written paths."""
+    write_xlsx(worklist, folder / "worklist.xlsx")
+    write_csv(worklist.rows.select(WORKLIST_COLUMNS), folder / "worklist.csv")
+    write_csv(worklist.excluded.select(EXCLUDED_COLUMNS), folder / "excluded.csv")
+    return [folder / name for name in OUTPUTS]
+
+
+def write_worklist(worklist: Worklist, out_dir: str | Path) -> list[Path]:
+    """Write :data:`OUTPUTS` into ``out_dir``, atomically: a temporary folder beside it
+    replaces it when every file is written (:func:`check_out_dir` first). Returns the written
+    paths."""
+    out_dir = Path(out_dir).absolute()
+    check_out_dir(out_dir)
+    with atomic_directory(out_dir) as tmp:
+        write_worklist_files(worklist, tmp)
+    return [out_dir / name for name in OUTPUTS]

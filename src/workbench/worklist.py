@@ -1,0 +1,232 @@
+"""The collectors' prioritized worklist (DESIGN section 7), as of a date.
+
+- **Priority**: the expected amount at risk of a customer, the sum over its open invoices of open
+  balance x probability of still being open at the horizon (the risk model's scores, else
+  :func:`workbench.segments.fallback_probability`); ties by oldest days past due, then
+  customer_id. Thank-you rows come after every action.
+- **Capacity**: phone actions go to the customer's collector in priority order, up to its calls
+  per week (``[capacity]``); the rest go by the step's automated channel
+  (``[capacity.fallback]``) and say so in their reason.
+- **Nothing is lost**: every customer with an open balance is exactly once either in ``rows``
+  (with an action) or in ``excluded`` (with its reason); thank-you rows are extra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from workbench.balances import money_sum
+from workbench.drafts import draft_messages
+from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, Policy
+from workbench.portfolio import Portfolio
+from workbench.recommend import money_text, recommendations
+from workbench.segments import priority_matrix
+
+WORKLIST_COLUMNS = (
+    "rank", "collector", "customer_id", "customer_name", "contact", "phone", "email", "channel",
+    "tone", "action", "reason", "open_amount", "overdue_amount", "oldest_dpd", "amount_at_risk",
+    "probability", "segment", "invoices", "last_contact", "last_outcome", "promise",
+    "draft_message",
+)  # fmt: skip
+"""The columns of the worklist (XLSX sheets and CSV), in order."""
+
+EXCLUDED_COLUMNS = ("customer_id", "customer_name", "open_amount", "reason")
+"""The columns of the excluded list."""
+
+MONEY_COLUMNS = ("open_amount", "overdue_amount", "amount_at_risk")
+
+
+@dataclass(frozen=True)
+class Worklist:
+    """The worklist of one as-of date.
+
+    - rows: :data:`WORKLIST_COLUMNS`, one per action (rank order; thank-you rows last);
+    - excluded: :data:`EXCLUDED_COLUMNS`, one per customer with an open balance and no action
+      (largest open amount first);
+    - capacity: per collector: calls_per_week, phone_actions (phone actions before capacity),
+      calls (kept by phone), automated (moved to the automated channel), actions (rows);
+    - matrix: :func:`workbench.segments.priority_matrix` of the customers with an open balance;
+    - detail: the :func:`workbench.recommend.recommendations` rows after ranking and capacity
+      (rank, capacity_fallback, draft_message added), for analysis.
+    """
+
+    as_of: date
+    currency: str
+    rows: pl.DataFrame
+    excluded: pl.DataFrame
+    capacity: pl.DataFrame
+    matrix: pl.DataFrame
+    detail: pl.DataFrame
+
+
+def ranked(actions: pl.DataFrame) -> pl.DataFrame:
+    """``actions`` (recommendation rows) in priority order with ``rank`` (1, 2, ...): actions
+    before thank-you rows, then amount_at_risk (highest first), oldest_dpd (highest first,
+    nulls last), customer_id."""
+    return (
+        actions.with_columns(_thanks=pl.col("status") == "thank_you")
+        .sort(
+            ["_thanks", "amount_at_risk", "oldest_dpd", "customer_id"],
+            descending=[False, True, True, False],
+            nulls_last=True,
+        )
+        .drop("_thanks")
+        .with_row_index("rank", offset=1)
+        .with_columns(pl.col("rank").cast(pl.Int64))
+    )
+
+
+def calls_per_week(policy: Policy = DEFAULT_POLICY) -> pl.Expr:
+    """The weekly phone capacity of the row's ``collector`` (Int64, ``[capacity]``)."""
+    capacity = policy.capacity
+    return pl.col("collector").replace_strict(
+        capacity.calls_per_week,
+        default=capacity.default_calls_per_week,
+        return_dtype=pl.Int64,
+    )
+
+
+def assign_capacity(actions: pl.DataFrame, policy: Policy = DEFAULT_POLICY) -> pl.DataFrame:
+    """Phone actions kept up to each collector's calls per week, in rank order.
+
+    ``actions`` needs rank, collector, step, channel, reason. A phone action beyond its
+    collector's capacity takes the step's ``[capacity.fallback]`` channel, ``capacity_fallback``
+    is true and its reason ends with ``phone capacity reached: sent by <channel>``.
+    """
+    c = pl.col
+    fallback = {step: getattr(policy.capacity.fallback, step) for step in MESSAGE_STEPS}
+    phone = c("channel") == "phone"
+    position = phone.cast(pl.Int64).cum_sum().over("collector", order_by="rank")
+    automated = c("step").replace_strict(fallback, default="email", return_dtype=pl.String)
+    return (
+        actions.with_columns(capacity_fallback=phone & (position > calls_per_week(policy)))
+        .with_columns(
+            channel=pl.when(c("capacity_fallback")).then(automated).otherwise(c("channel")),
+        )
+        .with_columns(
+            reason=pl.when(c("capacity_fallback"))
+            .then(
+                pl.format(
+                    "{}; phone capacity reached: sent by {}",
+                    c("reason"),
+                    c("channel").replace({"registered_letter": "registered letter"}),
+                )
+            )
+            .otherwise(c("reason"))
+        )
+        .sort("rank")
+    )
+
+
+def capacity_usage(actions: pl.DataFrame, policy: Policy = DEFAULT_POLICY) -> pl.DataFrame:
+    """Per collector of ``actions`` (after :func:`assign_capacity`): calls_per_week,
+    phone_actions (phone before capacity), calls (kept by phone), automated (moved), actions
+    (rows). Sorted by collector."""
+    c = pl.col
+    return (
+        actions.group_by("collector")
+        .agg(
+            phone_actions=((c("channel") == "phone") | c("capacity_fallback")).sum().cast(pl.Int64),
+            calls=(c("channel") == "phone").sum().cast(pl.Int64),
+            automated=c("capacity_fallback").sum().cast(pl.Int64),
+            actions=pl.len().cast(pl.Int64),
+        )
+        .with_columns(calls_per_week=calls_per_week(policy))
+        .select("collector", "calls_per_week", "phone_actions", "calls", "automated", "actions")
+        .sort("collector")
+    )
+
+
+def _invoice_text() -> pl.Expr:
+    """The invoices of a row as text: ``I5 (1,999.75 EUR due 2026-04-14); ...``."""
+    element = pl.element().struct
+    one = pl.format(
+        "{} ({} due {})",
+        element.field("invoice_id"),
+        money_text(element.field("open_balance"), element.field("currency")),
+        element.field("due_date"),
+    )
+    return pl.col("invoices").list.eval(one).list.join("; ")
+
+
+def build_worklist(
+    portfolio: Portfolio,
+    as_of: date,
+    policy: Policy = DEFAULT_POLICY,
+    scores: pl.DataFrame | None = None,
+) -> Worklist:
+    """The worklist of ``portfolio`` as of ``as_of`` (see the module docstring).
+
+    ``scores``: the risk model's probabilities (invoice_id, probability of still being open at
+    the horizon), e.g. :func:`workbench.model.score`; without it, the fallback probability.
+    """
+    recs = recommendations(portfolio, as_of, policy, scores)
+    currency = recs["currency"][0] if recs.height else ""
+    actions = assign_capacity(ranked(recs.filter(pl.col("status") != "excluded")), policy)
+    actions = actions.with_columns(draft_messages(actions, as_of, policy))
+    c = pl.col
+    rows = actions.with_columns(
+        contact=c("contact_name"), invoices=_invoice_text()
+    ).select(WORKLIST_COLUMNS)
+    excluded = (
+        recs.filter(c("status") == "excluded")
+        .sort(["open_amount", "customer_id"], descending=[True, False])
+        .select(EXCLUDED_COLUMNS)
+    )
+    matrix = priority_matrix(recs.filter(c("status") != "thank_you"), policy)
+    return Worklist(
+        as_of=as_of,
+        currency=currency,
+        rows=rows,
+        excluded=excluded,
+        capacity=capacity_usage(actions, policy),
+        matrix=matrix,
+        detail=actions,
+    )
+
+
+def summary_tables(worklist: Worklist) -> dict[str, pl.DataFrame]:
+    """Small tables describing the worklist, by title: totals, actions by channel, by tone, by
+    action, excluded by reason, capacity per collector, priority matrix."""
+    c = pl.col
+    rows, excluded = worklist.rows, worklist.excluded
+    thanks = rows.filter(c("action") == "thank you").height
+    category = c("reason").str.split(":").list.first()
+
+    def counts(frame: pl.DataFrame, by: pl.Expr, name: str) -> pl.DataFrame:
+        return (
+            frame.group_by(by.alias(name))
+            .agg(customers=pl.len().cast(pl.Int64), open_amount=money_sum(c("open_amount")))
+            .sort(["customers", name], descending=[True, False])
+        )
+
+    totals = pl.DataFrame(
+        {
+            "item": [
+                "as of", "currency", "customers with an open balance", "actions",
+                "thank-you messages", "excluded", "open amount", "amount at risk of the actions",
+            ],  # fmt: skip
+            "value": [
+                worklist.as_of.isoformat(),
+                worklist.currency,
+                str(rows.height - thanks + excluded.height),
+                str(rows.height - thanks),
+                str(thanks),
+                str(excluded.height),
+                f"{rows['open_amount'].sum() + excluded['open_amount'].sum():,.2f}",
+                f"{rows['amount_at_risk'].sum():,.2f}",
+            ],
+        }
+    )
+    return {
+        "totals": totals,
+        "actions by channel": counts(rows, c("channel"), "channel"),
+        "actions by tone": counts(rows, c("tone"), "tone"),
+        "actions by action": counts(rows, c("action"), "action"),
+        "excluded by reason": counts(excluded, category, "reason"),
+        "capacity per collector": worklist.capacity,
+        "priority matrix": worklist.matrix,
+    }

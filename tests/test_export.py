@@ -1,0 +1,178 @@
+"""Worklist exports (workbench.export): XLSX layout, CSV, formula-injection safety,
+reproducible bytes, atomic writing."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from test_recommend import AS_OF, Book, day
+from workbench import export
+from workbench.errors import InputError
+from workbench.export import OUTPUTS, csv_safe, sheet_names, write_worklist
+from workbench.worklist import EXCLUDED_COLUMNS, WORKLIST_COLUMNS, build_worklist
+
+EVIL_NAMES = [
+    '=HYPERLINK("http://x","y")',
+    "+33 cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\tTabbed SARL",
+    "\rReturn Ltd",
+]
+
+
+def book_of_customers() -> Book:
+    """Two collectors; customers with formula-like names, one of each outcome."""
+    book = Book()
+    for k, name in enumerate(EVIL_NAMES):
+        cid = book.customer(f"E{k}", name=name, collector="Zoe" if k % 2 else "Yann [north]")
+        book.invoice(cid, 10 + 10 * k, 1000.0 + k)
+    cid = book.customer("X1", name="=1+1 excluded", collector="Zoe")
+    book.invoice(cid, -30, 50.0)
+    cid = book.customer("T1", name="Thanks SA", collector="Zoe")
+    book.payment(cid, day(-1), 80.0, book.invoice(cid, 5, 80.0))
+    return book
+
+
+@pytest.fixture(scope="module")
+def worklist():
+    return build_worklist(book_of_customers().portfolio(), AS_OF)
+
+
+@pytest.fixture(scope="module")
+def written(worklist, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("export") / "week"
+    write_worklist(worklist, out)
+    return out
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_files_and_csv_rows_match_the_worklist(worklist, written):
+    assert sorted(p.name for p in written.iterdir()) == sorted(OUTPUTS)
+    rows = pl.read_csv(written / "worklist.csv", infer_schema=False)
+    assert rows.columns == list(WORKLIST_COLUMNS)
+    assert rows.height == worklist.rows.height == len(EVIL_NAMES) + 1
+    assert rows["customer_id"].to_list() == worklist.rows["customer_id"].to_list()
+    excluded = pl.read_csv(written / "excluded.csv", infer_schema=False)
+    assert excluded.columns == list(EXCLUDED_COLUMNS)
+    assert excluded.row(0) == ("X1", "'=1+1 excluded", "50.0", f"not yet due and no risk: 50.00 EUR due from {day(30)}")
+
+
+def test_csv_text_starting_like_a_formula_is_prefixed_with_a_quote(written):
+    rows = pl.read_csv(written / "worklist.csv", infer_schema=False)
+    names = dict(zip(rows["customer_id"], rows["customer_name"]))
+    for k, name in enumerate(EVIL_NAMES):
+        assert names[f"E{k}"] == "'" + name
+    assert names["T1"] == "Thanks SA"
+    # phone numbers from the input start with "+": text, kept readable behind the quote
+    assert rows["phone"].str.starts_with("'+").all()
+    for column in rows.columns:  # no field of any column starts like a formula
+        values = rows[column].drop_nulls()
+        assert not values.str.contains(r"^[=+\-@\t\r]").any(), column
+
+
+def test_csv_safe_leaves_numbers_and_plain_text_alone():
+    frame = pl.DataFrame({"t": ["=1", "a=1", "-x", None, "ok"], "n": [-1, 2, 3, 4, 5]})
+    out = csv_safe(frame)
+    assert out["t"].to_list() == ["'=1", "a=1", "'-x", None, "ok"]
+    assert out["n"].to_list() == [-1, 2, 3, 4, 5]
+
+
+def test_xlsx_text_is_never_a_formula(written):
+    book = openpyxl.load_workbook(written / "worklist.xlsx")
+    seen = set()
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str) and cell.value in EVIL_NAMES:
+                    assert cell.data_type == "s"
+                    seen.add(cell.value)
+    # openpyxl reads a lone carriage return back as a newline-free string; the rest as written
+    assert seen >= set(EVIL_NAMES) - {"\rReturn Ltd"}
+
+
+def test_xlsx_layout(worklist, written):
+    book = openpyxl.load_workbook(written / "worklist.xlsx")
+    assert book.sheetnames == ["summary", "Yann _north_", "Zoe", "excluded"]
+    sheet = book["Zoe"]
+    header = [c.value for c in sheet[1]]
+    assert header == list(WORKLIST_COLUMNS)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref.startswith("A1:V")
+    zoe = worklist.rows.filter(pl.col("collector") == "Zoe")
+    assert sheet.max_row == zoe.height + 1
+    col = {name: i + 1 for i, name in enumerate(header)}
+    first = {name: sheet.cell(row=2, column=col[name]) for name in header}
+    assert first["open_amount"].number_format == '#,##0.00 "EUR"'
+    assert isinstance(first["open_amount"].value, int | float)
+    assert first["probability"].number_format == "0%"
+    assert first["rank"].value == zoe["rank"][0]
+    assert sheet.column_dimensions["K"].width > 60  # reason
+    excluded = book["excluded"]
+    assert [c.value for c in excluded[1]] == list(EXCLUDED_COLUMNS)
+    assert excluded["B2"].value == "=1+1 excluded" and excluded["B2"].data_type == "s"
+    summary = [c.value for c in book["summary"]["A"] if c.value]
+    for title in ("totals", "actions by channel", "excluded by reason", "capacity per collector", "priority matrix"):
+        assert title in summary
+
+
+def test_dates_are_dates(tmp_path):
+    book = Book()
+    cid = book.customer()
+    book.invoice(cid, 10)
+    book.contact(cid, date(2026, 6, 20), "email")
+    out = tmp_path / "w"
+    write_worklist(build_worklist(book.portfolio(), AS_OF), out)
+    sheet = openpyxl.load_workbook(out / "worklist.xlsx")["Zoe"]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("last_contact") + 1)
+    assert cell.is_date and cell.value.date() == date(2026, 6, 20) and cell.number_format == "yyyy-mm-dd"
+    assert pl.read_csv(out / "worklist.csv", infer_schema=False)["last_contact"][0] == "2026-06-20"
+
+
+def test_same_inputs_same_files(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    write_worklist(build_worklist(book_of_customers().portfolio(), AS_OF), first)
+    write_worklist(build_worklist(book_of_customers().portfolio(), AS_OF), second)
+    assert digest(first) == digest(second)
+
+
+def test_a_failed_write_leaves_the_previous_output(worklist, tmp_path, monkeypatch):
+    out = tmp_path / "week"
+    write_worklist(worklist, out)
+    before = digest(out)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(export, "write_csv", broken)
+    with pytest.raises(RuntimeError):
+        write_worklist(worklist, out)
+    assert digest(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["week"]  # no temporary folder left
+
+
+def test_refuses_to_replace_a_folder_with_other_files(worklist, tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="holds other files"):
+        write_worklist(worklist, out)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_sheet_names_valid_and_unique():
+    names = sheet_names(["Summary", "a/b", "a?b", "x" * 40, "x" * 40 + "y", "'quoted'", ""])
+    assert list(names.values()) == [
+        "Summary (2)", "a_b", "a_b (2)", "x" * 31, "x" * 27 + " (2)", "quoted", "collector",
+    ]  # fmt: skip
