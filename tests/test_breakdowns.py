@@ -7,7 +7,13 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from workbench.breakdowns import open_ar_by, top_exposures, week_over_week
+from workbench.breakdowns import (
+    broken_promise_list,
+    open_ar_by,
+    open_dispute_list,
+    top_exposures,
+    week_over_week,
+)
 from workbench.kpis import portfolio_kpis
 
 
@@ -63,3 +69,39 @@ def test_week_over_week_sees_only_its_own_past(hand_portfolio, as_of) -> None:
     assert current == portfolio_kpis(hand_portfolio, as_of)
     assert previous == portfolio_kpis(hand_portfolio, as_of - timedelta(days=7))
     assert previous["as_of"] == date(2026, 6, 23).isoformat()
+
+
+def test_open_disputes_by_hand(hand_portfolio, hand_portfolio_with_future, as_of) -> None:
+    disputes = open_dispute_list(hand_portfolio, as_of)
+    # D1 on I7 opened 2026-02-10 and still open (D2 was resolved on 06-05): 140 days open,
+    # open balance 4000 - 400 - 1000 = 2600.
+    assert disputes.get_column("invoice_id").to_list() == ["I7"]
+    row = disputes.row(0, named=True)
+    assert row["days_open"] == 140 and row["open_balance"] == 2600.0
+    # Resolving D1 after as_of changes nothing as of as_of.
+    assert open_dispute_list(hand_portfolio_with_future, as_of).equals(disputes)
+
+
+def test_broken_promises_by_hand(hand_portfolio, as_of) -> None:
+    broken = broken_promise_list(hand_portfolio, as_of)
+    # PR2: 1000 promised on 05-01 for 05-15 (deadline 05-18 with 3 days grace); C2 paid 500.25
+    # on 05-10 in the window, short of 1000: broken. PR1 was kept, PR3 is pending.
+    assert broken.get_column("customer_id").to_list() == ["C2"]
+    assert broken.row(0, named=True)["paid"] == 500.25
+    assert broken_promise_list(hand_portfolio, as_of, within_days=30).is_empty()
+
+
+def test_behaviour_segments_cover_every_known_customer(generated_portfolio) -> None:
+    from workbench.breakdowns import behaviour_segments, deteriorating_payers
+    from workbench.segments import SEGMENT_PRECEDENCE
+
+    portfolio, as_of = generated_portfolio
+    segments = behaviour_segments(portfolio, as_of)
+    assert segments.get_column("customer_id").is_unique().all()
+    assert set(segments.get_column("segment")) <= set(SEGMENT_PRECEDENCE)
+    worse = deteriorating_payers(segments)
+    assert set(worse.get_column("customer_id")) <= set(
+        segments.filter(pl.col("segment") == "deteriorating").get_column("customer_id")
+    )
+    trend = worse.get_column("days_late_trend").drop_nulls()
+    assert trend.to_list() == sorted(trend.to_list(), reverse=True)

@@ -30,3 +30,20 @@ def test_breakdown_date_picker_redraws(generated_portfolio) -> None:
     assert list(figure.data[0].y) != before
     expected = open_ar_by(portfolio, earlier, "collector")
     assert list(figure.data[0].y) == expected.get_column("current_ar").to_list()
+
+
+def test_customer_dropdown_redraws_the_timeline(hand_portfolio, as_of) -> None:
+    import polars as pl
+
+    from workbench.widgets import customer_drilldown
+
+    customers = pl.DataFrame({"customer_id": ["C2", "C3"], "name": ["Beta", "Gamma"]})
+    box, figure = customer_drilldown(hand_portfolio, as_of, customers)
+    picker = box.children[0]
+    assert picker.value == "C2" and "Beta" in figure.layout.title.text
+    bars = {t.name: list(t.y) for t in figure.data if t.name in ("open", "settled")}
+    assert bars == {"open": ["I5", "I6"], "settled": ["I4"]}
+    picker.value = "C3"
+    bars = {t.name: list(t.y) for t in figure.data if t.name in ("open", "settled")}
+    assert bars == {"open": ["I7", "I8"], "settled": ["I9"]}
+    assert "Gamma" in figure.layout.title.text

@@ -89,3 +89,87 @@ def week_over_week(
         portfolio_kpis(portfolio, as_of, policy),
         portfolio_kpis(portfolio, as_of - timedelta(days=7), policy),
     )
+
+
+def open_dispute_list(
+    portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
+) -> pl.DataFrame:
+    """Disputes open as of ``as_of`` (opened on or before it, not resolved by it).
+
+    Columns: customer_id, name, collector, invoice_id, opened_date, days_open (days), reason,
+    disputed_amount and open_balance (currency); largest open balance first.
+    """
+    resolved = pl.col("resolved_date")
+    balances = reporting_balances(portfolio, as_of, policy).select(
+        "invoice_id", "customer_id", "open_balance"
+    )
+    return (
+        portfolio.disputes.filter(
+            pl.col("opened_date") <= as_of, resolved.is_null() | (resolved > as_of)
+        )
+        .join(balances, on="invoice_id")
+        .join(portfolio.customers.select("customer_id", "name", "collector"), on="customer_id")
+        .select(
+            "customer_id", "name", "collector", "invoice_id", "opened_date",
+            days_open=(pl.lit(as_of) - pl.col("opened_date")).dt.total_days(),
+            reason="reason", disputed_amount="amount", open_balance="open_balance",
+        )  # fmt: skip
+        .sort(["open_balance", "invoice_id"], descending=[True, False])
+        .collect()
+    )
+
+
+def broken_promise_list(
+    portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY, within_days: int = 90
+) -> pl.DataFrame:
+    """Promises broken as of ``as_of`` whose deadline (promised date + grace) fell in the last
+    ``within_days`` days.
+
+    Columns: customer_id, name, collector, promise_date, promised_date, amount (promised,
+    currency), paid (paid in the promise window, currency); latest deadline first.
+    """
+    from workbench.recommend import promise_status
+
+    return (
+        promise_status(portfolio, as_of, policy)
+        .filter(
+            pl.col("status") == "broken",
+            pl.col("deadline") > as_of - timedelta(days=within_days),
+        )
+        .join(portfolio.customers.select("customer_id", "name", "collector"), on="customer_id")
+        .select("customer_id", "name", "collector", "promise_date", "promised_date", "amount", "paid")
+        .sort(["promised_date", "customer_id"], descending=[True, False])
+        .collect()
+    )
+
+
+def behaviour_segments(
+    portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
+) -> pl.DataFrame:
+    """Every customer known as of ``as_of`` with its behaviour segment and the features the
+    segment rules read (see :mod:`workbench.segments`), plus name and collector."""
+    from workbench.segments import SEGMENT_FEATURES, behaviour_segment
+
+    return (
+        customer_features(portfolio, as_of, policy)
+        .with_columns(segment=behaviour_segment(policy))
+        .join(portfolio.customers.select("customer_id", "name", "collector"), on="customer_id")
+        .select("customer_id", "name", "collector", "segment", "open_balance", *SEGMENT_FEATURES)
+        .sort("customer_id")
+        .collect()
+    )
+
+
+def deteriorating_payers(segments: pl.DataFrame, n: int = 20) -> pl.DataFrame:
+    """The customers of segment ``deteriorating`` (from :func:`behaviour_segments`), largest
+    worsening of days late first: customer_id, name, collector, days_late_trend (days),
+    mean_days_late (days), share_settled_late (0-1), open_balance (currency)."""
+    return (
+        segments.filter(pl.col("segment") == "deteriorating")
+        .sort(["days_late_trend", "customer_id"], descending=[True, False], nulls_last=True)
+        .select(
+            "customer_id", "name", "collector", "days_late_trend", "mean_days_late",
+            "share_settled_late", "open_balance",
+        )  # fmt: skip
+        .head(n)
+    )

@@ -73,3 +73,10 @@ def load_portfolio(source: str | Path) -> Portfolio:
         )
     raw = {name: raw_table(path, name) for name, path in files.items()}
     return Portfolio.from_frames(raw, sources={name: str(path) for name, path in files.items()})
+
+
+def ground_truth(source: str | Path) -> pl.DataFrame | None:
+    """The generator's hidden archetypes (``ground_truth.parquet``) when ``source`` is a
+    generated portfolio, else None. Real data has none; never used to compute anything."""
+    path = Path(source) / "ground_truth.parquet"
+    return pl.read_parquet(path) if path.is_file() else None

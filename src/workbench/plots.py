@@ -31,6 +31,9 @@ TILES: dict[str, tuple[str, str, bool]] = {
 
 TABLE_FORMATS = {
     "open_balance": ",.2f",
+    "disputed_amount": ",.2f",
+    "amount": ",.2f",
+    "paid": ",.2f",
     "overdue_balance": ",.2f",
     "share_settled_late": ".0%",
     "credit_limit_use": ".0%",
@@ -291,3 +294,128 @@ def customer_timeline(
         margin=dict(l=80, r=20, t=50, b=40),
     )
     return fig
+
+
+def priority_heatmap(matrix: pl.DataFrame, value: str = "amount_at_risk") -> go.Figure:
+    """Risk band by value band: ``value`` per cell (colour) with the customer counts as text.
+
+    ``matrix``: :func:`workbench.segments.priority_matrix` (risk_band, value_band, customers,
+    open_amount, amount_at_risk).
+    """
+    risks = list(dict.fromkeys(matrix.get_column("risk_band").to_list()))
+    values = list(dict.fromkeys(matrix.get_column("value_band").to_list()))[::-1]
+    cell = {(r, v): (a, n) for r, v, a, n in matrix.select(
+        "risk_band", "value_band", value, "customers").iter_rows()}  # fmt: skip
+    z = [[cell.get((r, v), (0.0, 0))[0] for v in values] for r in risks]
+    text = [[f"{cell.get((r, v), (0, 0))[1]} customers<br>{cell.get((r, v), (0.0, 0))[0]:,.0f}"
+             for v in values] for r in risks]  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=[f"{v} value" for v in values], y=[f"{r} risk" for r in risks], text=text,
+            texttemplate="%{text}", colorscale="OrRd", hovertemplate="%{y}, %{x}: %{z:,.2f}<extra></extra>",
+            colorbar={"title": value.replace("_", " ")},
+        )  # fmt: skip
+    )
+    fig.update_layout(title="Priority matrix: risk band by value band", **LAYOUT)
+    return fig
+
+
+def actions_by(rows: pl.DataFrame, category: str, split: str, title: str) -> go.Figure:
+    """Counts of worklist ``rows`` per ``category`` (e.g. collector), stacked by ``split``
+    (e.g. channel)."""
+    counts = (
+        rows.group_by(category, split)
+        .len()
+        .pivot(on=split, index=category, values="len", sort_columns=True)
+        .fill_null(0)
+        .sort(category)
+    )
+    return stacked_bars(counts, category, [c for c in counts.columns if c != category], title, "actions")
+
+
+def model_vs_baselines(metrics: dict[str, dict[str, float | None]]) -> go.Figure:
+    """ROC AUC, average precision, Brier score and top-decile amount capture of the model and
+    its baselines (the ``metrics`` of :func:`workbench.model.train_model`'s report)."""
+    names = ("roc_auc", "average_precision", "brier", "top_decile_amount_capture")
+    fig = go.Figure()
+    for (who, values), color in zip(metrics.items(), PALETTE, strict=False):
+        fig.add_trace(
+            go.Bar(
+                x=[n.replace("_", " ") for n in names], y=[values.get(n) for n in names],
+                name=who.replace("_", " "), marker_color=color,
+                text=[None if values.get(n) is None else f"{values[n]:.3f}" for n in names],
+                textposition="outside",
+            )  # fmt: skip
+        )
+    fig.update_layout(
+        barmode="group", title="Model against baselines (out-of-time test; Brier: lower is better)",
+        **LAYOUT,
+    )  # fmt: skip
+    return fig
+
+
+def calibration_curve(calibration: dict[str, Any]) -> go.Figure:
+    """Observed rate against mean predicted probability per bin, with the diagonal."""
+    bins = calibration.get("bins", [])
+    fig = go.Figure(
+        [
+            go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect",
+                       line={"dash": "dot", "color": PALETTE[5]}),
+            go.Scatter(
+                x=[b["mean_predicted"] for b in bins], y=[b["observed_rate"] for b in bins],
+                mode="lines+markers", name="model", line={"color": PALETTE[0]},
+                marker={"size": [max(6, min(24, b["n"] ** 0.5)) for b in bins]},
+                customdata=[b["n"] for b in bins],
+                hovertemplate="predicted %{x:.2f}, observed %{y:.2f} (%{customdata} rows)<extra></extra>",
+            ),
+        ]  # fmt: skip
+    )
+    ece = calibration.get("expected_calibration_error")
+    title = "Calibration" + ("" if ece is None else f" (expected calibration error {ece:.3f})")
+    fig.update_layout(title=title, xaxis_title="predicted probability",
+                      yaxis_title="observed rate", **LAYOUT)  # fmt: skip
+    return fig
+
+
+def importance_bars(importance: Sequence[dict[str, Any]], top: int = 15) -> go.Figure:
+    """Permutation importance (drop of ROC AUC) of the ``top`` features."""
+    rows = list(importance)[:top][::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=[r["importance"] for r in rows], y=[r["feature"] for r in rows], orientation="h",
+            error_x={"type": "data", "array": [r.get("std", 0) for r in rows]},
+            marker_color=PALETTE[0],
+        )  # fmt: skip
+    )
+    fig.update_layout(title="What drives the score (permutation importance, ROC AUC drop)",
+                      **{**LAYOUT, "height": 120 + 24 * len(rows)})  # fmt: skip
+    return fig
+
+
+def score_distribution(scores: dict[str, pl.DataFrame]) -> go.Figure:
+    """Overlaid histograms of the probability column of each named scores frame (score drift)."""
+    fig = go.Figure()
+    for (name, frame), color in zip(scores.items(), PALETTE, strict=False):
+        fig.add_trace(
+            go.Histogram(
+                x=frame.get_column("probability").to_list(), name=name, opacity=0.6,
+                xbins={"start": 0, "end": 1, "size": 0.05}, histnorm="percent",
+                marker_color=color,
+            )  # fmt: skip
+        )
+    fig.update_layout(barmode="overlay", title="Score distribution",
+                      xaxis_title="probability still open at the horizon",
+                      yaxis_title="% of open invoices", **LAYOUT)  # fmt: skip
+    return fig
+
+
+def report_heading(week: str, as_of: Any, model: Any = None) -> str:
+    """The Markdown line under the report title: week, as-of date and model used."""
+    line = f"**Week {week}**, as of **{as_of.isoformat()}**."
+    if model is not None:
+        meta = model.metadata
+        line += (
+            f" Risk model trained as of {meta.get('as_of')} (horizon {meta.get('horizon_days')} "
+            f"days, retrain by {meta.get('retrain_by')})."
+        )
+    return line

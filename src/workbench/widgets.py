@@ -53,3 +53,46 @@ def breakdown_explorer(
     dimension.observe(redraw, names="value")
     day.observe(redraw, names="value")
     return widgets.VBox([widgets.HBox([dimension, day]), figure]), figure
+
+
+def customer_drilldown(
+    portfolio: Portfolio,
+    as_of: date,
+    customers: pl.DataFrame,
+    policy: Policy = DEFAULT_POLICY,
+) -> tuple[widgets.VBox, go.FigureWidget]:
+    """A customer dropdown driving the invoice timeline of :func:`plots.customer_timeline`.
+
+    ``customers``: customer_id and name of the customers offered (in the order given).
+    """
+    from workbench.drilldown import customer_events, customer_invoices
+
+    options = [
+        (f"{name} ({customer_id})", customer_id)
+        for customer_id, name in customers.select("customer_id", "name").iter_rows()
+    ]
+    picker = widgets.Dropdown(options=options, description="Customer")
+
+    def timeline(customer_id: str) -> go.Figure:
+        return plots.customer_timeline(
+            customer_invoices(portfolio, customer_id, as_of, policy),
+            customer_events(portfolio, customer_id, as_of),
+            as_of,
+            title=_label(options, customer_id),
+        )
+
+    figure = go.FigureWidget(timeline(picker.value))
+
+    def redraw(change: dict) -> None:
+        fresh = timeline(change["new"])
+        with figure.batch_update():
+            figure.data = []
+            figure.add_traces(list(fresh.data))
+            figure.layout = fresh.layout
+
+    picker.observe(redraw, names="value")
+    return widgets.VBox([picker, figure]), figure
+
+
+def _label(options: list[tuple[str, str]], customer_id: str) -> str:
+    return next((label for label, value in options if value == customer_id), customer_id)
