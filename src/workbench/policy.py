@@ -383,9 +383,14 @@ def load_policy(path: str | Path | None = None) -> Policy:
             raise InputError(Problem(f"not valid TOML: {exc}", file=file)) from None
         values = _merged(values, override)
     policy = _section(Policy, values, "policy", file)
-    _check(policy, file)
-    _check_model(policy.model, file)
+    check_policy(policy, file)
     return policy
+
+
+def check_policy(policy: Policy, source: str = "policy") -> None:
+    """Raise :class:`InputError` (naming ``source`` and the key) when a value is out of range."""
+    _check(policy, source)
+    _check_model(policy.model, source)
 
 
 def _check(policy: Policy, file: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import ipywidgets as widgets
+from IPython.display import display
 import plotly.graph_objects as go
 import polars as pl
 
@@ -96,3 +97,69 @@ def customer_drilldown(
 
 def _label(options: list[tuple[str, str]], customer_id: str) -> str:
     return next((label for label, value in options if value == customer_id), customer_id)
+
+
+def worklist_what_if(
+    portfolio: Portfolio,
+    as_of: date,
+    policy: Policy = DEFAULT_POLICY,
+    scores: pl.DataFrame | None = None,
+) -> tuple[widgets.VBox, go.FigureWidget, widgets.Output]:
+    """Sliders for the collectors' weekly calls and the cadence thresholds; each change rebuilds
+    the worklist, redraws actions by channel (current policy against the what-if) and lists
+    the customers whose action changes (in the returned Output)."""
+    from workbench.errors import InputError
+    from workbench.whatif import CADENCE_STEPS, what_if_policy, worklist_changes
+    from workbench.worklist import build_worklist
+
+    base = build_worklist(portfolio, as_of, policy, scores)
+    calls = widgets.IntSlider(
+        value=policy.capacity.default_calls_per_week, min=0, max=100, description="calls/week"
+    )
+    steps = {
+        name: widgets.IntSlider(
+            value=getattr(policy.cadence, name), min=1, max=120,
+            description=name.removesuffix("_dpd").replace("_", " "),
+            style={"description_width": "initial"},
+        )  # fmt: skip
+        for name in CADENCE_STEPS
+    }
+    channels = sorted(set(base.rows.get_column("channel").to_list()) | {"phone", "email", "letter"})
+
+    def per_channel(rows: pl.DataFrame) -> list[int]:
+        counts = dict(rows.group_by("channel").len().iter_rows())
+        return [counts.get(channel, 0) for channel in channels]
+
+    figure = go.FigureWidget(
+        [
+            go.Bar(x=channels, y=per_channel(base.rows), name="current policy"),
+            go.Bar(x=channels, y=per_channel(base.rows), name="what-if"),
+        ]
+    )
+    figure.update_layout(barmode="group", title="Actions by channel", **plots.LAYOUT)
+    changes = widgets.Output()
+
+    def recompute(_change: dict | None = None) -> None:
+        try:
+            variant_policy = what_if_policy(
+                policy, calls.value, **{name: s.value for name, s in steps.items()}
+            )
+        except InputError as error:
+            changes.clear_output()
+            with changes:
+                print(f"not a valid policy: {error}")
+            return
+        variant = build_worklist(portfolio, as_of, variant_policy, scores)
+        with figure.batch_update():
+            figure.data[1].y = per_channel(variant.rows)
+        changes.clear_output()
+        with changes:
+            diff = worklist_changes(base, variant)
+            print(f"{diff.height} customers change action")
+            if diff.height:
+                display(diff.head(30))
+
+    for slider in (calls, *steps.values()):
+        slider.observe(recompute, names="value")
+    box = widgets.VBox([calls, *steps.values(), figure, changes])
+    return box, figure, changes
