@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 SAMPLE := data/sample
 SAMPLE_AS_OF := 2026-11-20
 
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: .venv weekly test sample benchmark clean
 
 .venv: $(STAMP)
@@ -17,12 +19,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Until the weekly report lands (issue 5), the weekly job prints the KPIs of the sample.
+# The weekly job on the sample portfolio at its last date: reports/<ISO week>/.
 weekly: $(STAMP)
-	$(BIN)/workbench kpis --data $(SAMPLE) --as-of $(SAMPLE_AS_OF)
+	$(BIN)/workbench weekly --data $(SAMPLE) --as-of $(SAMPLE_AS_OF) --out reports
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+# Debian's Chromium for the browser test of the HTML report (Playwright drives it; nothing is
+# downloaded by Playwright itself). Installed with apt-get when running as root (CI).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing: 'sudo apt-get install chromium' enables the browser test."; \
+	fi
 
 # Regenerates the committed sample portfolio (deterministic: same seed, same bytes).
 sample: $(STAMP)

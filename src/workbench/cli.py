@@ -185,6 +185,76 @@ def worklist(
     )
 
 
+@cli.command()
+@data_option
+@as_of_option
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="Model file to write (skops); "
+    "its metadata is also written beside it as MODEL.json."
+)
+@click.option(
+    "--horizon",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Horizon of the label, in days: still open this many days after the snapshot "
+    "[default: policy model.horizon_days, 30].",
+)
+@click.option(
+    "--cutoff",
+    type=ISO_DATE,
+    default=None,
+    help="Training cut-off (YYYY-MM-DD): training snapshots s have s + horizon <= cutoff, test "
+    "snapshots s > cutoff [default: as-of - horizon - policy model.test_weeks weeks].",
+)
+@policy_option
+def train(
+    data: Path,
+    as_of: datetime,
+    out: Path,
+    horizon: int | None,
+    cutoff: datetime | None,
+    policy_file: Path | None,
+) -> None:
+    """Train the late-payment risk model; print its out-of-time evaluation as one JSON object."""
+    from workbench.load import load_portfolio
+    from workbench.model import save_model, train_model
+    from workbench.policy import load_policy
+
+    policy = load_policy(policy_file)
+    portfolio = load_portfolio(data)
+    model, report = train_model(
+        portfolio,
+        as_of.date(),
+        policy,
+        horizon_days=horizon,
+        cutoff=None if cutoff is None else cutoff.date(),
+    )
+    sidecar = save_model(model, out)
+    report = {**report, "model": str(out), "metadata": str(sidecar)}
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@data_option
+@as_of_option
+@policy_option
+@click.option(
+    "--out",
+    default="reports",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Reports folder; the run writes <out>/<ISO year>-W<week>/.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def weekly(data: Path, as_of: datetime, policy_file: Path | None, out: Path, quiet: bool) -> None:
+    """The weekly run: model, worklist exports, the managers' HTML report and a manifest."""
+    from workbench.weekly import run_weekly
+
+    result = run_weekly(data, as_of.date(), out=out, policy_file=policy_file, progress=not quiet,
+                        echo=click.echo)  # fmt: skip
+    click.echo(result.summary())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the command and maps errors to exit codes (2 bad input, 1 internal)."""
     try:
