@@ -57,3 +57,15 @@ def test_dso_trend_has_one_line_per_measure(hand_portfolio, as_of) -> None:
     ]
     assert len(figure.data[0].x) == 5
     assert list(figure.data[0].y) == series.get_column("dso_standard").to_list()
+
+
+def test_text_from_the_data_is_escaped_before_plotting() -> None:
+    import polars as pl
+
+    hostile = '<a href="javascript:alert(1)">x</a> & <b>bold</b>'
+    frame = pl.DataFrame({"name": [hostile], "amount": [1.0]})
+    cells = plots.table(frame, "t").data[0].cells.values
+    assert list(cells[0]) == ['&lt;a href="javascript:alert(1)"&gt;x&lt;/a&gt; &amp; &lt;b&gt;bold&lt;/b&gt;']
+    bars = plots.stacked_bars(frame, "name", ["amount"], "t")
+    assert "<" not in bars.data[0].x[0] and "&lt;a" in bars.data[0].x[0]
+    assert plots.escaped_text("<i>") == "&lt;i&gt;"

@@ -74,6 +74,26 @@ def use_offline_renderer(interactive: bool) -> None:
     pio.renderers.default = "workbench_offline"
 
 
+def escaped(text: pl.Expr) -> pl.Expr:
+    """``text`` with &, < and > as HTML entities: plotly renders tags in labels and table
+    cells (<b>, <a>, ...), so text from the input data is escaped before it is plotted."""
+    return (
+        text.str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+    )
+
+
+def escaped_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text column :func:`escaped`."""
+    return frame.with_columns(escaped(pl.col(pl.String)))
+
+
+def escaped_text(text: str) -> str:
+    """One string :func:`escaped` (titles built from input data)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _money(value: float | None, currency: str | None) -> str:
     return "n/a" if value is None else f"{value:,.0f} {currency or ''}".strip()
 
@@ -178,10 +198,11 @@ def stacked_bars(
 ) -> go.Figure:
     """One bar per ``category`` value, stacked over the ``values`` columns."""
     fig = go.Figure()
+    labels = frame.select(escaped(pl.col(category).cast(pl.String))).to_series().to_list()
     for column, color in zip(values, PALETTE, strict=False):
         fig.add_trace(
             go.Bar(
-                x=frame.get_column(category).cast(pl.String).to_list(),
+                x=labels,
                 y=frame.get_column(column).to_list(),
                 name=column.replace("_", " "),
                 marker_color=color,
@@ -194,6 +215,7 @@ def stacked_bars(
 def table(frame: pl.DataFrame, title: str, formats: dict[str, str] | None = None) -> go.Figure:
     """A plotly table of ``frame`` (values formatted with ``formats``: column -> d3 format)."""
     formats = formats or {}
+    frame = escaped_frame(frame)
     fig = go.Figure(
         go.Table(
             header={
@@ -285,7 +307,7 @@ def customer_timeline(
             )
         )
     fig.update_layout(
-        title=title or "Invoice timeline",
+        title=escaped_text(title) if title else "Invoice timeline",
         xaxis={"type": "date"},
         yaxis={"categoryorder": "array", "categoryarray": ["customer", *rows], "autorange": "reversed"},
         barmode="overlay",
