@@ -15,6 +15,7 @@ from workbench.features import customer_features
 from workbench.kpis import portfolio_kpis
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
+from workbench.promises import promise_status
 
 DIMENSIONS = ("collector", "country", "customer_type", "industry", "strategic")
 """Customer attributes open AR can be broken down by."""
@@ -128,8 +129,6 @@ def broken_promise_list(
     Columns: customer_id, name, collector, promise_date, promised_date, amount (promised,
     currency), paid (paid in the promise window, currency); latest deadline first.
     """
-    from workbench.recommend import promise_status
-
     return (
         promise_status(portfolio, as_of, policy)
         .filter(

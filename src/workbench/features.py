@@ -15,6 +15,7 @@ import polars as pl
 from workbench.balances import cents, days_between, money_sum, reporting_balances, within_days
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
+from workbench.promises import promise_status
 
 FEATURES_FROM: dict[str, tuple[str, ...]] = {
     "payments": (
@@ -112,35 +113,19 @@ def _payments(payments: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     )
 
 
-def _promises(
-    portfolio: Portfolio, payments: pl.LazyFrame, as_of: date, policy: Policy
-) -> pl.LazyFrame:
-    """Per customer: promises made <= as_of, kept, broken and pending.
-
-    Kept: the customer's payments (any invoice, or unapplied) dated in [promise_date,
-    promised_date + grace] and <= as_of total at least the promised amount less the tolerance.
-    Broken: not kept and promised_date + grace < as_of. Pending: neither.
-    """
-    grace = timedelta(days=policy.behaviour.promise_grace_days)
-    deadline = pl.col("promised_date") + grace
-    in_window = pl.col("payment_date").is_between(pl.col("promise_date"), deadline)
-    status = (
-        portfolio.promises.filter(pl.col("promise_date") <= as_of)
-        .join(
-            payments.select("customer_id", "payment_date", paid="amount"),
-            on="customer_id",
-            how="left",
+def _promises(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """Per customer: promises made <= as_of, kept, broken and pending
+    (:func:`workbench.promises.promise_status`)."""
+    status = pl.col("status")
+    return (
+        promise_status(portfolio, as_of, policy)
+        .group_by("customer_id")
+        .agg(
+            promises_made=pl.len(),
+            promises_kept=(status == "kept").sum(),
+            promises_broken=(status == "broken").sum(),
+            promises_pending=(status == "pending").sum(),
         )
-        .group_by("promise_id", "customer_id", "amount", "promised_date")
-        .agg(paid=money_sum(pl.col("paid").filter(in_window)))
-        .with_columns(kept=pl.col("paid") >= pl.col("amount") - policy.amounts.open_tolerance)
-        .with_columns(broken=~pl.col("kept") & (deadline < as_of))
-    )
-    return status.group_by("customer_id").agg(
-        promises_made=pl.len(),
-        promises_kept=pl.col("kept").sum(),
-        promises_broken=pl.col("broken").sum(),
-        promises_pending=(~pl.col("kept") & ~pl.col("broken")).sum(),
     )
 
 
@@ -245,7 +230,7 @@ def customer_features(
         .filter(created.is_null() | (created <= as_of) | pl.col("invoices_issued").is_not_null())
         .join(_disputes(portfolio, balances, as_of), on="customer_id", how="left")
         .join(_payments(payments, as_of), on="customer_id", how="left")
-        .join(_promises(portfolio, payments, as_of, policy), on="customer_id", how="left")
+        .join(_promises(portfolio, as_of, policy), on="customer_id", how="left")
         .join(_contacts(portfolio, as_of, policy), on="customer_id", how="left")
         .join(_plans(portfolio, payments, as_of, policy), on="customer_id", how="left")
         .with_columns(

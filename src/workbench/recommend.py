@@ -65,6 +65,7 @@ from workbench.balances import (
 from workbench.features import customer_features
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, SEGMENTS, Policy
 from workbench.portfolio import Portfolio
+from workbench.promises import promise_status
 from workbench.schema import TONES
 from workbench.segments import behaviour_segment, invoice_probabilities
 
@@ -162,43 +163,6 @@ def _tone_of(rank: pl.Expr) -> pl.Expr:
 
 
 # --- invoice level -----------------------------------------------------------------------------
-
-
-def promise_status(
-    portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
-) -> pl.LazyFrame:
-    """One row per promise made on or before ``as_of``, with its status as of that date.
-
-    Columns: promise_id, customer_id, invoice_id, amount (currency), promise_date,
-    promised_date, deadline (= promised_date + behaviour.promise_grace_days), paid (the
-    customer's payments dated in [promise_date, deadline] and <= as_of, currency) and status:
-    ``kept`` (paid >= amount - tolerance), ``broken`` (not kept, deadline < as_of) or
-    ``pending``. The same definition as the promise counts of
-    :func:`workbench.features.customer_features`.
-    """
-    grace = timedelta(days=policy.behaviour.promise_grace_days)
-    tolerance = policy.amounts.open_tolerance
-    payments = portfolio.payments.filter(pl.col("payment_date") <= as_of).select(
-        "customer_id", "payment_date", paid="amount"
-    )
-    in_window = pl.col("payment_date").is_between(pl.col("promise_date"), pl.col("deadline"))
-    return (
-        portfolio.promises.filter(pl.col("promise_date") <= as_of)
-        .with_columns(deadline=pl.col("promised_date") + grace)
-        .join(payments, on="customer_id", how="left")
-        .group_by(
-            "promise_id", "customer_id", "invoice_id", "amount", "promise_date", "promised_date",
-            "deadline",
-        )  # fmt: skip
-        .agg(paid=money_sum(pl.col("paid").filter(in_window)))
-        .with_columns(
-            status=pl.when(pl.col("paid") >= pl.col("amount") - tolerance)
-            .then(pl.lit("kept"))
-            .when(pl.col("deadline") < as_of)
-            .then(pl.lit("broken"))
-            .otherwise(pl.lit("pending"))
-        )
-    )
 
 
 def _handed_over(portfolio: Portfolio, as_of: date, balances: pl.LazyFrame) -> pl.LazyFrame:

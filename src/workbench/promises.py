@@ -1,0 +1,51 @@
+"""Promises to pay as of a date: made, kept, broken or pending (DESIGN section 2.6).
+
+One definition, used by the customer features, the recommendations and the reports.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from workbench.balances import money_sum
+from workbench.policy import DEFAULT_POLICY, Policy
+from workbench.portfolio import Portfolio
+
+
+def promise_status(
+    portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
+) -> pl.LazyFrame:
+    """One row per promise made on or before ``as_of``, with its status as of that date.
+
+    Columns: promise_id, customer_id, invoice_id, amount (currency), promise_date,
+    promised_date, deadline (= promised_date + behaviour.promise_grace_days), paid (the
+    customer's payments dated in [promise_date, deadline] and <= as_of, currency) and status:
+    ``kept`` (paid >= amount - tolerance), ``broken`` (not kept, deadline < as_of) or
+    ``pending``. The promise counts of :func:`workbench.features.customer_features`
+    aggregate these rows.
+    """
+    grace = timedelta(days=policy.behaviour.promise_grace_days)
+    tolerance = policy.amounts.open_tolerance
+    payments = portfolio.payments.filter(pl.col("payment_date") <= as_of).select(
+        "customer_id", "payment_date", paid="amount"
+    )
+    in_window = pl.col("payment_date").is_between(pl.col("promise_date"), pl.col("deadline"))
+    return (
+        portfolio.promises.filter(pl.col("promise_date") <= as_of)
+        .with_columns(deadline=pl.col("promised_date") + grace)
+        .join(payments, on="customer_id", how="left")
+        .group_by(
+            "promise_id", "customer_id", "invoice_id", "amount", "promise_date", "promised_date",
+            "deadline",
+        )  # fmt: skip
+        .agg(paid=money_sum(pl.col("paid").filter(in_window)))
+        .with_columns(
+            status=pl.when(pl.col("paid") >= pl.col("amount") - tolerance)
+            .then(pl.lit("kept"))
+            .when(pl.col("deadline") < as_of)
+            .then(pl.lit("broken"))
+            .otherwise(pl.lit("pending"))
+        )
+    )
