@@ -338,7 +338,8 @@ def priority_heatmap(matrix: pl.DataFrame, value: str = "amount_at_risk") -> go.
             colorbar={"title": value.replace("_", " ")},
         )  # fmt: skip
     )
-    fig.update_layout(title="Priority matrix: risk band by value band", **LAYOUT)
+    fig.update_layout(title="Priority matrix: risk band by value band",
+                      **{**LAYOUT, "margin": dict(l=110, r=20, t=50, b=40)})  # fmt: skip
     return fig
 
 
@@ -360,7 +361,8 @@ def model_vs_baselines(metrics: dict[str, dict[str, float | None]]) -> go.Figure
     its baselines (the ``metrics`` of :func:`workbench.model.train_model`'s report)."""
     names = ("roc_auc", "average_precision", "brier", "top_decile_amount_capture")
     fig = go.Figure()
-    for (who, values), color in zip(metrics.items(), PALETTE, strict=False):
+    scored = {who: values for who, values in metrics.items() if isinstance(values, dict)}
+    for (who, values), color in zip(scored.items(), PALETTE, strict=False):
         fig.add_trace(
             go.Bar(
                 x=[n.replace("_", " ") for n in names], y=[values.get(n) for n in names],
@@ -441,3 +443,38 @@ def report_heading(week: str, as_of: Any, model: Any = None) -> str:
             f"days, retrain by {meta.get('retrain_by')})."
         )
     return line
+
+
+def rolling_origin(results: Sequence[dict[str, Any]], metric: str = "roc_auc") -> go.Figure:
+    """``metric`` of the model and its baselines at each rolling origin (cutoff) of the backtest
+    (the ``rolling_origin`` list of :func:`workbench.model.train_model`'s report)."""
+    fig = go.Figure()
+    cutoffs = [r["cutoff"] for r in results]
+    names = list(results[0]["metrics"]) if results else []
+    for name, color in zip(names, PALETTE, strict=False):
+        fig.add_trace(
+            go.Scatter(
+                x=cutoffs, y=[r["metrics"][name].get(metric) for r in results],
+                mode="lines+markers", name=name.replace("_", " "), line={"color": color},
+            )  # fmt: skip
+        )
+    fig.update_layout(title=f"Rolling-origin backtest: {metric.replace('_', ' ')} by cutoff",
+                      xaxis_title="cutoff", **LAYOUT)  # fmt: skip
+    return fig
+
+
+def leakage_check(report: dict[str, Any]) -> str:
+    """Markdown comparing the random-split and the out-of-time ROC AUC (a leakage alarm: a
+    random split much better than the time split means the features see the future, or the
+    portfolio drifts)."""
+    random_auc, time_auc = report.get("random_split_roc_auc"), report.get("time_split_roc_auc")
+    if random_auc is None or time_auc is None:
+        return "Leakage alarm: not enough rows to compare the random and the time split."
+    gap = random_auc - time_auc
+    verdict = (
+        "no alarm" if gap < 0.05 else "**alarm**: check the features for information from after the snapshot"
+    )
+    return (
+        f"Leakage alarm: ROC AUC {random_auc:.3f} on a random split against {time_auc:.3f} out of "
+        f"time (gap {gap:+.3f}): {verdict}."
+    )

@@ -163,3 +163,22 @@ def worklist_what_if(
         slider.observe(recompute, names="value")
     box = widgets.VBox([calls, *steps.values(), figure, changes])
     return box, figure, changes
+
+
+def evaluation_picker(report: dict) -> tuple[widgets.VBox, go.FigureWidget]:
+    """A dropdown over the evaluations of a training report (test period, not-yet-due rows,
+    each rolling origin) driving the model-against-baselines bars."""
+    choices = {"test period": report["metrics"], "not yet due": report["metrics_not_yet_due"]}
+    for result in report.get("rolling_origin", []):
+        choices[f"origin {result['cutoff']}"] = result["metrics"]
+    picker = widgets.Dropdown(options=list(choices), description="Evaluation")
+    figure = go.FigureWidget(plots.model_vs_baselines(choices[picker.value]))
+
+    def redraw(change: dict) -> None:
+        fresh = plots.model_vs_baselines(choices[change["new"]])
+        with figure.batch_update():
+            for trace, new in zip(figure.data, fresh.data, strict=True):
+                trace.y, trace.text = new.y, new.text
+
+    picker.observe(redraw, names="value")
+    return widgets.VBox([picker, figure]), figure
