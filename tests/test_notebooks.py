@@ -83,7 +83,7 @@ def figures(notebook: nbformat.NotebookNode) -> int:
 @pytest.mark.parametrize(
     ("name", "extra", "minimum"),
     [
-        ("01-portfolio.ipynb", {"trend_weeks": 8}, 8),
+        ("01-portfolio.ipynb", {"trend_weeks": 8}, 9),
         ("02-payment-behaviour.ipynb", {}, 5),
         ("03-risk-model.ipynb", {}, 8),
         ("04-actions.ipynb", {}, 6),
