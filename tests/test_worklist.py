@@ -382,3 +382,19 @@ def test_bad_policy_values_are_input_errors(tmp_path, text, key):
     path.write_text(text)
     with pytest.raises(InputError, match=key.replace("(", r"\(").replace(".", r"\.")):
         load_policy(path)
+
+
+def test_risk_reasons_in_words_reach_the_worklist(hand_portfolio, as_of):
+    from workbench.explain import customer_reasons
+    from workbench.features import customer_features
+
+    worklist = build_worklist(hand_portfolio, as_of)
+    expected = dict(
+        customer_reasons(customer_features(hand_portfolio, as_of).collect()).iter_rows()
+    )
+    for customer, reasons in worklist.rows.select("customer_id", "risk_reasons").iter_rows():
+        assert reasons == expected.get(customer)
+    # C2 broke a promise (PR2): its risk reasons say so.
+    c2 = worklist.rows.filter(pl.col("customer_id") == "C2")
+    if c2.height:
+        assert "promise" in (c2["risk_reasons"][0] or "")

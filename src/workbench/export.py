@@ -40,6 +40,7 @@ FORMULA_START = r"^[=+\-@\t\r]"
 WIDTHS = {
     "rank": 6, "collector": 18, "customer_id": 12, "customer_name": 30, "contact": 22,
     "phone": 18, "email": 30, "channel": 16, "tone": 10, "action": 30, "reason": 70,
+    "risk_reasons": 50,
     "open_amount": 15, "overdue_amount": 15, "oldest_dpd": 10, "amount_at_risk": 15,
     "probability": 11, "segment": 14, "invoices": 50, "last_contact": 12, "last_outcome": 16,
     "promise": 34, "draft_message": 80,
@@ -108,7 +109,7 @@ class _Sheets:
             return self.date
         if dtype.is_integer():
             return self.integer
-        if column in ("reason", "draft_message", "invoices"):
+        if column in ("reason", "risk_reasons", "draft_message", "invoices"):
             return self.wrapped
         return self.text
 

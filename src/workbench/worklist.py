@@ -27,9 +27,9 @@ from workbench.segments import priority_matrix
 
 WORKLIST_COLUMNS = (
     "rank", "collector", "customer_id", "customer_name", "contact", "phone", "email", "channel",
-    "tone", "action", "reason", "open_amount", "overdue_amount", "oldest_dpd", "amount_at_risk",
-    "probability", "segment", "invoices", "last_contact", "last_outcome", "promise",
-    "draft_message",
+    "tone", "action", "reason", "risk_reasons", "open_amount", "overdue_amount", "oldest_dpd",
+    "amount_at_risk", "probability", "segment", "invoices", "last_contact", "last_outcome",
+    "promise", "draft_message",
 )  # fmt: skip
 """The columns of the worklist (XLSX sheets and CSV), in order."""
 
@@ -152,6 +152,15 @@ def _invoice_text() -> pl.Expr:
     return pl.col("invoices").list.eval(one).list.join("; ")
 
 
+def _risk_reasons(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.DataFrame:
+    """customer_id, risk_reasons: why the customer is at risk, in words a collector can say
+    (:func:`workbench.explain.customer_reasons`, from the behaviour features as of ``as_of``)."""
+    from workbench.explain import customer_reasons
+    from workbench.features import customer_features
+
+    return customer_reasons(customer_features(portfolio, as_of, policy).collect(), policy=policy)
+
+
 def build_worklist(
     portfolio: Portfolio,
     as_of: date,
@@ -166,7 +175,9 @@ def build_worklist(
     recs = recommendations(portfolio, as_of, policy, scores)
     currency = recs["currency"][0] if recs.height else ""
     actions = assign_capacity(ranked(recs.filter(pl.col("status") != "excluded")), policy)
-    actions = actions.with_columns(draft_messages(actions, as_of, policy))
+    actions = actions.with_columns(draft_messages(actions, as_of, policy)).join(
+        _risk_reasons(portfolio, as_of, policy), on="customer_id", how="left", maintain_order="left"
+    )
     c = pl.col
     rows = actions.with_columns(
         contact=c("contact_name"), invoices=_invoice_text()
