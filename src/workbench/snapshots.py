@@ -22,7 +22,7 @@ import polars as pl
 
 from workbench.balances import days_between, invoice_balances, reporting_balances
 from workbench.errors import InputError, Problem
-from workbench.features import customer_features
+from workbench.features import FEATURES, customer_features
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 
@@ -51,16 +51,9 @@ INVOICE_FEATURES = (
 )  # fmt: skip
 """Invoice-level features at ``s``."""
 
-CUSTOMER_FEATURES = (
-    "invoices_issued", "invoices_settled", "share_settled_late", "share_settled_severely_late",
-    "mean_days_late", "weighted_mean_days_late", "std_days_late", "days_late_trend",
-    "mean_days_to_pay", "partial_payment_rate", "dispute_rate", "open_disputes", "promises_made",
-    "promises_kept", "promises_broken", "promises_pending", "days_since_last_payment",
-    "unapplied_cash", "open_balance", "overdue_balance", "open_invoices", "credit_limit_use",
-    "oldest_dpd", "tenure_days", "terms_days", "contacts_last_90_days", "plan_instalments_missed",
-    "on_active_plan",
-)  # fmt: skip
-"""Columns of :func:`workbench.features.customer_features` used, each prefixed ``customer_``."""
+CUSTOMER_FEATURES = tuple(f for f in FEATURES if f not in ("customer_id", "last_contact_date"))
+"""Columns of :func:`workbench.features.customer_features` used, each prefixed ``customer_``:
+every feature but the key and the last contact date (a date, not a number)."""
 
 CONTEXT_FEATURES = (
     "customer_recent_due_invoices",    # invoices due in [s - 90, s - 1] (count; 90 =
