@@ -11,6 +11,7 @@ from datetime import date
 
 import polars as pl
 
+from workbench.disputes import disputed_invoices
 from workbench.errors import InputError, Problem
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
@@ -103,20 +104,15 @@ def invoice_balances(
             .min(),
         )
     )
-    open_disputes = (
-        portfolio.disputes.filter(
-            pl.col("opened_date") <= as_of,
-            pl.col("resolved_date").is_null() | (pl.col("resolved_date") > as_of),
-        )
-        .group_by("invoice_id")
-        .agg(disputed=pl.lit(True))
+    disputed = disputed_invoices(portfolio, as_of).select(
+        "invoice_id", disputed=pl.lit(True)
     )
     open_cents = (
         cents(pl.col("amount")) - pl.col("paid_cents") - pl.col("credited_cents")
     ).clip(lower_bound=0)
     balances = (
         invoices.join(settled_by, on="invoice_id", how="left")
-        .join(open_disputes, on="invoice_id", how="left")
+        .join(disputed, on="invoice_id", how="left")
         .with_columns(pl.col("paid_cents", "credited_cents", "n_payments").fill_null(0))
         .with_columns(
             paid=from_cents(pl.col("paid_cents")),

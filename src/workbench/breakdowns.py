@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from workbench.balances import money_sum, reporting_balances
+from workbench.disputes import open_disputes
 from workbench.features import customer_features
 from workbench.kpis import portfolio_kpis
 from workbench.policy import DEFAULT_POLICY, Policy
@@ -100,14 +101,11 @@ def open_dispute_list(
     Columns: customer_id, name, collector, invoice_id, opened_date, days_open (days), reason,
     disputed_amount and open_balance (currency); largest open balance first.
     """
-    resolved = pl.col("resolved_date")
     balances = reporting_balances(portfolio, as_of, policy).select(
         "invoice_id", "customer_id", "open_balance"
     )
     return (
-        portfolio.disputes.filter(
-            pl.col("opened_date") <= as_of, resolved.is_null() | (resolved > as_of)
-        )
+        open_disputes(portfolio, as_of)
         .join(balances, on="invoice_id")
         .join(portfolio.customers.select("customer_id", "name", "collector"), on="customer_id")
         .select(

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from workbench.balances import cents, days_between, money_sum, reporting_balances, within_days
+from workbench.disputes import open_disputes
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
@@ -93,16 +94,20 @@ def _invoice_behaviour(balances: pl.LazyFrame, as_of: date, policy: Policy) -> p
 def _disputes(portfolio: Portfolio, balances: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """Per customer: disputed_invoices (a dispute opened <= as_of) and open_disputes (disputes
     opened <= as_of and not resolved by as_of)."""
-    resolved = pl.col("resolved_date")
-    return (
+    customers = balances.select("invoice_id", "customer_id")
+    opened = (
         portfolio.disputes.filter(pl.col("opened_date") <= as_of)
-        .join(balances.select("invoice_id", "customer_id"), on="invoice_id")
+        .join(customers, on="invoice_id")
         .group_by("customer_id")
-        .agg(
-            disputed_invoices=pl.col("invoice_id").n_unique(),
-            open_disputes=(resolved.is_null() | (resolved > as_of)).sum(),
-        )
+        .agg(disputed_invoices=pl.col("invoice_id").n_unique())
     )
+    still_open = (
+        open_disputes(portfolio, as_of)
+        .join(customers, on="invoice_id")
+        .group_by("customer_id")
+        .agg(open_disputes=pl.len())
+    )
+    return opened.join(still_open, on="customer_id", how="left")
 
 
 def _payments(payments: pl.LazyFrame, as_of: date) -> pl.LazyFrame:

@@ -1345,7 +1345,9 @@ def _money(cents: np.ndarray) -> pl.Series:
 def _canonical(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` reduced to the columns of table ``name``, in canonical order and types."""
     schema = TABLES[name].polars_schema
-    return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
+    return frame.select(
+        [(pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c) for c, t in schema.items()]
+    )
 
 
 def _check_schema(name: str, frame: pl.DataFrame) -> None:

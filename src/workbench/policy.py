@@ -19,6 +19,7 @@ from workbench.schema import TONES
 @dataclass(frozen=True)
 class Amounts:
     open_tolerance: float = 0.01
+    small_balance: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,18 @@ class SegmentDays:
 
 
 @dataclass(frozen=True)
+class StepWaits:
+    """Days to wait after each step before the next one (``[cadence.wait_days]``); the formal
+    notice waits for its deadline instead (``[escalation]``)."""
+
+    pre_due: int = 3
+    light_reminder: int = 7
+    personal_contact: int = 7
+    solution_offer: int = 10
+    last_notice: int = 10
+
+
+@dataclass(frozen=True)
 class Cadence:
     """The ``[cadence]`` section: days past due of each step, segment delays, pre-due window."""
 
@@ -147,6 +160,10 @@ class Cadence:
     last_notice_dpd: int = 30
     formal_notice_dpd: int = 45
     thank_you_days: int = 7
+    first_contact_max_step: str = "last_notice"
+    repeat_after_days: int = 30
+    short_payment_max_share: float = 0.2
+    wait_days: StepWaits = field(default_factory=StepWaits)
     delay_days: SegmentDays = field(
         default_factory=lambda: SegmentDays(
             reliable=7, occasional=7, chronic_late=-3, deteriorating=-3
@@ -171,6 +188,11 @@ class Contact:
 
     max_per_week: int = 2
     cap_window_days: int = 7
+    min_gap_days: int = 3
+    after_conversation_days: int = 7
+    conversation_outcomes: tuple[str, ...] = (
+        "reached", "promise_to_pay", "plan_agreed", "dispute_raised",
+    )  # fmt: skip
     recent_payment_days: int = 7
     respect_preference: bool = True
     formal_channels: tuple[str, ...] = ("registered_letter", "agency", "legal")
@@ -183,7 +205,10 @@ class Escalation:
     broken_promise_days: int = 90
     broken_promise_min_step: str = "personal_contact"
     broken_promise_channel: str = "phone"
-    formal_notice_wait_days: int = 15
+    notice_answer_days: int = 8
+    notice_postal_days: int = 3
+    letter_min_amount: float = 100.0
+    formal_notice_min_amount: float = 500.0
     agency_min_amount: float = 1000.0
     legal_min_amount: float = 10000.0
     strategic_max_tone: str = "neutral"
@@ -297,6 +322,13 @@ class RiskFallback:
 
 
 @dataclass(frozen=True)
+class WorklistRules:
+    """The ``[worklist]`` section: what the exports must show besides the actions."""
+
+    watch_min_exposure: float = 10000.0
+
+
+@dataclass(frozen=True)
 class Drafts:
     """The ``[drafts]`` section: language of the message drafts, signature."""
 
@@ -322,6 +354,7 @@ class Policy:
     capacity: Capacity = field(default_factory=Capacity)
     channels: Channels = field(default_factory=Channels)
     risk_fallback: RiskFallback = field(default_factory=RiskFallback)
+    worklist: WorklistRules = field(default_factory=WorklistRules)
     drafts: Drafts = field(default_factory=Drafts)
 
 
@@ -470,12 +503,26 @@ def _check_collections(policy: Policy, file: str) -> None:
         fail("cadence.pre_due_days and thank_you_days must be >= 0", "pre_due_days")
     if not 0 <= cadence.pre_due_min_probability <= 1:
         fail("cadence.pre_due_min_probability is a probability (0-1)", "pre_due_min_probability")
+    if cadence.first_contact_max_step not in cadence.step_bounds:
+        fail(
+            f"cadence.first_contact_max_step must be one of {', '.join(cadence.step_bounds)}",
+            "first_contact_max_step",
+        )
+    if cadence.repeat_after_days < 0:
+        fail("cadence.repeat_after_days must be >= 0", "repeat_after_days")
+    if not 0 <= cadence.short_payment_max_share <= 1:
+        fail("cadence.short_payment_max_share is a share (0-1)", "short_payment_max_share")
+    for step in ("pre_due", *cadence.step_bounds):
+        if step != "formal_notice" and getattr(cadence.wait_days, step) < 0:
+            fail(f"cadence.wait_days.{step} must be >= 0", step)
 
     contact = policy.contact
     if contact.max_per_week < 1 or contact.cap_window_days < 1:
         fail("contact.max_per_week and cap_window_days must be >= 1", "max_per_week")
     if contact.recent_payment_days < 0:
         fail("contact.recent_payment_days must be >= 0", "recent_payment_days")
+    if contact.min_gap_days < 0 or contact.after_conversation_days < 0:
+        fail("contact.min_gap_days and after_conversation_days must be >= 0", "min_gap_days")
     channels = ", ".join(ACTION_CHANNELS)
     if not set(contact.formal_channels) <= set(ACTION_CHANNELS):
         fail(f"contact.formal_channels must be among {channels}", "formal_channels")
@@ -490,8 +537,16 @@ def _check_collections(policy: Policy, file: str) -> None:
             fail(f"escalation.{key} must be one of {', '.join(allowed)}", key)
     if not 0 <= escalation.agency_min_amount <= escalation.legal_min_amount:
         fail("escalation: 0 <= agency_min_amount <= legal_min_amount", "agency_min_amount")
-    if escalation.broken_promise_days < 0 or escalation.formal_notice_wait_days < 0:
-        fail("escalation day counts must be >= 0", "formal_notice_wait_days")
+    for key in ("broken_promise_days", "notice_answer_days", "notice_postal_days"):
+        if getattr(escalation, key) < 0:
+            fail(f"escalation.{key} must be >= 0", key)
+    if not 0 <= escalation.letter_min_amount <= escalation.formal_notice_min_amount:
+        fail(
+            "escalation: 0 <= letter_min_amount <= formal_notice_min_amount",
+            "letter_min_amount",
+        )
+    if policy.amounts.small_balance < 0 or policy.worklist.watch_min_exposure < 0:
+        fail("amounts.small_balance and worklist.watch_min_exposure must be >= 0", "small_balance")
 
     capacity = policy.capacity
     if capacity.default_calls_per_week < 0:

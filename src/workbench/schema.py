@@ -19,6 +19,12 @@ CUSTOMER_TYPES = ("B2B", "B2C")
 PREFERRED_CHANNELS = ("email", "sms", "phone", "letter")
 CONTACT_CHANNELS = ("email", "sms", "phone", "letter", "registered_letter", "agency", "legal")
 TONES = ("friendly", "neutral", "firm", "formal")
+CONTACT_STEPS = (
+    "pre_due", "light_reminder", "personal_contact", "solution_offer", "last_notice",
+    "formal_notice", "agency", "legal", "thank_you", "resolve_dispute",
+)  # fmt: skip
+"""Step names a contact may record (``contacts.step``): the dunning step the contact carried
+out. When a source has no step, :mod:`workbench.dunning` infers it from channel and tone."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,12 @@ CONTACTS = Table(
         Column("customer_id", ID, required=True),
         Column("contact_date", DATE, required=True),
         Column("channel", pl.String, required=True, allowed=CONTACT_CHANNELS),
+        Column(
+            "step",
+            pl.String,
+            allowed=CONTACT_STEPS,
+            description="dunning step carried out; null = inferred from channel and tone",
+        ),
         Column("outcome", pl.String),
         Column("tone", pl.String, allowed=TONES),
         Column("invoice_id", ID),
@@ -183,13 +195,24 @@ CONTACTS = Table(
 PAYMENT_PLANS = Table(
     "payment_plans",
     key=("plan_id", "instalment_date"),
-    foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+    foreign_keys=(
+        ForeignKey("customer_id", "customers", "customer_id"),
+        ForeignKey("invoice_id", "invoices", "invoice_id"),
+    ),
     description="One row per instalment of a plan.",
     columns=(
         Column("plan_id", ID, required=True),
         Column("customer_id", ID, required=True),
         Column("instalment_date", DATE, required=True),
         Column("amount", MONEY, required=True, positive=True, description="currency"),
+        Column(
+            "invoice_id",
+            ID,
+            description="the invoice this instalment pays; a plan covers every invoice named "
+            "on its rows; a plan naming none covers the customer's overdue amount at its agreed "
+            "date",
+        ),
+        Column("agreed_date", DATE, description="when the plan was agreed; null = unknown"),
     ),
 )
 
