@@ -142,8 +142,10 @@ def with_policy(**sections) -> Policy:
         (29, "solution_offer", "phone", "neutral"),
         (30, "last_notice", "letter", "firm"),
         (44, "last_notice", "letter", "firm"),
-        (45, "formal_notice", "registered_letter", "formal"),
-        (90, "formal_notice", "registered_letter", "formal"),
+        # never dunned: no further than cadence.first_contact_max_step (a formal notice always
+        # follows an amicable contact)
+        (45, "last_notice", "letter", "firm"),
+        (90, "last_notice", "letter", "firm"),
     ],
 )
 def test_cadence_step_by_days_past_due(dpd, step, channel, tone):
@@ -272,9 +274,11 @@ def test_strategic_customer_diplomacy_and_account_owner():
     assert (row["step"], row["channel"], row["tone"]) == ("last_notice", "letter", "neutral")
     assert row["action"] == "last amicable notice (account owner in the loop)"
     assert "strategic account: account owner in the loop" in row["reason"]
-    book.move(book.tables["invoices"][-1]["invoice_id"], 50)  # the formal notice stays formal
+    iid = book.tables["invoices"][-1]["invoice_id"]
+    book.move(iid, 50)  # after the last notice, the formal notice stays formal
+    book.contact("C1", day(-15), "letter", iid)
     row = one(book)
-    assert (row["channel"], row["tone"]) == ("registered_letter", "formal")
+    assert (row["step"], row["channel"], row["tone"]) == ("formal_notice", "registered_letter", "formal")
 
 
 # --- channel preference (DESIGN 2.9) ---------------------------------------------------------------
@@ -286,7 +290,9 @@ def test_preferred_channel_unless_the_step_is_formal():
     row = one(book)
     assert (row["step"], row["channel"], row["tone"]) == ("personal_contact", "sms", "neutral")
     assert "prefers sms" in row["reason"]
-    book.move(book.tables["invoices"][-1]["invoice_id"], 50)
+    iid = book.tables["invoices"][-1]["invoice_id"]
+    book.move(iid, 50)
+    book.contact("C1", day(-15), "letter", iid)
     row = one(book)
     assert (row["step"], row["channel"]) == ("formal_notice", "registered_letter")
     assert "prefers sms but this step needs a registered letter" in row["reason"]
@@ -347,7 +353,8 @@ def test_pending_promise_waits_for_the_promised_amount():
     book.promise(cid, day(-5), day(-2), 500.0, iid)  # grace 3 days: pending until day(1)
     row = one(book)
     assert (row["status"], row["exclusion"], row["step"]) == ("excluded", "promise pending", None)
-    assert row["reason"] == f"promise pending: 500.00 EUR promised by {day(-2)}"
+    assert row["reason"] == f"promise pending: 500.00 EUR promised by {day(-2)}, covering 500.00 EUR"
+    assert row["next_date"] == day(2)  # the day after promised date + 3 days of grace
 
 
 def test_promise_without_invoice_covers_the_oldest_overdue_invoices():
@@ -355,11 +362,12 @@ def test_promise_without_invoice_covers_the_oldest_overdue_invoices():
     cid = book.customer()
     oldest = book.invoice(cid, 20, 200.0)
     newer = book.invoice(cid, 8, 500.0)
-    book.promise(cid, day(-3), day(5), 300.0)  # covers the 200.00 in full, not the 500.00
+    book.promise(cid, day(-3), day(5), 300.0)  # covers the 200.00, then 100.00 of the 500.00
     row = one(book)
     assert (row["status"], row["step"]) == ("action", "personal_contact")
     assert covered(row) == [newer] and oldest not in covered(row)
-    assert f"promise of 300.00 EUR by {day(5)} pending" in row["reason"]
+    assert row["covered_amount"] == 400.0  # only what the promise does not cover is chased
+    assert f"300.00 EUR under a promise of 300.00 EUR by {day(5)}" in row["reason"]
     book.tables["promises"][0]["amount"] = 700.0
     assert one(book)["exclusion"] == "promise pending"
 
@@ -415,15 +423,26 @@ def test_plan_on_track_is_not_chased():
     cid = book.customer()
     book.invoice(cid, 40, 900.0)
     book.plan(cid, [day(-20), day(10), day(40)], 300.0)
-    book.payment(cid, day(-20), 300.0, None)
-    rows = book.recommend()
-    row = rows[cid]
-    # the instalment is paid as unapplied cash here: unapplied cash comes first
-    assert row["exclusion"] == "unapplied cash to reconcile"
-    book.tables["payments"][0]["invoice_id"] = book.tables["invoices"][0]["invoice_id"]
+    book.payment(cid, day(-20), 300.0, book.tables["invoices"][0]["invoice_id"])
     row = one(book)
     assert (row["status"], row["exclusion"]) == ("excluded", "plan on track")
-    assert row["reason"] == "plan on track: payment plan instalments paid as agreed"
+    assert row["reason"] == f"plan on track: payment plan instalments paid as agreed, next instalment {day(10)}"
+    assert row["next_date"] == day(10)
+
+
+def test_a_plan_shelters_only_its_invoices():
+    book = Book()
+    cid = book.customer()
+    planned = book.invoice(cid, 40, 900.0)
+    other = book.invoice(cid, 20, 400.0)
+    book.plan(cid, [day(-20), day(10), day(40)], 300.0)
+    for row in book.tables["payment_plans"]:
+        row.update(invoice_id=planned, agreed_date=day(-25))
+    book.payment(cid, day(-20), 300.0, planned)
+    row = one(book)
+    assert (row["status"], row["step"]) == ("action", "solution_offer")  # dpd 20, never dunned
+    assert covered(row) == [other]
+    assert "600.00 EUR in a payment plan on track" in row["reason"]
 
 
 def test_missed_instalment_escalates_like_a_broken_promise():
@@ -444,10 +463,10 @@ def test_recent_payment_covering_the_overdue_amount_is_not_chased():
     cid = book.customer()
     book.invoice(cid, 10, 300.0)
     upcoming = book.invoice(cid, -20, 1000.0)
-    book.payment(cid, day(-2), 400.0, upcoming)  # applied to the wrong invoice, covers 300.00
+    book.payment(cid, day(-2), 400.0, upcoming)  # applied to another invoice: excuses nothing
     row = one(book)
-    assert (row["status"], row["exclusion"]) == ("excluded", "paid")
-    assert row["reason"] == "paid: 400.00 EUR received in the last 7 days covers the 300.00 EUR overdue"
+    assert (row["status"], row["step"]) == ("action", "personal_contact")
+    assert f"paid 400.00 EUR on {day(-2)} against other invoices, which does not settle these" in row["reason"]
 
 
 def test_unapplied_cash_suppresses_chasing_and_is_flagged():
@@ -455,10 +474,13 @@ def test_unapplied_cash_suppresses_chasing_and_is_flagged():
     cid = book.customer()
     book.invoice(cid, 60, 300.0)
     book.payment(cid, day(-40), 50.0, None)
+    row = one(book)  # 50.00 of unapplied cash shelters 50.00: the other 250.00 is chased
+    assert (row["status"], row["covered_amount"], row["unapplied_cash"]) == ("action", 250.0, 50.0)
+    assert "50.00 EUR set against 50.00 EUR of unapplied cash to reconcile" in row["reason"]
+    book.tables["payments"][0]["amount"] = 300.0
     row = one(book)
     assert (row["status"], row["exclusion"]) == ("excluded", "unapplied cash to reconcile")
-    assert row["unapplied_cash"] == 50.0
-    assert row["reason"].startswith("unapplied cash to reconcile: 50.00 EUR received without an invoice")
+    assert row["reason"].startswith("unapplied cash to reconcile: 300.00 EUR received without an invoice")
 
 
 def test_a_customer_who_paid_everything_is_not_in_the_list():
@@ -476,7 +498,6 @@ def test_never_chase_a_customer_who_has_paid(case):
     rows = recommendations(portfolio, as_of)
     actions = rows.filter(pl.col("status") == "action", pl.col("step") != "resolve_dispute")
     assert (actions["open_amount"] > 0).all()
-    assert (actions["unapplied_cash"] <= DEFAULT_POLICY.amounts.open_tolerance).all()
     for row in actions.to_dicts():  # every invoice an action covers is open and not disputed
         for invoice in row["invoices"]:
             assert invoice["open_balance"] > DEFAULT_POLICY.amounts.open_tolerance
@@ -491,16 +512,29 @@ def test_contact_cap_reached_waits():
     book = Book()
     cid = book.customer()
     book.invoice(cid, 10)
-    book.contact(cid, day(-6), "email")
+    other = book.invoice(cid, -20, 200.0)  # the messages are about another invoice
+    book.contact(cid, day(-6), "email", other)
     row = one(book)
     assert row["status"] == "action"  # 1 contact in the last 7 days: below the cap of 2
-    book.contact(cid, day(-1), "phone")
+    book.contact(cid, day(-4), "sms", other)
     row = one(book)
     assert (row["status"], row["exclusion"], row["channel"]) == ("excluded", "capped", None)
     assert row["reason"] == (
-        f"capped: 2 contacts in the last 7 days (last on {day(-1)} by phone); next: personal contact"
+        f"capped: 2 messages in the last 7 days, last message on {day(-4)} by sms, "
+        f"next: personal contact from {day(1)}"
     )
     book.tables["contacts"][0]["contact_date"] = day(-7)  # outside (as_of - 7, as_of]
+    assert one(book)["status"] == "action"
+
+
+def test_minimum_gap_between_two_contacts_whatever_the_channel():
+    book = Book()
+    cid = book.customer()
+    book.invoice(cid, 10)
+    book.contact(cid, day(-2), "sms", book.invoice(cid, -20, 200.0))
+    row = one(book)
+    assert (row["status"], row["exclusion"], row["next_date"]) == ("excluded", "contacted recently", day(1))
+    book.tables["contacts"][0]["outcome"] = "dispute_raised"  # the customer's own message
     assert one(book)["status"] == "action"
 
 
@@ -518,8 +552,9 @@ def test_cap_is_a_policy_value():
     book = Book()
     cid = book.customer()
     book.invoice(cid, 10)
-    book.contact(cid, day(-3), "email")
+    book.contact(cid, day(-3), "email", book.invoice(cid, -20, 200.0))
     assert one(book, with_policy(contact=Contact(max_per_week=1)))["exclusion"] == "capped"
+    assert one(book, with_policy(contact=Contact(min_gap_days=4)))["exclusion"] == "contacted recently"
 
 
 # --- thank you (DESIGN 2.12) ------------------------------------------------------------------
@@ -574,7 +609,8 @@ def test_unanswered_formal_notice_hands_over_by_amount(amount, step, channel, to
     book.contact(cid, day(-20), "registered_letter", iid)
     row = one(book)
     assert (row["step"], row["channel"], row["tone"]) == (step, channel, tone)
-    assert f"formal notice of {day(-20)} unanswered after 20 days" in row["reason"]
+    assert f"formal notice of {day(-20)} unanswered at its deadline {day(-9)}" in row["reason"]
+    assert row["needs_approval"] is False
     if step == "write_off_review":
         assert "below the 1,000.00 EUR threshold for an agency" in row["reason"]
 
@@ -586,13 +622,24 @@ def test_formal_notice_awaits_its_answer_then_repeats_after_a_payment():
     book.contact(cid, day(-5), "registered_letter", iid)
     row = one(book)
     assert (row["status"], row["exclusion"]) == ("excluded", "formal notice sent")
-    assert row["reason"] == (
-        f"formal notice sent: registered letter of {day(-5)}, answer awaited until {day(10)}"
-    )
+    # deadline: notice date + 3 days of post + 8 days to answer
+    assert row["reason"] == f"formal notice sent: formal notice sent {day(-5)}, deadline {day(6)}, then agency"
+    assert (row["next_step"], row["next_date"]) == ("hand-over", day(7))
     book.tables["contacts"][0]["contact_date"] = day(-30)
-    book.payment(cid, day(-10), 100.0, iid)  # answered with a part payment: a new notice
+    book.payment(cid, day(-10), 100.0, iid)  # a part payment does not restart the cadence
     row = one(book)
-    assert (row["step"], row["channel"]) == ("formal_notice", "registered_letter")
+    assert (row["step"], row["channel"]) == ("agency", "agency")
+    assert "partly paid (100.00 EUR received" in row["reason"]
+
+
+def test_a_strategic_hand_over_needs_approval():
+    book = Book()
+    cid = book.customer(strategic=True)
+    iid = book.invoice(cid, 70, 5000.0)
+    book.contact(cid, day(-20), "registered_letter", iid)
+    row = one(book)
+    assert (row["step"], row["needs_approval"]) == ("agency", True)
+    assert row["action"] == "hand over to a collection agency (needs approval: strategic account)"
 
 
 def test_handed_over_invoices_are_left_to_the_agency():

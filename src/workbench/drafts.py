@@ -144,7 +144,7 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
         "collector": None if collector in (None, "unassigned") else collector,
         "signature": getattr(policy.drafts, f"signature_{language}"),
         "as_of": as_of,
-        "answer_days": 8,
+        "answer_days": policy.escalation.notice_answer_days,
     }
 
 

@@ -1,9 +1,11 @@
-"""Writing the worklist (DESIGN section 7): ``worklist.xlsx``, ``worklist.csv``, ``excluded.csv``.
+"""Writing the worklist (DESIGN section 7): ``worklist.xlsx``, ``worklist.csv``,
+``excluded.csv``, ``watchlist.csv``.
 
-- The XLSX has a ``summary`` sheet, one formatted sheet per collector (frozen header,
-  autofilter, currency, percent and date formats, column widths) and an ``excluded`` sheet.
+- The XLSX has a ``summary`` sheet, a ``watch list`` sheet (the large exposures that wait, with
+  why and until when), one formatted sheet per collector (frozen header, autofilter, currency,
+  percent and date formats, column widths) and an ``excluded`` sheet.
 - ``worklist.csv`` holds the same rows and columns as the collectors' sheets together (rank
-  order); ``excluded.csv`` the excluded list.
+  order); ``excluded.csv`` the excluded list; ``watchlist.csv`` the watch list.
 - Text from the input is never a formula: XLSX cells are written with ``write_string`` (and the
   workbook converts no string to a formula, number or URL); in the CSV files a text field
   starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single
@@ -31,7 +33,7 @@ from workbench.worklist import (
     summary_tables,
 )
 
-OUTPUTS = ("worklist.xlsx", "worklist.csv", "excluded.csv")
+OUTPUTS = ("worklist.xlsx", "worklist.csv", "excluded.csv", "watchlist.csv")
 """The files :func:`write_worklist` writes."""
 
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -47,7 +49,12 @@ WIDTHS = {
 }  # fmt: skip
 """Column widths (characters) of the worklist sheets."""
 
-RESERVED_SHEETS = ("summary", "excluded")
+RESERVED_SHEETS = ("summary", "watch list", "excluded")
+
+EXCLUDED_WIDTHS = {
+    "customer_name": 30, "collector": 18, "open_amount": 15, "overdue_amount": 15,
+    "exclusion": 24, "next_step": 18, "next_date": 12, "reason": 90,
+}  # fmt: skip
 
 
 def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -164,6 +171,7 @@ def write_xlsx(worklist: Worklist, path: Path) -> None:
         row = formats.table(summary, table, row + 1) + 1
     summary.set_column(0, 0, 34)
 
+    _list_sheet(book, formats, "watch list", worklist.watch)
     rows = worklist.rows.select(WORKLIST_COLUMNS)
     collectors = sorted(rows["collector"].unique().to_list())
     for collector, name in sheet_names(collectors).items():
@@ -174,12 +182,17 @@ def write_xlsx(worklist: Worklist, path: Path) -> None:
         sheet.autofilter(0, 0, max(mine.height, 1), len(WORKLIST_COLUMNS) - 1)
         sheet.set_row(0, 30)
 
-    sheet = book.add_worksheet("excluded")
-    excluded = worklist.excluded.select(EXCLUDED_COLUMNS)
-    formats.table(sheet, excluded, 0, {"customer_name": 30, "open_amount": 15, "reason": 90})
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(excluded.height, 1), len(EXCLUDED_COLUMNS) - 1)
+    _list_sheet(book, formats, "excluded", worklist.excluded)
     book.close()
+
+
+def _list_sheet(book: xlsxwriter.Workbook, formats: _Sheets, name: str, frame: pl.DataFrame) -> None:
+    """A sheet of excluded customers (the excluded list or the watch list)."""
+    sheet = book.add_worksheet(name)
+    table = frame.select(EXCLUDED_COLUMNS)
+    formats.table(sheet, table, 0, EXCLUDED_WIDTHS)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(table.height, 1), len(EXCLUDED_COLUMNS) - 1)
 
 
 def check_out_dir(out_dir: str | Path) -> None:
@@ -207,6 +220,7 @@ def write_worklist_files(worklist: Worklist, folder: Path) -> list[Path]:
     write_xlsx(worklist, folder / "worklist.xlsx")
     write_csv(worklist.rows.select(WORKLIST_COLUMNS), folder / "worklist.csv")
     write_csv(worklist.excluded.select(EXCLUDED_COLUMNS), folder / "excluded.csv")
+    write_csv(worklist.watch.select(EXCLUDED_COLUMNS), folder / "watchlist.csv")
     return [folder / name for name in OUTPUTS]
 
 

@@ -14,6 +14,7 @@ import polars as pl
 
 from workbench.balances import cents, days_between, money_sum, reporting_balances, within_days
 from workbench.disputes import open_disputes
+from workbench.plans import plan_status
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
@@ -147,47 +148,13 @@ def _contacts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame
     )
 
 
-def _plans(
-    portfolio: Portfolio, payments: pl.LazyFrame, as_of: date, policy: Policy
-) -> pl.LazyFrame:
-    """Per customer: plan_instalments_missed and on_active_plan.
-
-    A plan is known from its first instalment date (<= as_of); its later instalments are its
-    agreed schedule. An instalment is missed when its date + plan_grace_days < as_of and the
-    plan's instalments up to it (cumulated) exceed, by more than the tolerance, the customer's
-    payments dated from the first instalment date - plan_grace_days to as_of. A plan is active
-    from its first instalment to its last instalment + plan_grace_days.
-    """
-    grace = timedelta(days=policy.behaviour.plan_grace_days)
-    tolerance_cents = round(policy.amounts.open_tolerance * 100)
-    instalments = portfolio.payment_plans.with_columns(
-        first=pl.col("instalment_date").min().over("plan_id"),
-        last=pl.col("instalment_date").max().over("plan_id"),
-        due_cents=cents(pl.col("amount")).cum_sum().over("plan_id", order_by="instalment_date"),
-    ).filter(pl.col("first") <= as_of)
-    paid = (
-        instalments.select("plan_id", "customer_id", "first")
-        .unique()
-        .join(
-            payments.select("customer_id", "payment_date", "amount"),
-            on="customer_id",
-            how="left",
-        )
-        .group_by("plan_id")
-        .agg(
-            paid_cents=cents(pl.col("amount"))
-            .filter(pl.col("payment_date") >= pl.col("first") - grace)
-            .sum()
-        )
-    )
-    missed = (pl.col("instalment_date") + grace < as_of) & (
-        pl.col("due_cents") - pl.col("paid_cents") > tolerance_cents
-    )
-    active = (pl.col("first") <= as_of) & (pl.lit(as_of) <= pl.col("last") + grace)
+def _plans(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """Per customer: plan_instalments_missed and on_active_plan
+    (:func:`workbench.plans.plan_status`)."""
     return (
-        instalments.join(paid, on="plan_id", how="left")
+        plan_status(portfolio, as_of, policy)
         .group_by("customer_id")
-        .agg(plan_instalments_missed=missed.sum(), on_active_plan=active.any())
+        .agg(plan_instalments_missed=pl.col("missed").sum(), on_active_plan=pl.col("active").any())
     )
 
 
@@ -237,7 +204,7 @@ def customer_features(
         .join(_payments(payments, as_of), on="customer_id", how="left")
         .join(_promises(portfolio, as_of, policy), on="customer_id", how="left")
         .join(_contacts(portfolio, as_of, policy), on="customer_id", how="left")
-        .join(_plans(portfolio, payments, as_of, policy), on="customer_id", how="left")
+        .join(_plans(portfolio, as_of, policy), on="customer_id", how="left")
         .with_columns(
             pl.col(COUNTS).fill_null(0).cast(pl.Int64),
             pl.col("open_balance", "overdue_balance", "unapplied_cash").fill_null(0.0),

@@ -22,7 +22,9 @@ Conventions used throughout:
   instalments of a payment plan agreed on or before ``end``.
 
 The generator works on whole arrays (numpy, polars): it loops only over archetypes, countries,
-cadence steps and columns, never over customers, invoices or payments.
+cadence steps, columns and, for the contact history, over the working days of the window (each
+day's dunning decisions depend on the contacts of the days before, as in the recommendation
+engine); never over customers, invoices, payments or contacts.
 
 How the history is made, in order:
 
@@ -34,21 +36,47 @@ How the history is made, in order:
    after resolution; some billing errors are settled by a credit note;
 4. a target payment date per invoice: due date plus a delay drawn from the archetype, plus the
    slow-down of August and of the year end, moved to a working day;
-5. payment plans for some large overdue invoices of cash-strapped customers;
+5. payment plans for some large overdue invoices of cash-strapped customers, agreed in a phone
+   call 2-5 weeks past due (on the customer's call weekday, so that its plan calls are on the
+   same day or a week apart); each instalment row names its invoice and the agreement day;
 6. credit notes (billing-error disputes, ~1% random partial returns), always dated on or before
    the invoice's first payment;
 7. payments: one, or 2-3 instalments summing exactly to the amount due, or the plan's
    instalments (late when missed); defaulters pay nothing after their default date; payments
    after ``end`` are dropped; ~3% of the last 30 days' payments are left unapplied;
-8. contacts: the dunning cadence for every overdue unpaid invoice (dpd 3 email, 10 phone,
-   20 phone or email, 35 letter, 50 registered letter, 75 agency for invoices of 1,000 EUR or
-   more), friendly pre-due reminders for risky customers, the contact in which a dispute is
-   raised and the call agreeing a plan; paused while a dispute is open, a plan runs or a promise
-   is pending; capped to one per customer per ISO week (the most advanced step kept). Outcomes:
-   ``sent`` (written), ``reached`` / ``no_answer`` / ``left_message`` / ``promise_to_pay``
-   (phone), ``handed_over`` (agency), ``dispute_raised``, ``plan_agreed``;
-9. promises from phone contacts answered ``promise_to_pay``, kept or broken consistently with
-   the payments.
+8. contacts: the dunning history, made working day after working day under the contact
+   governance of the recommendation engine (:mod:`workbench.recommend`, policy defaults), each
+   contact recording the ``step`` it carried out:
+
+   - each overdue invoice is ready for the cadence step after the one it reached: light
+     reminder (from 3 days past due, by e-mail or the customer's written channel of choice),
+     personal contact (10, phone), solution offer (20, phone or e-mail), last notice (35,
+     letter), formal notice (50, registered letter), each threshold 0-2 days later per invoice,
+     and never before 7 days (10 after a solution offer or last notice) after the invoice's
+     previous step; days past due never make a step repeat; an invoice first chased late starts
+     at its days-past-due step, at most the last notice; friendly pre-due e-mails 3 days before
+     due for 30% of the invoices of risky customers (one per invoice);
+   - an invoice is not chased while disputed or under a pending promise (until pay-by + 3
+     days), nor once on a plan (before it, no further than the personal contact: the call
+     agreeing the plan is its solution offer);
+   - one action per customer per day, the highest step governance allows: an amicable message
+     covers every invoice ready for its step or a lower one (one row per invoice); a formal
+     notice covers every invoice of the customer unpaid, at least 45 days past due, not disputed,
+     not under a plan or a pending promise and not yet noticed; once a notice's deadline (11
+     days) has passed, its unpaid invoices are handed to an agency if they add up to 1,000 EUR
+     or more, else left to a write-off review (nothing sent);
+   - governance: at least 3 days between messages to a customer and at most 2 in any 7 days;
+     nothing sent and no hand-over for 11 days after a formal notice; at most one formal notice
+     per 30 days; no formal notice nor hand-over within 7 days after a conversation; no other
+     message within 6 days of a plan call; a letter only when every invoice it covers has 100
+     EUR open or more (500 EUR for a registered letter), else an e-mail;
+   - besides, 60% of the disputes are raised in the customer's e-mail or call on their opening
+     day (outcome ``dispute_raised``, step ``resolve_dispute``) and each plan is agreed in a phone
+     call (``plan_agreed``, step ``solution_offer``);
+   - outcomes: ``sent`` (written), ``reached`` / ``no_answer`` / ``left_message`` /
+     ``promise_to_pay`` (phone, one per call), ``handed_over`` (agency);
+9. promises from the phone calls answered ``promise_to_pay`` (one per invoice, later calls are
+   ``reached``), for the open amount, kept or broken consistently with the payments.
 """
 
 from __future__ import annotations
@@ -64,7 +92,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from workbench.schema import TABLES
+from workbench.schema import CONTACT_CHANNELS, CONTACT_STEPS, TABLES
 
 __all__ = ["ARCHETYPES", "ARCHETYPE_SHARES", "TABLE_NAMES", "generate_portfolio", "write_portfolio"]
 
@@ -118,22 +146,56 @@ NEVER = 2**40
 
 UNAPPLIED_SHARE = 0.03
 """Share of the last 30 days' payments left unapplied (invoice_id null)."""
-AGENCY_MIN_CENTS = 100_000
-"""Unpaid invoices of at least this amount (cents) are handed to an agency at dpd 75."""
 
-# Dunning cadence (DESIGN 2.3): rank (higher = more advanced), days past due, channel, tone.
-# Rank 0 is the friendly pre-due reminder sent to risky customers.
-PRE_DUE = (0, -3, "email", "friendly")
-CADENCE = (
-    (1, 3, "email", "friendly"),
-    (2, 10, "phone", "neutral"),
-    (3, 20, "phone", "neutral"),  # payment plan offer; phone or email
-    (4, 35, "letter", "firm"),
-    (5, 50, "registered_letter", "formal"),
-    (6, 75, "agency", "formal"),
-)
-PHONE_OUTCOMES = ("reached", "no_answer", "left_message", "promise_to_pay")
+# Dunning steps: code = index into schema.CONTACT_STEPS; for 0-6 the code is also the cadence
+# rank (0 = the friendly pre-due reminder sent to risky customers).
+S_PRE, S_LIGHT, S_PERSONAL, S_SOLUTION, S_LAST, S_FORMAL, S_AGENCY = range(7)
+S_RESOLVE = CONTACT_STEPS.index("resolve_dispute")
+STEP_DPD = (-3, 3, 10, 20, 35, 50)
+"""Days past due from which each step 0-5 may be sent (each invoice draws 0-2 days more for
+steps 1-5; the pre-due reminder goes on the working day on or before)."""
+STEP_WAIT = (0, 7, 7, 10, 10)
+"""Days to wait after step r (1-4) of an invoice before its step r + 1 (policy cadence.wait_days)."""
+STEP_TONE = ("friendly", "friendly", "neutral", "neutral", "firm", "formal", "formal", "formal", "friendly", "neutral")
+"""Tone of each step (same order as schema.CONTACT_STEPS)."""
+SOLUTION_BY_EMAIL = 0.4
+"""Share of the solution offers made by email rather than phone."""
+
+# Contact governance of the recommendation engine (policy defaults), obeyed by the history.
+MIN_GAP_DAYS = 3
+"""At least this many days between two outbound customer-facing messages to a customer."""
+CAP_WINDOW_DAYS = 7
+"""At most two such messages in any window of this many days."""
+NOTICE_SILENCE_DAYS = 11
+"""A formal notice's deadline (postal 3 + answer 8 days): nothing sent to the customer, no
+hand-over, until it has passed."""
+AFTER_CONVERSATION_DAYS = 7
+"""No formal notice nor hand-over within this many days after a conversation."""
+NOTICE_EVERY_DAYS = 30
+"""At most one formal notice per customer in this many days."""
+NOTICE_MIN_DPD = 45
+"""A formal notice covers every chased invoice of the customer at least this many days past due."""
+PLAN_QUIET_DAYS = 6
+"""No other message to a customer within this many days of the call agreeing a plan."""
+LETTER_MIN_CENTS = 10_000
+"""A letter only when every invoice it covers has at least this open amount (cents); else email."""
+REGISTERED_MIN_CENTS = 50_000
+"""A registered letter only when every invoice it covers has at least this open amount (cents)."""
+AGENCY_MIN_CENTS = 100_000
+"""Invoices unpaid after their formal notice's deadline are handed to an agency when they add up
+to at least this (cents); below it they are left to a write-off review (no contact)."""
+
+CHANNELS = CONTACT_CHANNELS
+"""Contact channels; a channel code is an index into this tuple."""
+EMAIL, SMS, PHONE, LETTER, REGISTERED, AGENCY = range(6)
+OUTCOMES = (
+    "sent", "reached", "no_answer", "left_message", "promise_to_pay", "handed_over", "plan_agreed",
+    "dispute_raised",
+)  # fmt: skip
+"""Contact outcomes; an outcome code is an index into this tuple."""
+SENT, REACHED, NO_ANSWER, LEFT_MESSAGE, PROMISE, HANDED_OVER, PLAN_AGREED, DISPUTE_RAISED = range(8)
 PHONE_OUTCOME_SHARES = (0.30, 0.30, 0.18, 0.22)
+"""Shares of the phone outcomes reached, no_answer, left_message, promise_to_pay."""
 
 # --- word lists for fake identities ------------------------------------------------------------
 
@@ -254,8 +316,9 @@ def generate_portfolio(*, customers: int, seed: int, start: date, end: date) -> 
     credits = _credit_notes(inv, disputes, plans, target, window, rng["credits"])
     pays = _payments(cust, inv, plans, credits, target, window, rng["payments"])
     settled = _settlement_days(inv, credits, pays)
-    contacts = _contacts(cust, inv, disputes, plans, settled, window, rng["contacts"])
-    contacts, promises = _promises(cust, inv, credits, pays, contacts, settled, rng["promises"])
+    contacts, promises = _contacts(
+        cust, inv, disputes, plans, credits, pays, settled, window, rng["contacts"], rng["promises"]
+    )
 
     tables = {
         "customers": _customers_frame(cust, rng["identity"]),
@@ -335,11 +398,6 @@ def _day(d: date) -> int:
 def _weekday(days: np.ndarray) -> np.ndarray:
     """Day of week of day numbers: 0 = Monday ... 6 = Sunday (1970-01-01 was a Thursday)."""
     return (days + 3) % 7
-
-
-def _iso_week(days: np.ndarray) -> np.ndarray:
-    """A number identifying the Monday-to-Sunday (ISO) week of each day number."""
-    return (days + 3) // 7
 
 
 def _next_working_day(days: np.ndarray) -> np.ndarray:
@@ -692,7 +750,7 @@ class _Plans:
     """Payment plans: one per covered invoice, with its instalments laid end to end."""
 
     invoice: np.ndarray  # invoice index per plan, sorted by agreement day then invoice
-    agreed: np.ndarray  # day the plan was agreed (a phone contact at dpd ~20)
+    agreed: np.ndarray  # day the plan was agreed (a phone call 2-5 weeks past due)
     instalments: np.ndarray  # number of instalments per plan
     row_plan: np.ndarray  # per instalment: plan index
     row_day: np.ndarray  # per instalment: instalment day
@@ -709,8 +767,13 @@ def _payment_plans(
     rng: np.random.Generator,
 ) -> _Plans:
     """Plans for 30% of the cash-strapped customers' large (at or above their typical amount),
-    undisputed invoices that would be paid more than 30 days late: agreed 18-28 days past due
-    (on a working day, on or before ``end``), 3-6 monthly instalments (every 30 days) summing to the invoice."""
+    undisputed invoices that would be paid more than 30 days late, agreed in a phone call 18-28
+    days past due (on or before ``end``), 3-6 monthly instalments (every 30 days) summing to the
+    invoice.
+
+    The call is moved to the customer's call weekday (Monday-Friday, drawn per customer) of the
+    same week (a week earlier if that is after ``end``): the plan calls of a customer are on the
+    same day or at least a week apart."""
     agreed_all = _next_working_day(inv.due + rng.integers(18, 29, inv.n))
     chosen = (
         (cust.archetype[inv.customer] == CASH)
@@ -721,10 +784,13 @@ def _payment_plans(
         & (rng.random(inv.n) < 0.3)
     )
     invoice = np.flatnonzero(chosen)
-    agreed = agreed_all[invoice]
-    order = np.lexsort((invoice, agreed))
-    invoice, agreed = invoice[order], agreed[order]
     instalments = rng.integers(3, 7, len(invoice))
+    call_weekday = rng.integers(0, 5, cust.n)
+    agreed = agreed_all[invoice]
+    agreed = agreed - _weekday(agreed) + call_weekday[inv.customer[invoice]]
+    agreed = np.where(agreed > window.end, agreed - 7, agreed)
+    order = np.lexsort((invoice, agreed))
+    invoice, agreed, instalments = invoice[order], agreed[order], instalments[order]
     row_plan, position = _group_positions(instalments)
     row_day = agreed[row_plan] + 30 * (position + 1)
     total = inv.cents[invoice]
@@ -905,170 +971,19 @@ def _settlement_days(inv: _Invoices, credits: _CreditNotes, pays: _Payments) -> 
     return np.where(full, last, NEVER)
 
 
-# --- contacts ----------------------------------------------------------------------------------
+# --- contacts and promises ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Contacts:
-    """Contacts, one per customer per ISO week at most."""
+    """Contacts sorted by day, customer, invoice and step: one row per invoice a message covers."""
 
     customer: np.ndarray
     invoice: np.ndarray
     day: np.ndarray
-    rank: np.ndarray  # cadence step (0 = pre-due reminder)
-    channel: np.ndarray  # object array of channel names
-    tone: np.ndarray  # object array
-    outcome: np.ndarray  # object array
-
-
-def _contacts(
-    cust: _Customers,
-    inv: _Invoices,
-    disputes: _Disputes,
-    plans: _Plans,
-    settled: np.ndarray,
-    window: _Window,
-    rng: np.random.Generator,
-) -> _Contacts:
-    """The dunning history: each cadence step of each overdue invoice still unpaid on the
-    contact day (1-2 days of slack, on a working day, on or before ``end``), not while a
-    dispute is open nor after a plan was agreed; plus pre-due reminders for 30% of the invoices
-    of risky customers, and the phone call agreeing each plan. Then at most one contact per
-    customer per ISO week: the most advanced step (then the largest invoice).
-
-    Besides the cadence, 60% of the disputes are raised in a contact on their opening day (the
-    customer's email or call, outcome ``dispute_raised``), and each plan is agreed in a phone
-    call (outcome ``plan_agreed``)."""
-    unpaid_until = settled
-    frames = [_pre_due_reminders(cust, inv, disputes, unpaid_until, window, rng)]
-    for step in CADENCE:
-        frames.append(_cadence_step(step, cust, inv, disputes, plans, unpaid_until, window, rng))
-    frames.append(_plan_calls(plans))
-    frames.append(_dispute_calls(disputes, rng))
-    rows = {key: np.concatenate([f[key] for f in frames]) for key in frames[0]}
-    rows = _one_per_week(rows, inv)
-    outcome = _outcomes(rows["channel"], rng)
-    outcome = np.where(rows["rank"] == -1, "plan_agreed", outcome)
-    outcome = np.where(rows["rank"] == -2, "dispute_raised", outcome)
-    rank = np.where(rows["rank"] == -1, 3, np.where(rows["rank"] == -2, 0, rows["rank"]))
-    return _Contacts(
-        customer=inv.customer[rows["invoice"]],
-        invoice=rows["invoice"],
-        day=rows["day"],
-        rank=rank,
-        channel=rows["channel"],
-        tone=rows["tone"],
-        outcome=outcome.astype(object),
-    )
-
-
-def _chaseable(day: np.ndarray, invoice: np.ndarray, disputes: _Disputes, unpaid_until: np.ndarray, window: _Window) -> np.ndarray:
-    """Whether contact ``day`` about ``invoice`` falls while the invoice is unpaid, on or before
-    ``end`` and outside an open dispute."""
-    opened = disputes.opened_by_invoice[invoice]
-    resolved = disputes.resolved_by_invoice[invoice]
-    in_dispute = (day >= opened) & (day < resolved)
-    return (day < unpaid_until[invoice]) & (day <= window.end) & ~in_dispute
-
-
-def _cadence_step(step, cust, inv, disputes, plans, unpaid_until, window, rng) -> dict[str, np.ndarray]:
-    """Candidate contacts of one cadence step (rank, dpd, channel, tone) for every invoice."""
-    rank, dpd, channel, tone = step
-    day = _next_working_day(inv.due + dpd + rng.integers(0, 3, inv.n))
-    ok = _chaseable(day, np.arange(inv.n), disputes, unpaid_until, window)
-    ok &= day < plans.agreed_by_invoice
-    if channel == "agency":
-        ok &= inv.cents >= AGENCY_MIN_CENTS
-    invoice = np.flatnonzero(ok)
-    channels = np.full(len(invoice), channel, dtype=object)
-    if rank == 1:  # the light reminder goes by the customer's written channel of choice
-        preferred = cust.preferred[inv.customer[invoice]]
-        written = (preferred == "sms") | (preferred == "letter")
-        channels = np.where(written, preferred, channels).astype(object)
-    if rank == 3:
-        channels = np.where(rng.random(len(invoice)) < 0.4, "email", channels).astype(object)
-    return {
-        "invoice": invoice,
-        "day": day[invoice],
-        "rank": np.full(len(invoice), rank),
-        "channel": channels,
-        "tone": np.full(len(invoice), tone, dtype=object),
-    }
-
-
-def _pre_due_reminders(cust, inv, disputes, unpaid_until, window, rng) -> dict[str, np.ndarray]:
-    """Friendly emails 3 days before due (on a working day) for 30% of the invoices of chronic
-    late, deteriorating, cash-strapped and defaulting customers."""
-    rank, dpd, channel, tone = PRE_DUE
-    risky = np.isin(cust.archetype[inv.customer], (CHR, DET, CASH, DEF))
-    day = _previous_working_day(inv.due + dpd)
-    ok = risky & (rng.random(inv.n) < 0.3) & (day > inv.issue)
-    ok &= _chaseable(day, np.arange(inv.n), disputes, unpaid_until, window)
-    invoice = np.flatnonzero(ok)
-    return {
-        "invoice": invoice,
-        "day": day[invoice],
-        "rank": np.full(len(invoice), rank),
-        "channel": np.full(len(invoice), channel, dtype=object),
-        "tone": np.full(len(invoice), tone, dtype=object),
-    }
-
-
-def _plan_calls(plans: _Plans) -> dict[str, np.ndarray]:
-    """The phone call on which each plan was agreed (rank -1 marks it until outcomes are set)."""
-    k = len(plans.invoice)
-    return {
-        "invoice": plans.invoice,
-        "day": plans.agreed,
-        "rank": np.full(k, -1),
-        "channel": np.full(k, "phone", dtype=object),
-        "tone": np.full(k, "neutral", dtype=object),
-    }
-
-
-def _dispute_calls(disputes: _Disputes, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """The contact in which 60% of the disputes were raised: on the opening day, by email (60%)
-    or phone, neutral tone (rank -2 marks it until outcomes are set)."""
-    raised = rng.random(len(disputes.invoice)) < 0.6
-    k = int(raised.sum())
-    return {
-        "invoice": disputes.invoice[raised],
-        "day": disputes.opened[raised],
-        "rank": np.full(k, -2),
-        "channel": np.where(rng.random(k) < 0.6, "email", "phone").astype(object),
-        "tone": np.full(k, "neutral", dtype=object),
-    }
-
-
-def _one_per_week(rows: dict[str, np.ndarray], inv: _Invoices) -> dict[str, np.ndarray]:
-    """Keep one contact per customer per ISO week: highest rank (a plan call counts as 3.5, a
-    dispute raised as 0.5), then largest invoice, then lowest invoice number; rows returned
-    sorted by day, customer."""
-    customer = inv.customer[rows["invoice"]]
-    week = _iso_week(rows["day"])
-    rank = np.where(rows["rank"] == -1, 3.5, np.where(rows["rank"] == -2, 0.5, rows["rank"]))
-    order = np.lexsort((rows["invoice"], -inv.cents[rows["invoice"]], -rank, week, customer))
-    customer_o, week_o = customer[order], week[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (customer_o[1:] != customer_o[:-1]) | (week_o[1:] != week_o[:-1])
-    keep = order[first]
-    keep = keep[np.lexsort((customer[keep], rows["day"][keep]))]
-    return {key: value[keep] for key, value in rows.items()}
-
-
-def _outcomes(channel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Outcome of each contact: phone calls are reached, unanswered, left a message or get a
-    promise to pay; agency contacts are handed over; written reminders are sent."""
-    phone = rng.choice(len(PHONE_OUTCOMES), size=len(channel), p=PHONE_OUTCOME_SHARES)
-    return np.where(
-        channel == "phone",
-        np.array(PHONE_OUTCOMES, dtype=object)[phone],
-        np.where(channel == "agency", "handed_over", "sent"),
-    ).astype(object)
-
-
-
-# --- promises ----------------------------------------------------------------------------------
+    step: np.ndarray  # index into CONTACT_STEPS
+    channel: np.ndarray  # index into CHANNELS
+    outcome: np.ndarray  # index into OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -1081,73 +996,401 @@ class _Promises:
     cents: np.ndarray  # open amount of the invoice on the promise day
 
 
-def _promises(
+_KEY = 1 << 32
+"""Multiplier of a customer index in the keys customer * _KEY + day."""
+
+
+def _contacts(
     cust: _Customers,
     inv: _Invoices,
+    disputes: _Disputes,
+    plans: _Plans,
     credits: _CreditNotes,
     pays: _Payments,
-    contacts: _Contacts,
     settled: np.ndarray,
+    window: _Window,
     rng: np.random.Generator,
+    rng_promises: np.random.Generator,
 ) -> tuple[_Contacts, _Promises]:
-    """Promises from the first phone call of each invoice answered ``promise_to_pay`` (later
-    ones become ``reached``), kept or broken consistently with the payments.
+    """The dunning history and the promises made in it (see :class:`_Dunning`)."""
+    return _Dunning(cust, inv, disputes, plans, credits, pays, settled, window, rng, rng_promises).run()
 
-    The invoice's settlement day is known, so the pay-by day is set from it: a kept promise has
-    the settlement on or before pay-by + 3 days; a broken one is settled more than 10 days after
-    pay-by, or not at all. Where the timing allows both, the archetype's keep rate decides.
-    Contacts about the invoice between the promise and pay-by + 3 days are dropped (dunning is
-    paused while a promise is pending). Returns the updated contacts and the promises.
+
+def _stack(parts: list[tuple[np.ndarray, ...]], width: int) -> list[np.ndarray]:
+    """The ``width`` columns of ``parts`` (tuples of equal-length arrays) laid end to end."""
+    return [np.concatenate([part[i] for part in parts] + [np.zeros(0, dtype=np.int64)]) for i in range(width)]
+
+
+def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted ``keys``: the start of each run of equal keys and the run index of each key."""
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    return np.flatnonzero(new), np.cumsum(new) - 1
+
+
+class _Dunning:
+    """The contact history, made working day after working day as the recommendation engine
+    would have made it, each day vectorized over every customer and invoice in play.
+
+    Each day: the money received up to that day is booked; the fixed events happen (the calls
+    agreeing plans, the disputes raised by customers); the invoices whose next step has come get
+    that step (unless disputed or under a pending promise); each customer gets the highest step
+    governance allows; the message covers its invoices (one row each), gets its channel
+    (proportionality) and outcome, and phone calls may bring promises. The state remembers, per
+    invoice, the cadence rank reached and its day, the day its next step comes, the formal notice,
+    the pre-due reminder and the promise; per customer, its last two messages, last formal
+    notice, last conversation and last action.
+
+    Invoice arrays are kept in "candidate order": the invoices that may ever be in play (from
+    their pre-due reminder, else the day after due, to the day before they are settled or put on a
+    plan), sorted by customer, so that every subset taken is sorted by customer too.
     """
-    outcome = contacts.outcome.copy()
-    candidates = np.flatnonzero(outcome == "promise_to_pay")
-    _, first = np.unique(contacts.invoice[candidates], return_index=True)
-    chosen = candidates[np.sort(first)]
-    later = np.setdiff1d(candidates, chosen)
-    outcome[later] = "reached"
 
-    invoice, made = contacts.invoice[chosen], contacts.day[chosen]
-    k = len(invoice)
-    settle = settled[invoice]
-    gap = np.where(settle < NEVER, settle - made, NEVER)
-    can_keep = gap <= 45
-    can_break = gap >= 14
-    keep_rate = PROMISE_KEEP[cust.archetype[inv.customer[invoice]]]
-    kept = np.where(can_keep & can_break, rng.random(k) < keep_rate, can_keep)
-    kept_by = made + np.maximum(1, gap - rng.integers(0, 4, k))
-    broken_hi = np.clip(np.where(settle < NEVER, gap - 11, 10), 3, 10)
-    broken_by = made + rng.integers(3, broken_hi + 1)
-    promised = np.where(kept, kept_by, broken_by)
-    cents = _open_cents(inv, credits, pays, invoice, made)
+    def __init__(
+        self,
+        cust: _Customers,
+        inv: _Invoices,
+        disputes: _Disputes,
+        plans: _Plans,
+        credits: _CreditNotes,
+        pays: _Payments,
+        settled: np.ndarray,
+        window: _Window,
+        rng: np.random.Generator,
+        rng_promises: np.random.Generator,
+    ) -> None:
+        self.cust, self.inv, self.plans, self.credits, self.pays = cust, inv, plans, credits, pays
+        self.window, self.rng = window, rng
+        n = inv.n
+        # draws, per invoice (then per dispute), in a fixed order
+        sched = np.empty((S_FORMAL + 1, n), dtype=np.int64)  # day from which step 0-5 may come
+        sched[S_PRE] = _previous_working_day(inv.due + STEP_DPD[S_PRE])
+        sched[S_LIGHT:] = inv.due + np.array(STEP_DPD[S_LIGHT:])[:, None] + rng.integers(0, 3, (S_FORMAL, n))
+        risky = np.isin(cust.archetype[inv.customer], (CHR, DET, CASH, DEF))
+        pre_due = risky & (rng.random(n) < 0.3) & (sched[S_PRE] > inv.issue)
+        raised = rng.random(len(disputes.invoice)) < 0.6
+        self.raised_invoice, self.raised_day = disputes.invoice[raised], disputes.opened[raised]
+        self.raised_channel = np.where(rng.random(int(raised.sum())) < 0.6, EMAIL, PHONE)
+        keep_draw = rng_promises.random(n)
+        kept_slack = rng_promises.integers(0, 4, n)
+        broken_draw = rng_promises.random(n)
 
-    paused_from = np.full(inv.n, NEVER, dtype=np.int64)
-    paused_until = np.full(inv.n, -1, dtype=np.int64)
-    paused_from[invoice] = made
-    paused_until[invoice] = promised + 3
-    day = contacts.day
-    keep = ~((day > paused_from[contacts.invoice]) & (day <= paused_until[contacts.invoice]))
-    contacts = _Contacts(
-        customer=contacts.customer[keep],
-        invoice=contacts.invoice[keep],
-        day=contacts.day[keep],
-        rank=contacts.rank[keep],
-        channel=contacts.channel[keep],
-        tone=contacts.tone[keep],
-        outcome=outcome[keep],
-    )
-    order = np.lexsort((invoice, made))
-    return contacts, _Promises(invoice[order], made[order], promised[order], cents[order])
+        active_from = np.where(pre_due, sched[S_PRE], inv.due + 1)
+        active_to = np.minimum(np.minimum(settled, plans.agreed_by_invoice) - 1, window.end)
+        candidates = np.flatnonzero(active_from <= active_to)
+        c = candidates[np.argsort(inv.customer[candidates], kind="stable")]
+        self.invoice = c
+        self.position = np.full(n, -1, dtype=np.int64)
+        self.position[c] = np.arange(len(c))
+        self.customer, self.due, self.cents = inv.customer[c], inv.due[c], inv.cents[c]
+        self.sched, self.pre_due = sched[:, c], pre_due[c]
+        self.active_from, self.active_to = active_from[c], active_to[c]
+        self.opened, self.resolved = disputes.opened_by_invoice[c], disputes.resolved_by_invoice[c]
+        self.agreed = plans.agreed_by_invoice[c]
+        self.cap = np.where(self.agreed < NEVER, S_PERSONAL, S_LAST)  # plan: the call is the offer
+        self.settled = settled[c]
+        self.keep_draw, self.kept_slack, self.broken_draw = keep_draw[c], kept_slack[c], broken_draw[c]
+        self.plan_keys = np.unique(inv.customer[plans.invoice] * _KEY + plans.agreed)
+        self.first_of = np.searchsorted(self.customer, np.arange(cust.n + 1))  # customer's range
+        self.preferred = np.select(
+            [cust.preferred == "sms", cust.preferred == "letter"], [SMS, LETTER], EMAIL
+        )  # written channel of choice
+        # state per candidate invoice
+        m = len(c)
+        long_ago = window.start - 10_000
+        self.rank = np.zeros(m, dtype=np.int64)  # cadence rank reached (0 = none)
+        self.rank_day = np.full(m, long_ago, dtype=np.int64)
+        self.next_ready = np.where(self.pre_due, self.sched[S_PRE], self.sched[S_LIGHT])  # >= active_from
+        self.notice_day = np.full(m, NEVER, dtype=np.int64)
+        self.pre_sent = np.zeros(m, dtype=bool)
+        self.promised = np.zeros(m, dtype=bool)
+        self.pending_until = np.full(m, -1, dtype=np.int64)
+        self.paid = np.zeros(m, dtype=np.int64)
+        self.credited = np.zeros(m, dtype=np.int64)
+        self.pays_booked = self.credits_booked = 0
+        # state per customer
+        self.last = np.full(cust.n, long_ago, dtype=np.int64)  # last outbound message
+        self.before_last = np.full(cust.n, long_ago, dtype=np.int64)
+        self.last_notice = np.full(cust.n, long_ago, dtype=np.int64)
+        self.last_talk = np.full(cust.n, long_ago, dtype=np.int64)  # last conversation
+        self.busy = np.full(cust.n, long_ago, dtype=np.int64)  # day of the last action
+        self.rows: list[tuple[np.ndarray, ...]] = []
+        self.promise_rows: list[tuple[np.ndarray, ...]] = []
 
+    def run(self) -> tuple[_Contacts, _Promises]:
+        """Every working day of the window, week by week (the invoices in play are narrowed to
+        those of the week first)."""
+        start, end = self.window.start, self.window.end
+        monday = start - int(_weekday(start))
+        while monday <= end:
+            week = np.flatnonzero((self.active_from <= monday + 4) & (self.active_to >= monday))
+            week_to = self.active_to[week]
+            for day in range(max(monday, start), min(monday + 4, end) + 1):
+                self._day(day, week, week_to)
+            monday += 7
+        return self._contacts(), self._promises()
 
-def _open_cents(inv: _Invoices, credits: _CreditNotes, pays: _Payments, invoice: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Open amount (cents) of each ``invoice`` at the end of ``day``: amount minus credit notes
-    and applied payments dated on or before it (``invoice`` holds distinct invoices)."""
-    credited = np.where(credits.day_by_invoice[invoice] <= day, credits.cents_by_invoice[invoice], 0)
-    on_day = np.full(inv.n, -1, dtype=np.int64)
-    on_day[invoice] = day
-    mine = pays.applied & (pays.day <= on_day[pays.invoice])
-    paid = np.bincount(pays.invoice[mine], weights=pays.cents[mine], minlength=inv.n)
-    return inv.cents[invoice] - credited - paid[invoice].astype(np.int64)
+    # --- one day ---
+
+    def _day(self, day: int, week: np.ndarray, week_to: np.ndarray) -> None:
+        self._book_money(day)
+        self._plan_calls(day)
+        self._disputes_raised(day)
+        x = week[(self.next_ready[week] <= day) & (week_to >= day)]  # next_ready: NEVER once done
+        # sheltered: not before the dispute is resolved or the promise's grace has passed
+        disputed = (self.opened[x] <= day) & (day < self.resolved[x])
+        pending = self.pending_until[x] >= day
+        self.next_ready[x[disputed]] = self.resolved[x[disputed]]
+        self.next_ready[x[pending]] = np.maximum(self.next_ready[x[pending]], self.pending_until[x[pending]] + 1)
+        x = x[~(disputed | pending)]
+        if len(x) == 0:
+            return
+        # the step each invoice is ready for (-1: none): the next one; never contacted: its
+        # days-past-due step (at most the last notice), or the pre-due reminder
+        r = self.rank[x]
+        pre = (r == 0) & self.pre_due[x] & ~self.pre_sent[x] & (day < self.due[x])
+        first = np.minimum((self.sched[S_LIGHT:S_FORMAL, x] <= day).sum(axis=0), self.cap[x])
+        own = np.where(r > 0, r + 1, np.where(pre, S_PRE, np.where(first >= S_LIGHT, first, -1)))
+        open_cents = self.cents[x] - self.credited[x] - self.paid[x]
+
+        # the customer's step: the highest one governance allows
+        customer = self.customer[x]
+        starts, seg = _segments(customer)
+        cs = customer[starts]
+        amicable = np.maximum.reduceat(np.where((own >= S_LIGHT) & (own <= S_LAST), own, -1), starts)
+        has_pre = np.maximum.reduceat(own == S_PRE, starts)
+        has_notice = np.maximum.reduceat(own == S_FORMAL, starts)
+        handing = own == S_AGENCY
+        has_handover = np.maximum.reduceat(handing, starts)
+        handover_cents = np.add.reduceat(np.where(handing, open_cents, 0), starts)
+        idle = self.busy[cs] != day
+        writable = (
+            idle
+            & (day - self.last[cs] >= MIN_GAP_DAYS)
+            & (day - self.before_last[cs] >= CAP_WINDOW_DAYS)
+            & (day > self.last_notice[cs] + NOTICE_SILENCE_DAYS)
+            & ~self._plan_call_within(cs, day - PLAN_QUIET_DAYS, day + PLAN_QUIET_DAYS)
+        )
+        calm = day - self.last_talk[cs] >= AFTER_CONVERSATION_DAYS
+        can_notice = (
+            writable
+            & calm
+            & (day - self.last_notice[cs] >= NOTICE_EVERY_DAYS)
+            & ~self._plan_call_within(cs, day, day + NOTICE_SILENCE_DAYS)
+        )
+        can_hand_over = idle & calm & (day > self.last_notice[cs] + NOTICE_SILENCE_DAYS)
+        small = has_handover & (handover_cents < AGENCY_MIN_CENTS)
+        self._finish(x[handing & small[seg]])  # write-off review: nothing sent
+        step = np.select(
+            [
+                has_handover & ~small & can_hand_over,
+                has_notice & can_notice,
+                (amicable >= S_LIGHT) & writable,
+                has_pre & writable,
+            ],
+            [S_AGENCY, S_FORMAL, amicable, S_PRE],
+            -1,
+        )
+
+        # the invoices each message covers: an amicable step every invoice ready for it or a
+        # lower one, the hand-over every invoice ready for it, a formal notice every invoice of
+        # the customer chased and at least 45 days past due
+        s = step[seg]
+        cover = np.select(
+            [s == S_AGENCY, s == S_FORMAL, s >= S_LIGHT, s == S_PRE],
+            [handing, False, (own >= S_LIGHT) & (own <= s) & (self.cap[x] >= s), own == S_PRE],
+            False,
+        )
+        rows, row_step = x[cover], s[cover]
+        noticed = cs[step == S_FORMAL]
+        if len(noticed):
+            lo, hi = self.first_of[noticed], self.first_of[noticed + 1]
+            group, position = _group_positions(hi - lo)
+            near = lo[group] + position  # every candidate invoice of the customers noticed
+            scope = (
+                (self.active_from[near] <= day)
+                & (self.active_to[near] >= day)
+                & (day - self.due[near] >= NOTICE_MIN_DPD)
+                & (self.rank[near] < S_FORMAL)
+                & ~((self.opened[near] <= day) & (day < self.resolved[near]))
+                & (self.pending_until[near] < day)
+            )
+            rows = np.concatenate((rows, near[scope]))
+            row_step = np.concatenate((row_step, np.full(int(scope.sum()), S_FORMAL)))
+            order = np.argsort(rows, kind="stable")
+            rows, row_step = rows[order], row_step[order]
+        if len(rows) == 0:
+            return
+        self._messages(day, rows, row_step)
+
+    def _messages(self, day: int, rows: np.ndarray, row_step: np.ndarray) -> None:
+        """Channel, outcome and promises of the day's messages (``rows`` sorted by customer, one
+        message per customer), recorded; the state moves on."""
+        row_customer = self.customer[rows]
+        row_open = self.cents[rows] - self.credited[rows] - self.paid[rows]
+        mstarts, mseg = _segments(row_customer)
+        mcustomer, mstep = row_customer[mstarts], row_step[mstarts]
+        smallest = np.minimum.reduceat(row_open, mstarts)
+        by_email = self.rng.random(len(mstarts)) < SOLUTION_BY_EMAIL
+        answer = np.searchsorted(np.cumsum(PHONE_OUTCOME_SHARES), self.rng.random(len(mstarts)), side="right")
+        channel = self._channels(mcustomer, mstep, smallest, by_email)
+        answered = REACHED + np.minimum(answer, 3)  # reached, no_answer, left_message, promise_to_pay
+        outcome = np.where(channel == PHONE, answered, np.where(channel == AGENCY, HANDED_OVER, SENT))
+        row_outcome = outcome[mseg]
+        # one promise per invoice (later calls are just reached), over before a plan call
+        asked = row_outcome == PROMISE
+        made = asked & ~self.promised[rows] & (self.agreed[rows] - day >= 7)
+        row_outcome = np.where(asked & ~made, REACHED, row_outcome)
+        if made.any():
+            self._promise(rows[made], day, row_open[made])
+        self._record(row_customer, self.invoice[rows], day, row_step, channel[mseg], row_outcome)
+
+        self._advance(rows, row_step, day)
+        self._sent(mcustomer[mstep != S_AGENCY], day)
+        self.busy[mcustomer] = day
+        self.last_notice[mcustomer[mstep == S_FORMAL]] = day
+        self.last_talk[mcustomer[(outcome == REACHED) | (outcome == PROMISE)]] = day
+
+    def _advance(self, rows: np.ndarray, step: np.ndarray, day: int) -> None:
+        """Invoices ``rows`` got ``step`` on ``day``: their rank and the day their next step may
+        come (its days-past-due threshold and the wait after this one; the formal notice's
+        deadline; never beyond a plan invoice's personal contact)."""
+        pre = step == S_PRE
+        self.pre_sent[rows[pre]] = True
+        self.next_ready[rows[pre]] = self.sched[S_LIGHT, rows[pre]]
+        cadence = rows[~pre]
+        step = step[~pre]
+        self.rank[cadence] = step
+        self.rank_day[cadence] = day
+        following = np.minimum(step + 1, S_FORMAL)
+        wait = np.array(STEP_WAIT + (0, 0))[step]
+        next_ready = np.maximum(self.sched[following, cadence], day + wait)
+        cap = self.cap[cadence]
+        next_ready = np.where((cap < S_LAST) & (step >= cap), NEVER, next_ready)
+        next_ready = np.where(step == S_FORMAL, day + NOTICE_SILENCE_DAYS + 1, next_ready)
+        self.next_ready[cadence] = next_ready
+        self.notice_day[cadence[step == S_FORMAL]] = day
+        self._finish(cadence[step == S_AGENCY])
+
+    def _finish(self, rows: np.ndarray) -> None:
+        """Invoices handed over or left to a write-off review: never dunned again."""
+        self.next_ready[rows] = NEVER
+
+    def _channels(
+        self, customer: np.ndarray, step: np.ndarray, smallest: np.ndarray, by_email: np.ndarray
+    ) -> np.ndarray:
+        """Channel of each message: light reminder by the customer's written channel of choice,
+        personal contact by phone, solution offer by phone or email, last notice by letter,
+        formal notice by registered letter; e-mail instead of a letter (registered letter) when an
+        invoice covered has less than 100 (500) EUR open."""
+        preferred = self.preferred[customer]
+        letter_ok = smallest >= LETTER_MIN_CENTS
+        light = np.where((preferred == LETTER) & ~letter_ok, EMAIL, preferred)
+        return np.select(
+            [step == code for code in (S_LIGHT, S_PERSONAL, S_SOLUTION, S_LAST, S_FORMAL, S_AGENCY)],
+            [
+                light,
+                PHONE,
+                np.where(by_email, EMAIL, PHONE),
+                np.where(letter_ok, LETTER, EMAIL),
+                np.where(smallest >= REGISTERED_MIN_CENTS, REGISTERED, EMAIL),
+                AGENCY,
+            ],
+            EMAIL,
+        )
+
+    def _book_money(self, day: int) -> None:
+        """Add the applied payments and the credit notes dated up to ``day``."""
+        pays, credits = self.pays, self.credits
+        hi = int(np.searchsorted(pays.day, day, side="right"))
+        if hi > self.pays_booked:
+            part = slice(self.pays_booked, hi)
+            at = self.position[pays.invoice[part]]
+            mine = pays.applied[part] & (at >= 0)
+            np.add.at(self.paid, at[mine], pays.cents[part][mine])
+            self.pays_booked = hi
+        hi = int(np.searchsorted(credits.day, day, side="right"))
+        if hi > self.credits_booked:
+            part = slice(self.credits_booked, hi)
+            at = self.position[credits.invoice[part]]
+            self.credited[at[at >= 0]] += credits.cents[part][at >= 0]
+            self.credits_booked = hi
+
+    def _plan_calls(self, day: int) -> None:
+        """The phone calls agreeing the plans of the day: the solution offer of their invoices
+        (which are then paid by the plan, never dunned again)."""
+        lo, hi = np.searchsorted(self.plans.agreed, [day, day + 1])
+        if hi == lo:
+            return
+        invoice = self.plans.invoice[lo:hi]
+        customer = self.inv.customer[invoice]
+        self._record(customer, invoice, day, S_SOLUTION, PHONE, PLAN_AGREED)
+        called = np.unique(customer)
+        self._sent(called, day)
+        self.busy[called] = day
+        self.last_talk[called] = day
+
+    def _disputes_raised(self, day: int) -> None:
+        """The customers' e-mails and calls raising the disputes opened that day."""
+        lo, hi = np.searchsorted(self.raised_day, [day, day + 1])
+        if hi == lo:
+            return
+        invoice = self.raised_invoice[lo:hi]
+        customer = self.inv.customer[invoice]
+        self._record(customer, invoice, day, S_RESOLVE, self.raised_channel[lo:hi], DISPUTE_RAISED)
+        self.last_talk[customer] = day
+
+    def _plan_call_within(self, customer: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Whether each customer has a plan call dated in [lo, hi]."""
+        keys = self.plan_keys
+        if len(keys) == 0:
+            return np.zeros(len(customer), dtype=bool)
+        at = np.searchsorted(keys, customer * _KEY + lo)
+        return (at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] <= customer * _KEY + hi)
+
+    def _sent(self, customer: np.ndarray, day: int) -> None:
+        """Remember an outbound message to each (distinct) customer."""
+        self.before_last[customer] = self.last[customer]
+        self.last[customer] = day
+
+    def _promise(self, rows: np.ndarray, day: int, cents: np.ndarray) -> None:
+        """Promises made on ``day`` for the invoices ``rows``, kept or broken consistently with
+        the payments.
+
+        The invoice's settlement day is known, so the pay-by day is set from it: a kept promise
+        has the settlement on or before pay-by + 3 days; a broken one is settled more than 10 days
+        after pay-by, or not at all. Where the timing allows both, the archetype's keep rate
+        decides. The invoice is not dunned until pay-by + 3 days, which is before the call agreeing
+        its plan if it has one (a plan invoice's promise is always broken)."""
+        settle = self.settled[rows]
+        gap = np.where(settle < NEVER, settle - day, NEVER)
+        can_keep, can_break = gap <= 45, gap >= 14
+        keep_rate = PROMISE_KEEP[self.cust.archetype[self.customer[rows]]]
+        kept = np.where(can_keep & can_break, self.keep_draw[rows] < keep_rate, can_keep)
+        kept_by = day + np.maximum(1, gap - self.kept_slack[rows])
+        broken_hi = np.clip(np.minimum(np.where(settle < NEVER, gap - 11, 10), self.agreed[rows] - day - 4), 3, 10)
+        broken_by = day + 3 + np.floor(self.broken_draw[rows] * (broken_hi - 2)).astype(np.int64)
+        promised = np.where(kept, kept_by, broken_by)
+        self.promised[rows] = True
+        self.pending_until[rows] = promised + 3
+        self.promise_rows.append((self.invoice[rows], np.full(len(rows), day, dtype=np.int64), promised, cents))
+
+    def _record(self, customer, invoice, day, step, channel, outcome) -> None:
+        k = len(invoice)
+        columns = (customer, invoice, day, step, channel, outcome)
+        self.rows.append(tuple(np.broadcast_to(np.asarray(c, dtype=np.int64), (k,)) for c in columns))
+
+    # --- results ---
+
+    def _contacts(self) -> _Contacts:
+        customer, invoice, day, step, channel, outcome = _stack(self.rows, 6)
+        order = np.lexsort((step, invoice, customer, day))
+        return _Contacts(customer[order], invoice[order], day[order], step[order], channel[order], outcome[order])
+
+    def _promises(self) -> _Promises:
+        invoice, made, promised, cents = _stack(self.promise_rows, 4)
+        order = np.lexsort((invoice, made))
+        return _Promises(invoice[order], made[order], promised[order], cents[order])
 
 
 # --- identities --------------------------------------------------------------------------------
@@ -1345,9 +1588,7 @@ def _money(cents: np.ndarray) -> pl.Series:
 def _canonical(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` reduced to the columns of table ``name``, in canonical order and types."""
     schema = TABLES[name].polars_schema
-    return frame.select(
-        [(pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c) for c, t in schema.items()]
-    )
+    return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
 
 
 def _check_schema(name: str, frame: pl.DataFrame) -> None:
@@ -1418,9 +1659,10 @@ def _contacts_frame(contacts: _Contacts) -> pl.DataFrame:
             "contact_id": _ids("K", np.arange(1, len(contacts.day) + 1), 7),
             "customer_id": _customer_ids(contacts.customer),
             "contact_date": _dates(contacts.day),
-            "channel": pl.Series(contacts.channel.tolist(), dtype=pl.String),
-            "outcome": pl.Series(contacts.outcome.tolist(), dtype=pl.String),
-            "tone": pl.Series(contacts.tone.tolist(), dtype=pl.String),
+            "channel": pl.Series(CHANNELS, dtype=pl.String).gather(contacts.channel),
+            "step": pl.Series(CONTACT_STEPS, dtype=pl.String).gather(contacts.step),
+            "outcome": pl.Series(OUTCOMES, dtype=pl.String).gather(contacts.outcome),
+            "tone": pl.Series(STEP_TONE, dtype=pl.String).gather(contacts.step),
             "invoice_id": _invoice_ids(contacts.invoice),
         }
     )
@@ -1428,12 +1670,15 @@ def _contacts_frame(contacts: _Contacts) -> pl.DataFrame:
 
 
 def _plans_frame(inv: _Invoices, plans: _Plans) -> pl.DataFrame:
+    invoice = plans.invoice[plans.row_plan]
     frame = pl.DataFrame(
         {
             "plan_id": _ids("PL", plans.row_plan + 1, 5),
-            "customer_id": _customer_ids(inv.customer[plans.invoice[plans.row_plan]]),
+            "customer_id": _customer_ids(inv.customer[invoice]),
             "instalment_date": _dates(plans.row_day),
             "amount": _money(plans.row_cents),
+            "invoice_id": _invoice_ids(invoice),
+            "agreed_date": _dates(plans.agreed[plans.row_plan]),
         }
     )
     return _canonical("payment_plans", frame)

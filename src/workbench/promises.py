@@ -20,18 +20,21 @@ def promise_status(
     """One row per promise made on or before ``as_of``, with its status as of that date.
 
     Columns: promise_id, customer_id, invoice_id, amount (currency), promise_date,
-    promised_date, deadline (= promised_date + behaviour.promise_grace_days), paid (the
-    customer's payments dated in [promise_date, deadline] and <= as_of, currency) and status:
-    ``kept`` (paid >= amount - tolerance), ``broken`` (not kept, deadline < as_of) or
-    ``pending``. The promise counts of :func:`workbench.features.customer_features`
-    aggregate these rows.
+    promised_date, deadline (= promised_date + behaviour.promise_grace_days), paid (currency)
+    and status: ``kept`` (paid >= amount - tolerance), ``broken`` (not kept, deadline <
+    as_of) or ``pending``. ``paid`` counts the payments dated in [promise_date, deadline] and
+    <= as_of that the promise is about: for a promise on an invoice, the payments applied to
+    that invoice (a payment to another invoice does not keep it); for a promise without an
+    invoice, every payment of the customer. The promise counts of
+    :func:`workbench.features.customer_features` aggregate these rows.
     """
     grace = timedelta(days=policy.behaviour.promise_grace_days)
     tolerance = policy.amounts.open_tolerance
     payments = portfolio.payments.filter(pl.col("payment_date") <= as_of).select(
-        "customer_id", "payment_date", paid="amount"
+        "customer_id", "payment_date", paid="amount", paid_invoice="invoice_id"
     )
     in_window = pl.col("payment_date").is_between(pl.col("promise_date"), pl.col("deadline"))
+    about = pl.col("invoice_id").is_null() | (pl.col("paid_invoice") == pl.col("invoice_id"))
     return (
         portfolio.promises.filter(pl.col("promise_date") <= as_of)
         .with_columns(deadline=pl.col("promised_date") + grace)
@@ -40,7 +43,7 @@ def promise_status(
             "promise_id", "customer_id", "invoice_id", "amount", "promise_date", "promised_date",
             "deadline",
         )  # fmt: skip
-        .agg(paid=money_sum(pl.col("paid").filter(in_window)))
+        .agg(paid=money_sum(pl.col("paid").filter(in_window & about.fill_null(False))))
         .with_columns(
             status=pl.when(pl.col("paid") >= pl.col("amount") - tolerance)
             .then(pl.lit("kept"))

@@ -1,81 +1,85 @@
-"""The next action per customer (DESIGN sections 2 and 6), as of a date.
+"""The next action per customer (DESIGN sections 2, 6 and 6b), as of a date.
 
-One consolidated action per customer covering its open invoices, or the reason it is left alone.
-Everything is vectorized polars driven by the policy (``[cadence]``, ``[contact]``,
-``[escalation]``, ``[channels.*]``); there is no Python loop over customers.
+One consolidated action per customer, or the reason it is left alone. Vectorized polars driven
+by the policy; there is no Python loop over customers. The pieces:
 
-**Invoices the cadence does not chase** (paused): an invoice with an open dispute (DESIGN 2.5);
-an invoice handed over to an agency or legal (an ``agency``/``legal`` contact on it, or on the
-customer while it was overdue); an invoice covered by a pending promise (DESIGN 2.6: a promise
-made on the invoice pauses it; a promise without an invoice covers the customer's overdue
-invoices oldest first, each while the promised amount covers it in full). The other overdue
-open invoices are *chased*.
+- :mod:`workbench.dunning`: the memory (what each invoice already received, when);
+- :mod:`workbench.shelters`: what promises, plans and unapplied cash cover, invoice by invoice;
+- :mod:`workbench.cadence`: the next step of each chased invoice and when it can be taken;
+- this module: one action per customer, its channel and tone, and the contact governance;
+- :mod:`workbench.reasons`: the reason of each row in words.
 
-**Decision**, checked in this order for each customer with an open balance (the first that
-holds wins; ``excluded`` rows name their reason):
+**Decision** for each customer with an open balance (the first that holds):
 
-1. unapplied cash above the tolerance: excluded ``unapplied cash to reconcile`` (DESIGN 2.1);
-2. payments of the last ``contact.recent_payment_days`` cover the chased amount: excluded
-   ``paid`` (DESIGN 2.1);
-3. an active payment plan with no missed instalment: excluded ``plan on track`` (DESIGN 2.7);
-4. chased invoices: the cadence step of the most overdue one (DESIGN 2.3), its days past due
-   shifted by ``cadence.delay_days`` of the customer's segment (DESIGN 2.8), at least
-   ``escalation.broken_promise_min_step`` after a promise broken (or a plan instalment missed)
-   within ``escalation.broken_promise_days``. At the formal-notice step, a registered letter
-   already sent and left without payment sends the customer to hand-over once
-   ``escalation.formal_notice_wait_days`` have passed (``legal`` from ``legal_min_amount`` of
-   chased amount, ``agency`` from ``agency_min_amount``, else ``write_off_review``), and until
-   then excludes it (``formal notice sent``);
-5. open disputes and nothing to chase: ``resolve_dispute``, routed to the owner (DESIGN 2.4-2.5);
-6. overdue invoices all covered by pending promises: excluded ``promise pending``;
-7. overdue invoices all handed over: excluded ``handed over``;
-8. an invoice due within ``cadence.pre_due_days`` whose probability of still being open at the
-   horizon reaches ``cadence.pre_due_min_probability``: ``pre_due`` reminder (DESIGN 2.2);
-9. otherwise excluded ``not yet due and no risk``.
+1. chased invoices ready for a step: the highest of their steps. A formal notice or a
+   hand-over covers only the invoices at that step; an amicable step covers every ready invoice
+   and the customer's pre-due invoices. A hand-over goes to ``legal`` from
+   ``escalation.legal_min_amount``, ``agency`` from ``agency_min_amount``, else
+   ``write_off_review``; a strategic account's hand-over needs approval. A dunning action whose
+   customer owes less than ``amounts.small_balance`` becomes a ``small_balance_review``;
+2. open disputes and nothing ready: ``resolve_dispute``, routed to the owner;
+3. risky invoices due within ``cadence.pre_due_days``: ``pre_due`` reminder;
+4. otherwise excluded, saying why: the next step's date, a pending promise, a plan on track,
+   unapplied cash, the agency, or nothing due.
 
-Then a customer-facing action (email, sms, phone, letter, registered letter) for a customer
-already contacted ``contact.max_per_week`` times in the last ``contact.cap_window_days`` is
-excluded ``capped`` (DESIGN 2.10). A customer with no open balance whose last overdue invoice
-was settled in the last ``cadence.thank_you_days`` gets a ``thank_you`` (DESIGN 2.12), unless
-capped: these rows are extra, flagged by their status.
+**Governance** then, on the real history (:func:`workbench.dunning.customer_contacts`):
+while a formal notice awaits its deadline nothing is sent (``formal notice sent``); a
+customer-facing action needs ``contact.min_gap_days`` since the last message (``contacted
+recently``) and fewer than ``contact.max_per_week`` messages in the cap window (``capped``); no
+formal notice or hand-over within ``contact.after_conversation_days`` of a conversation (``in
+conversation``); no identical message within ``cadence.repeat_after_days`` (``same message
+sent``). Proportionality: no letter below ``escalation.letter_min_amount``, no registered letter
+below ``formal_notice_min_amount`` (e-mail instead). A customer with no open balance whose last
+overdue invoice was settled in the last ``cadence.thank_you_days`` gets a ``thank_you`` unless
+the gap or the cap forbids it (those rows are extra).
 
-**Channel and tone**: ``[channels.<segment>]`` of the step (else ``[channels.default]``); the
-customer's preferred channel unless the step's channel is formal or ``none`` (DESIGN 2.9);
-after a broken promise, ``escalation.broken_promise_channel`` and one tone firmer (DESIGN 2.6);
-for a strategic customer, amicable steps no firmer than ``escalation.strategic_max_tone`` and
-the account owner in the loop (DESIGN 2.8). Hand-over goes by ``agency`` or ``legal`` (formal),
-a write-off review is internal (``none``).
+**Channel and tone**: ``[channels.<segment>]`` of the step; the customer's preferred channel
+unless the step's channel is formal or internal; after a broken promise,
+``escalation.broken_promise_channel`` and one tone firmer; a strategic customer's amicable steps
+no firmer than ``escalation.strategic_max_tone``, the account owner in the loop.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
 from workbench.balances import (
-    cents,
     days_between,
+    from_cents,
     invoice_balances,
     money_sum,
     reporting_balances,
     reporting_currency,
     within_days,
 )
+from workbench.cadence import HANDOVER_RANK, next_steps
+from workbench.disputes import disputed_invoices
+from workbench.dunning import (
+    CADENCE_STEPS,
+    CUSTOMER_FACING,
+    HANDOVER_STEPS,
+    contact_log,
+    customer_contacts,
+    invoice_memory,
+    recent_messages,
+)
 from workbench.features import customer_features
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, SEGMENTS, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
+from workbench.reasons import reason
 from workbench.schema import TONES
 from workbench.segments import behaviour_segment, invoice_probabilities
+from workbench.shelters import sheltered_invoices
+from workbench.wording import money_text, tone_of, tone_rank
 
-CADENCE_STEPS = (
-    "light_reminder", "personal_contact", "solution_offer", "last_notice", "formal_notice",
-)  # fmt: skip
-"""The steps after the due date, in order (DESIGN 2.3)."""
-
-HANDOVER_STEPS = ("agency", "legal", "write_off_review")
-"""What follows an unanswered formal notice."""
+__all__ = [
+    "ACTIONS", "CADENCE_STEPS", "CUSTOMER_FACING", "EXCLUSIONS", "HANDOVER_STEPS",
+    "RECOMMENDATION_COLUMNS", "invoice_states", "money_text", "promise_status",
+    "proportionate_channel", "recommendations",
+]  # fmt: skip
 
 ACTIONS = {
     "pre_due": "preventive reminder",
@@ -87,109 +91,83 @@ ACTIONS = {
     "agency": "hand over to a collection agency",
     "legal": "start legal proceedings (injunction to pay)",
     "write_off_review": "propose a write-off review",
+    "small_balance_review": "small balance: review (no dunning)",
     "resolve_dispute": "resolve dispute",
     "thank_you": "thank you",
 }
 """The action (words a collector reads) of each step."""
 
+INTERNAL_STEPS = ("write_off_review", "small_balance_review", "resolve_dispute")
+"""Steps that send nothing to the customer (channel ``none``)."""
+
+FORMAL_STEPS = ("formal_notice", "agency", "legal")
+"""Steps held during a conversation pause."""
+
 EXCLUSIONS = (
-    "unapplied cash to reconcile", "paid", "plan on track", "formal notice sent",
-    "promise pending", "handed over", "not yet due and no risk", "capped",
+    "formal notice sent", "contacted recently", "capped", "in conversation",
+    "same message sent", "waiting for the next step", "promise pending", "plan on track",
+    "unapplied cash to reconcile", "handed over", "not yet due and no risk",
 )  # fmt: skip
 """Why a customer with an open balance gets no action (the ``exclusion`` column)."""
 
-CUSTOMER_FACING = ("email", "sms", "phone", "letter", "registered_letter")
-"""Channels that contact the customer (and count towards the contact cap)."""
-
 STATUSES = ("action", "thank_you", "excluded")
 
-CHANNEL_WORDS = {"registered_letter": "registered letter"}
-
-_INVOICE = ("invoice_id", "due_date", "days_past_due", "amount", "open_balance", "currency")
-"""Fields of each element of the invoice lists (invoice currency)."""
-
-
-# --- small expressions -------------------------------------------------------------------------
-
-
-def money_text(amount: pl.Expr, currency: pl.Expr | str | None = None) -> pl.Expr:
-    """``amount`` (currency) as text with thousands separators and cents: ``1,234.56 EUR``."""
-    amount_cents = cents(amount)
-    units = (
-        (amount_cents.abs() // 100)
-        .cast(pl.String)
-        .str.reverse()
-        .str.replace_all(r"(\d{3})", "${1},")
-        .str.strip_chars_end(",")
-        .str.reverse()
-    )
-    text = pl.concat_str(
-        pl.when(amount_cents < 0).then(pl.lit("-")).otherwise(pl.lit("")),
-        units,
-        pl.lit("."),
-        (amount_cents.abs() % 100).cast(pl.String).str.zfill(2),
-    )
-    if currency is None:
-        return text
-    currency = pl.lit(currency) if isinstance(currency, str) else currency
-    return pl.concat_str(text, pl.lit(" "), currency)
-
-
-def counted(n: pl.Expr, word: str, plural: str | None = None) -> pl.Expr:
-    """``"1 invoice"``, ``"3 invoices"``."""
-    many = plural or f"{word}s"
-    return pl.format("{} {}", n, pl.when(n == 1).then(pl.lit(word)).otherwise(pl.lit(many)))
-
-
-def _month(day: pl.Expr, as_of: date) -> pl.Expr:
-    """``June`` (same year as as_of) or ``June 2025``."""
-    return (
-        pl.when(day.dt.year() == as_of.year)
-        .then(day.dt.strftime("%B"))
-        .otherwise(day.dt.strftime("%B %Y"))
-    )
-
-
-def _words(channel: pl.Expr) -> pl.Expr:
-    return channel.replace(CHANNEL_WORDS)
-
-
-def _tone_rank(tone: pl.Expr) -> pl.Expr:
-    return tone.replace_strict({t: i for i, t in enumerate(TONES)}, return_dtype=pl.Int64)
-
-
-def _tone_of(rank: pl.Expr) -> pl.Expr:
-    return rank.replace_strict(dict(enumerate(TONES)), return_dtype=pl.String)
+_INVOICE = (
+    "invoice_id", "due_date", "days_past_due", "amount", "open_balance", "chased_amount",
+    "currency", "step", "paid", "last_paid_on", "short_payment",
+)  # fmt: skip
+"""Fields of each element of the invoice lists (invoice currency, except chased_amount in the
+reporting currency; step: the invoice's own next step)."""
 
 
 # --- invoice level -----------------------------------------------------------------------------
 
 
-def _handed_over(portfolio: Portfolio, as_of: date, balances: pl.LazyFrame) -> pl.LazyFrame:
-    """invoice_id, handed_date: the first agency or legal contact on the invoice, or on its
-    customer (contact without invoice) after its due date, dated <= as_of."""
-    handovers = portfolio.contacts.filter(
-        pl.col("contact_date") <= as_of, pl.col("channel").is_in(["agency", "legal"])
-    )
-    on_invoice = (
-        handovers.filter(pl.col("invoice_id").is_not_null())
-        .group_by("invoice_id")
-        .agg(handed_date=pl.col("contact_date").min())
-    )
-    on_customer = (
-        balances.select("invoice_id", "customer_id", "due_date")
-        .join(
-            handovers.filter(pl.col("invoice_id").is_null()).select("customer_id", "contact_date"),
-            on="customer_id",
+def _balances(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """:func:`invoice_balances` with open_reporting (open balance in the reporting currency)."""
+    balances = invoice_balances(portfolio, as_of, policy)
+    if balances.select(pl.col("currency").n_unique()).collect().item() > 1:
+        reporting = reporting_balances(portfolio, as_of, policy).select(
+            "invoice_id", open_reporting="open_balance"
         )
-        .filter(pl.col("contact_date") > pl.col("due_date"))
+        return balances.join(reporting, on="invoice_id", how="left")
+    return balances.with_columns(open_reporting=pl.col("open_balance"))
+
+
+def _last_paid(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
+    """invoice_id, last_paid_on: the latest payment applied to the invoice, dated <= as_of."""
+    return (
+        portfolio.payments.filter(pl.col("payment_date") <= as_of, pl.col("invoice_id").is_not_null())
         .group_by("invoice_id")
-        .agg(handed_date=pl.col("contact_date").min())
+        .agg(last_paid_on=pl.col("payment_date").max())
+    )
+
+
+def _customer_state(features: pl.DataFrame, portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """customer_id, segment, escalated (a promise broken within escalation.broken_promise_days
+    or a plan instalment missed), plus the behaviour facts the reasons quote."""
+    c = pl.col
+    since = days_between(as_of, c("deadline")) <= policy.escalation.broken_promise_days
+    broken = (
+        promise_status(portfolio, as_of, policy)
+        .filter(c("status") == "broken", since)
+        .group_by("customer_id")
+        .agg(broken_recent=pl.len().cast(pl.Int64), broken_since=c("promised_date").min())
     )
     return (
-        pl.concat([on_invoice, on_customer])
-        .group_by("invoice_id")
-        .agg(pl.col("handed_date").min())
+        features.lazy()
+        .select(
+            "customer_id", "unapplied_cash", "on_active_plan", "plan_instalments_missed",
+            "mean_days_late", "days_late_trend", segment=behaviour_segment(policy),
+        )  # fmt: skip
+        .join(broken, on="customer_id", how="left")
+        .with_columns(
+            c("broken_recent", "plan_instalments_missed").fill_null(0),
+            c("unapplied_cash").fill_null(0.0),
+            c("on_active_plan").fill_null(False),
+            segment=c("segment").fill_null("new"),
+        )
+        .with_columns(escalated=(c("broken_recent") > 0) | (c("plan_instalments_missed") > 0))
     )
 
 
@@ -200,86 +178,43 @@ def invoice_states(
     scores: pl.DataFrame | None = None,
     features: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Every invoice issued on or before ``as_of`` with what the recommendation needs.
+    """Every invoice issued on or before ``as_of`` with its dunning state.
 
     Columns of :func:`workbench.balances.invoice_balances` (invoice currency) plus:
-    open_reporting (open balance in the reporting currency, 0 when closed); dispute_reason,
-    dispute_opened (open dispute); handed_date; promised (covered by a pending promise, see the
-    module docstring); probability (0-1, still open at the horizon; model score when ``scores``
-    has the invoice, else the fallback) and probability_source; chased (open, overdue, not
-    disputed, handed over nor promised). Sorted by customer_id, due_date, invoice_id.
+    open_reporting (reporting currency, 0 when closed); dispute_reason, dispute_opened; the
+    memory (:func:`workbench.dunning.invoice_memory`); the shelters in cents
+    (:func:`workbench.shelters.sheltered_invoices`) and chased_amount (reporting currency);
+    last_paid_on, short_payment; probability (0-1) and probability_source; chased; the customer's
+    segment and escalated; the next step (:func:`workbench.cadence.next_steps`): next_rank,
+    ready, next_date, notice_deadline, short_open. Sorted by customer_id, due_date, invoice_id.
     """
-    tolerance_cents = round(policy.amounts.open_tolerance * 100)
+    c = pl.col
     if features is None:
         features = customer_features(portfolio, as_of, policy).collect()
-    balances = invoice_balances(portfolio, as_of, policy).collect()
-    if balances["currency"].n_unique() > 1:
-        reporting = reporting_balances(portfolio, as_of, policy).select(
-            "invoice_id", reporting_open="open_balance"
-        )
-        balances = balances.join(reporting.collect(), on="invoice_id", how="left")
-    else:
-        balances = balances.with_columns(reporting_open=pl.col("open_balance"))
-    lazy = balances.lazy()
-    disputes = (
-        portfolio.disputes.filter(
-            pl.col("opened_date") <= as_of,
-            pl.col("resolved_date").is_null() | (pl.col("resolved_date") > as_of),
-        )
-        .sort("opened_date", "dispute_id")
-        .group_by("invoice_id")
-        .agg(
-            dispute_reason=pl.col("reason").drop_nulls().first(),
-            dispute_opened=pl.col("opened_date").min(),
-        )
-    )
-    promises = promise_status(portfolio, as_of, policy).filter(pl.col("status") == "pending")
-    linked = promises.filter(pl.col("invoice_id").is_not_null()).group_by("invoice_id").agg(
-        linked_promise=pl.lit(True)
-    )
-    unlinked = (
-        promises.filter(pl.col("invoice_id").is_null())
-        .group_by("customer_id")
-        .agg(unlinked_cents=cents(pl.col("amount")).sum())
-    )
-    c = pl.col
+    balances = _balances(portfolio, as_of, policy)
+    memory = invoice_memory(contact_log(portfolio, as_of), balances)
     frame = (
-        lazy.join(disputes, on="invoice_id", how="left")
-        .join(_handed_over(portfolio, as_of, lazy), on="invoice_id", how="left")
-        .join(linked, on="invoice_id", how="left")
-        .join(unlinked, on="customer_id", how="left")
+        balances.join(disputed_invoices(portfolio, as_of), on="invoice_id", how="left")
+        .join(memory, on="invoice_id", how="left")
+        .join(_last_paid(portfolio, as_of), on="invoice_id", how="left")
         .with_columns(
             disputed=c("disputed").fill_null(False),
-            open_reporting=pl.when(c("is_open")).then(c("reporting_open")).otherwise(0.0),
+            open_reporting=pl.when(c("is_open")).then(c("open_reporting")).otherwise(0.0),
+            short_payment=c("is_open")
+            & (c("paid") > 0)
+            & (c("open_balance") <= policy.cadence.short_payment_max_share * c("amount")),
         )
-        .with_columns(
-            candidate=c("is_open")
-            & (c("days_past_due") > 0)
-            & ~c("disputed")
-            & c("handed_date").is_null()
-            & c("linked_promise").is_null()
-        )
-        .with_columns(
-            covered_cents=pl.when(c("candidate"))
-            .then(cents(c("open_reporting")))
-            .otherwise(0)
-            .cum_sum()
-            .over("customer_id", order_by=["due_date", "invoice_id"])
-        )
-        .with_columns(
-            promised=c("is_open")
-            & (
-                c("linked_promise").fill_null(False)
-                | (
-                    c("candidate")
-                    & (c("covered_cents") <= c("unlinked_cents").fill_null(0) + tolerance_cents)
-                    & c("unlinked_cents").is_not_null()
-                )
-            )
-        )
-        .with_columns(chased=c("candidate") & ~c("promised"))
-        .drop("candidate", "covered_cents", "linked_promise", "unlinked_cents", "reporting_open")
     )
+    frame = sheltered_invoices(frame, portfolio, as_of, policy).with_columns(
+        chased_amount=from_cents(c("chased_cents")),
+        chased=c("chaseable") & (from_cents(c("chased_cents")) > policy.amounts.open_tolerance),
+    )
+    frame = frame.join(
+        _customer_state(features, portfolio, as_of, policy).select("customer_id", "segment", "escalated"),
+        on="customer_id",
+        how="left",
+    ).with_columns(c("segment").fill_null("new"), c("escalated").fill_null(False))
+    frame = next_steps(frame, as_of, policy)
     return (
         invoice_probabilities(frame, features.lazy(), policy, scores)
         .with_columns(probability=pl.when(c("is_open")).then(c("probability")))
@@ -290,22 +225,51 @@ def invoice_states(
 
 # --- customer level ----------------------------------------------------------------------------
 
+RANK_STEPS = {i + 1: step for i, step in enumerate(CADENCE_STEPS)} | {HANDOVER_RANK: "hand-over"}
+"""Step name of each next_rank (the hand-over's kind is decided per customer, by amount)."""
 
-def _invoice_facts(invoices: pl.DataFrame, as_of: date, policy: Policy) -> pl.DataFrame:
-    """Per customer (one group_by over its invoices, sorted by due date)."""
+
+def _covered(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """Per invoice: pre_due (a risky invoice due soon, not yet reminded), action_rank (the
+    customer's highest ready rank), covered (the invoice is in the customer's action), step
+    (the invoice's own step), recent_paid (payments applied in the last
+    contact.recent_payment_days, invoice currency)."""
+    c = pl.col
+    cadence = policy.cadence
+    pre_due = (
+        c("is_open")
+        & c("days_past_due").is_between(-cadence.pre_due_days, 0)
+        & ~c("disputed")
+        & ~c("promised")
+        & ~c("planned")
+        & c("pre_due_date").is_null()
+        & (c("probability") >= cadence.pre_due_min_probability)
+    )
+    action_rank = c("next_rank").filter(c("ready")).max().over("customer_id")
+    amicable = action_rank.is_null() | (action_rank < 5)
+    return invoices.with_columns(pre_due=pre_due, action_rank=action_rank).with_columns(
+        covered=(c("ready") & (amicable | (c("next_rank") == c("action_rank"))))
+        | (c("pre_due") & amicable),
+        step=pl.when(c("pre_due"))
+        .then(pl.lit("pre_due"))
+        .otherwise(c("next_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String)),
+    )
+
+
+def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """One row per customer of ``invoices`` (:func:`_covered` rows): amounts, what the action
+    covers, what waits, the history (highest step reached on an open invoice and its date)."""
     c = pl.col
     is_open, dpd = c("is_open"), c("days_past_due")
-    paused = c("disputed") | c("handed_date").is_not_null() | c("promised")
-    pre_due = (
-        is_open
-        & dpd.is_between(-policy.cadence.pre_due_days, 0)
-        & ~paused
-        & (c("probability") >= policy.cadence.pre_due_min_probability)
-    )
     disputed = is_open & c("disputed")
+    waiting = c("chased") & ~c("ready")
     cleared = c("settlement_date").is_not_null() & (c("days_late") > 0) & within_days(
         c("settlement_date"), as_of, policy.cadence.thank_you_days
     )
+    covered_amount = pl.when(c("pre_due")).then(c("open_reporting")).otherwise(c("chased_amount"))
+    # the history the reason tells: of the invoices the action covers, else of the open ones
+    about = pl.when(c("covered").any()).then(c("covered")).otherwise(is_open)
+    top = about & (c("reached_rank") == c("reached_rank").filter(about).max())
     detail = pl.struct(*_INVOICE)
     return invoices.group_by("customer_id").agg(
         open_invoices=is_open.sum(),
@@ -313,24 +277,43 @@ def _invoice_facts(invoices: pl.DataFrame, as_of: date, policy: Policy) -> pl.Da
         overdue_amount=money_sum(c("open_reporting").filter(is_open & (dpd > 0))),
         oldest_dpd=dpd.filter(is_open).max(),
         amount_at_risk=money_sum(c("open_reporting") * c("probability").fill_null(0.0)),
+        overdue_count=(is_open & (dpd > 0)).sum(),
         chased_count=c("chased").sum(),
+        chased_amount=money_sum(c("chased_amount").filter(c("chased"))),
         chased_dpd=dpd.filter(c("chased")).max(),
-        chased_amount=money_sum(c("open_reporting").filter(c("chased"))),
-        chased_invoices=detail.filter(c("chased")),
+        action_rank=c("action_rank").first(),
+        covered_count=c("covered").sum(),
+        covered_amount=money_sum(covered_amount.filter(c("covered"))),
+        covered_dpd=dpd.filter(c("covered") & ~c("pre_due")).max(),
+        covered_invoices=detail.filter(c("covered")),
+        covered_ids=c("invoice_id").filter(c("covered")).sort(),
+        uncovered_ready=(c("ready") & ~c("covered")).sum(),
+        pre_due_count=c("pre_due").sum(),
+        pre_due_amount=money_sum(c("open_reporting").filter(c("pre_due"))),
+        pre_due_next=c("due_date").filter(c("pre_due")).min(),
+        pre_due_probability=c("probability").filter(c("pre_due")).max(),
+        pre_due_invoices=detail.filter(c("pre_due")),
         disputed_count=disputed.sum(),
         disputed_amount=money_sum(c("open_reporting").filter(disputed)),
         disputed_invoices=detail.filter(disputed),
         dispute_reasons=c("dispute_reason").filter(disputed).drop_nulls().unique(maintain_order=True).str.join(", "),
         dispute_since=c("dispute_opened").filter(disputed).min(),
         promised_count=(is_open & c("promised")).sum(),
-        overdue_count=(is_open & (dpd > 0)).sum(),
+        promised_amount=from_cents(c("promise_cents").sum()),
+        planned_count=(is_open & c("planned")).sum(),
+        planned_amount=from_cents(c("plan_cents").sum()),
+        cash_count=(c("cash_cents") > 0).sum(),
+        cash_amount=from_cents(c("cash_cents").sum()),
         handed_count=(is_open & c("handed_date").is_not_null()).sum(),
         handed_since=c("handed_date").filter(is_open).min(),
-        pre_due_count=pre_due.sum(),
-        pre_due_amount=money_sum(c("open_reporting").filter(pre_due)),
-        pre_due_next=c("due_date").filter(pre_due).min(),
-        pre_due_probability=c("probability").filter(pre_due).max(),
-        pre_due_invoices=detail.filter(pre_due),
+        notice_date=c("reached_date").filter(is_open & (c("reached_rank") == 5)).max(),
+        notice_deadline=c("notice_deadline").filter(is_open).max(),
+        next_date=c("next_date").filter(waiting).min(),
+        next_wait_rank=c("next_rank").filter(waiting).sort_by(c("next_date").filter(waiting)).first(),
+        history_step=c("reached_step").filter(top).first(),
+        history_date=c("reached_date").filter(top).max(),
+        short_invoices=detail.filter(c("short_open") & c("covered")),
+        partly_paid=detail.filter(c("covered") & (c("paid") > 0)),
         next_due=c("due_date").filter(is_open & (dpd <= 0)).min(),
         all_open_invoices=detail.filter(is_open),
         cleared_date=c("settlement_date").filter(cleared).max(),
@@ -338,54 +321,135 @@ def _invoice_facts(invoices: pl.DataFrame, as_of: date, policy: Policy) -> pl.Da
     )  # fmt: skip
 
 
-def _contact_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """Per customer: contacts in the cap window, last contact (date, channel, outcome), last
-    registered letter (formal notice)."""
+def _payments_elsewhere(
+    portfolio: Portfolio, invoices: pl.LazyFrame, as_of: date, policy: Policy
+) -> pl.LazyFrame:
+    """Per customer: paid_elsewhere (payments of the last contact.recent_payment_days applied to
+    invoices the action does not cover, currency), paid_elsewhere_on (the latest)."""
+    c = pl.col
+    recent = within_days(c("payment_date"), as_of, policy.contact.recent_payment_days)
+    uncovered = invoices.filter(~c("covered")).select("invoice_id")
+    return (
+        portfolio.payments.filter(c("payment_date") <= as_of, recent)
+        .join(uncovered, on="invoice_id", how="semi")
+        .group_by("customer_id")
+        .agg(paid_elsewhere=money_sum(c("amount")), paid_elsewhere_on=c("payment_date").max())
+    )
+
+
+def _handover(amount: pl.Expr, policy: Policy) -> pl.Expr:
+    """The hand-over of an unanswered formal notice for ``amount`` (currency) chased."""
+    rules = policy.escalation
+    return (
+        pl.when(amount >= rules.legal_min_amount)
+        .then(pl.lit("legal"))
+        .when(amount >= rules.agency_min_amount)
+        .then(pl.lit("agency"))
+        .otherwise(pl.lit("write_off_review"))
+    )
+
+
+def _waiting_exclusion() -> pl.Expr:
+    """Why a customer with nothing ready is left alone (null when it has an action)."""
     c = pl.col
     return (
-        portfolio.contacts.filter(c("contact_date") <= as_of)
-        .sort("contact_date", "contact_id")
-        .group_by("customer_id")
-        .agg(
-            recent_contacts=within_days(c("contact_date"), as_of, policy.contact.cap_window_days)
-            .sum()
-            .cast(pl.Int64),
-            last_contact=c("contact_date").last(),
-            last_channel=c("channel").last(),
-            last_outcome=c("outcome").last(),
-            notice_date=c("contact_date").filter(c("channel") == "registered_letter").max(),
+        pl.when(c("notice_deadline").is_not_null() & (c("chased_count") > 0) & c("next_date").is_not_null()
+                & (c("next_wait_rank") == HANDOVER_RANK))
+        .then(pl.lit("formal notice sent"))
+        .when(c("chased_count") > 0)
+        .then(pl.lit("waiting for the next step"))
+        .when(c("promised_count") > 0)
+        .then(pl.lit("promise pending"))
+        .when(c("planned_count") > 0)
+        .then(pl.lit("plan on track"))
+        .when(c("cash_count") > 0)
+        .then(pl.lit("unapplied cash to reconcile"))
+        .when(c("handed_count") > 0)
+        .then(pl.lit("handed over"))
+        .otherwise(pl.lit("not yet due and no risk"))
+    )  # fmt: skip
+
+
+def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """step (before governance), exclusion, next_step, needs_approval."""
+    c = pl.col
+    ready = c("action_rank").is_not_null()
+    cadence_step = c("action_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String)
+    step = (
+        pl.when(c("thank_you"))
+        .then(pl.lit("thank_you"))
+        .when(ready & (c("action_rank") == HANDOVER_RANK))
+        .then(_handover(c("covered_amount"), policy))
+        .when(ready)
+        .then(cadence_step)
+        .when(c("disputed_count") > 0)
+        .then(pl.lit("resolve_dispute"))
+        .when(c("pre_due_count") > 0)
+        .then(pl.lit("pre_due"))
+    )
+    small = (
+        c("step").is_in([*CADENCE_STEPS, *HANDOVER_STEPS])
+        & (c("chased_amount") < policy.amounts.small_balance)
+    )
+    return (
+        frame.with_columns(thank_you=(c("open_invoices") == 0) & c("cleared_date").is_not_null())
+        .with_columns(step=step)
+        .with_columns(
+            step=pl.when(small).then(pl.lit("small_balance_review")).otherwise(c("step")),
+            exclusion=pl.when(step.is_null()).then(_waiting_exclusion()),
+            next_step=pl.when(step.is_null()).then(
+                c("next_wait_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String)
+            ),
+        )
+        .with_columns(
+            needs_approval=c("strategic") & c("step").is_in(HANDOVER_STEPS),
+            handover_kind=_handover(c("chased_amount"), policy),
+            next_date=pl.when(c("step").is_null()).then(_excluded_next_date(policy)),
+            status=pl.when(c("thank_you"))
+            .then(pl.lit("thank_you"))
+            .when(c("step").is_null())
+            .then(pl.lit("excluded"))
+            .otherwise(pl.lit("action")),
+            invoices=pl.when(c("thank_you"))
+            .then(c("cleared_invoices"))
+            .when(c("step") == "resolve_dispute")
+            .then(c("disputed_invoices"))
+            .when(c("step").is_not_null())
+            .then(c("covered_invoices"))
+            .otherwise(c("all_open_invoices")),
+        )
+        .with_columns(
+            covered_ids=c("invoices").list.eval(pl.element().struct.field("invoice_id")).list.sort()
         )
     )
 
 
-def _payment_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """Per customer: payments of the last contact.recent_payment_days (currency), last payment."""
+def _excluded_next_date(policy: Policy) -> pl.Expr:
+    """When an excluded customer's next step can come: the waiting invoice's date, the day after
+    a promise's grace, the next instalment, the day after the first due date."""
     c = pl.col
-    recent = within_days(c("payment_date"), as_of, policy.contact.recent_payment_days)
     return (
-        portfolio.payments.filter(c("payment_date") <= as_of)
-        .group_by("customer_id")
-        .agg(
-            recent_paid=money_sum(c("amount").filter(recent)),
-            last_payment=c("payment_date").max(),
-        )
+        pl.when(c("exclusion").is_in(["formal notice sent", "waiting for the next step"]))
+        .then(c("next_date"))
+        .when(c("exclusion") == "promise pending")
+        .then(c("pending_date") + pl.duration(days=policy.behaviour.promise_grace_days + 1))
+        .when(c("exclusion") == "plan on track")
+        .then(c("next_instalment"))
+        .when(c("exclusion") == "not yet due and no risk")
+        .then(c("next_due") + pl.duration(days=policy.cadence.light_reminder_dpd))
     )
 
 
 def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """Per customer: promises broken within escalation.broken_promise_days (count, first
-    promised date), pending promises (amount, latest date), the latest promise."""
+    """Per customer: pending promises (amount, latest pay-by date) and the latest promise
+    (amount, pay-by date, status)."""
     c = pl.col
-    since = as_of - timedelta(days=policy.escalation.broken_promise_days)
-    broken = (c("status") == "broken") & (c("deadline") >= since)
     pending = c("status") == "pending"
     return (
         promise_status(portfolio, as_of, policy)
         .sort("promise_date", "promise_id")
         .group_by("customer_id")
         .agg(
-            broken_recent=broken.sum().cast(pl.Int64),
-            broken_since=c("promised_date").filter(broken).min(),
             pending_amount=money_sum(c("amount").filter(pending)),
             pending_date=c("promised_date").filter(pending).max(),
             promise_amount=c("amount").last(),
@@ -395,28 +459,21 @@ def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.Lazy
     )
 
 
-def _segment_delay(policy: Policy) -> pl.Expr:
-    delays = {s: getattr(policy.cadence.delay_days, s) for s in SEGMENTS}
-    return pl.col("segment").replace_strict(delays, return_dtype=pl.Int64)
+def _plan_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """Per customer: next_instalment of its plans on track."""
+    from workbench.plans import plan_status
 
-
-def _cadence_step(policy: Policy) -> pl.Expr:
-    """The cadence step of the chased invoices: their max dpd shifted by the segment's delay,
-    at least the light reminder; at least broken_promise_min_step when escalated."""
-    bounds = policy.cadence.step_bounds
-    effective = pl.col("chased_dpd") - _segment_delay(policy)
-    index = pl.lit(0, pl.Int64)
-    for i, step in enumerate(CADENCE_STEPS):
-        if i:
-            index = pl.when(effective >= bounds[step]).then(pl.lit(i, pl.Int64)).otherwise(index)
-    floor = CADENCE_STEPS.index(policy.escalation.broken_promise_min_step)
-    index = pl.when(pl.col("escalated")).then(pl.max_horizontal(index, floor)).otherwise(index)
-    return index.replace_strict(dict(enumerate(CADENCE_STEPS)), return_dtype=pl.String)
+    return (
+        plan_status(portfolio, as_of, policy)
+        .filter(pl.col("on_track"))
+        .group_by("customer_id")
+        .agg(next_instalment=pl.col("next_instalment").min())
+    )
 
 
 def _style(policy: Policy, part: int) -> pl.Expr:
     """Channel (part 0) or tone (part 1) of (segment, step) from the ``[channels.*]`` tables;
-    null for the steps the tables do not cover (hand-over)."""
+    null for the steps the tables do not cover (hand-over, reviews)."""
     mapping = {
         f"{segment}|{step}": policy.channels.style(segment, step)[part]
         for segment in SEGMENTS
@@ -424,6 +481,187 @@ def _style(policy: Policy, part: int) -> pl.Expr:
     }
     key = pl.concat_str(pl.col("segment"), pl.lit("|"), pl.col("step"))
     return key.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def proportionate_channel(channel: pl.Expr, amount: pl.Expr, policy: Policy) -> pl.Expr:
+    """``channel`` unless ``amount`` (currency, what the action covers) is too small for it: no
+    letter below ``escalation.letter_min_amount``, no registered letter below
+    ``formal_notice_min_amount``; e-mail instead."""
+    rules = policy.escalation
+    too_small = ((channel == "letter") & (amount < rules.letter_min_amount)) | (
+        (channel == "registered_letter") & (amount < rules.formal_notice_min_amount)
+    )
+    return pl.when(too_small.fill_null(False)).then(pl.lit("email")).otherwise(channel)
+
+
+def _channel_and_tone(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+    """channel, tone of the step; preference, escalation, strategic and proportionality."""
+    c = pl.col
+    formal = list(policy.contact.formal_channels)
+    rules = policy.escalation
+    frame = frame.with_columns(
+        base_channel=pl.when(c("step").is_in(["agency", "legal"]))
+        .then(c("step"))
+        .when(c("step").is_in(INTERNAL_STEPS))
+        .then(pl.lit("none"))
+        .otherwise(_style(policy, 0)),
+        tone=pl.when(c("step").is_in(["agency", "legal"]))
+        .then(pl.lit("formal"))
+        .when(c("step").is_in(INTERNAL_STEPS))
+        .then(pl.lit("neutral"))
+        .otherwise(_style(policy, 1)),
+    )
+    amicable = ~c("base_channel").is_in([*formal, "none"])
+    prefer = (
+        c("preferred_channel").is_not_null() & amicable
+        if policy.contact.respect_preference
+        else pl.lit(False)
+    )
+    escalate = c("escalated") & amicable & c("step").is_in(CADENCE_STEPS)
+    rank = tone_rank(c("tone"))
+    firmer = pl.when(escalate & (rank < TONES.index("firm"))).then(rank + 1).otherwise(rank)
+    capped_rank = TONES.index(rules.strategic_max_tone)
+    channel = (
+        pl.when(escalate)
+        .then(pl.lit(rules.broken_promise_channel))
+        .when(prefer)
+        .then(c("preferred_channel"))
+        .otherwise(c("base_channel"))
+    )
+    return frame.with_columns(
+        wanted_channel=channel,
+        channel=proportionate_channel(channel, c("covered_amount"), policy),
+        tone=pl.when(c("strategic") & amicable)
+        .then(tone_of(pl.min_horizontal(firmer, capped_rank)))
+        .otherwise(tone_of(firmer)),
+    )
+
+
+def _same_message(frame: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """Per customer whose action repeats a message of the last cadence.repeat_after_days (same
+    step, channel and invoices): same_message_on (its latest date)."""
+    c = pl.col
+    sent = recent_messages(portfolio, as_of, policy)
+    return (
+        frame.select("customer_id", "step", "channel", "covered_ids")
+        .join(sent, on=["customer_id", "step", "channel"])
+        .filter(c("invoice_ids") == c("covered_ids"))
+        .group_by("customer_id")
+        .agg(same_message_on=c("contact_date").max())
+    )
+
+
+def _governance(as_of: date, policy: Policy) -> tuple[pl.Expr, pl.Expr]:
+    """(exclusion, next_date) of the governance rules, in order; null when none applies."""
+    c = pl.col
+    contact, cadence = policy.contact, policy.cadence
+    facing = c("channel").is_in(CUSTOMER_FACING) & c("status").is_in(["action", "thank_you"])
+    notice = (c("status") == "action") & (c("step") != "resolve_dispute") & (
+        c("notice_deadline") >= as_of
+    )
+    gap = facing & (days_between(as_of, c("last_outbound")) < contact.min_gap_days)
+    capped = facing & (c("recent_contacts") >= contact.max_per_week)
+    pause = c("step").is_in(FORMAL_STEPS) & (
+        days_between(as_of, c("last_conversation")) < contact.after_conversation_days
+    )
+    same = facing & c("same_message_on").is_not_null()
+    rules = (
+        (notice, "formal notice sent", c("notice_deadline") + pl.duration(days=1)),
+        (gap, "contacted recently", c("last_outbound") + pl.duration(days=contact.min_gap_days)),
+        (capped, "capped", c("window_start") + pl.duration(days=contact.cap_window_days)),
+        (pause, "in conversation", c("last_conversation") + pl.duration(days=contact.after_conversation_days)),
+        (same, "same message sent", c("same_message_on") + pl.duration(days=cadence.repeat_after_days)),
+    )  # fmt: skip
+    exclusion, when = pl.lit(None, pl.String), pl.lit(None, pl.Date)
+    for held, name, day in reversed(rules):
+        exclusion = pl.when(held.fill_null(False)).then(pl.lit(name)).otherwise(exclusion)
+        when = pl.when(held.fill_null(False)).then(day).otherwise(when)
+    return exclusion, when
+
+
+def _govern(frame: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """Apply the governance: a held action becomes ``excluded`` with its rule, next_step (the
+    step held) and next_date; a held thank-you is dropped."""
+    c = pl.col
+    frame = frame.join(_same_message(frame, portfolio, as_of, policy), on="customer_id", how="left")
+    exclusion, when = _governance(as_of, policy)
+    frame = frame.with_columns(held=exclusion, held_until=when)
+    held = c("held").is_not_null()
+    return (
+        frame.filter(~(held & (c("status") == "thank_you")))
+        .with_columns(
+            status=pl.when(held).then(pl.lit("excluded")).otherwise(c("status")),
+            exclusion=pl.coalesce("held", "exclusion"),
+            next_step=pl.when(held).then(c("step")).otherwise(c("next_step")),
+            next_date=pl.when(held).then(c("held_until")).otherwise(c("next_date")),
+            capped=held & (c("held") == "capped"),
+        )
+        .with_columns(
+            step=pl.when(held).then(pl.lit(None, pl.String)).otherwise(c("step")),
+            channel=pl.when(held).then(pl.lit(None, pl.String)).otherwise(c("channel")),
+            tone=pl.when(held).then(pl.lit(None, pl.String)).otherwise(c("tone")),
+            needs_approval=c("needs_approval").fill_null(False) & ~held,
+        )
+    )
+
+
+RECOMMENDATION_COLUMNS = (
+    "customer_id", "customer_name", "contact_name", "phone", "email", "country",
+    "preferred_channel", "collector", "strategic", "segment", "status", "step", "action",
+    "channel", "tone", "exclusion", "reason", "history", "next_step", "next_date",
+    "needs_approval", "currency", "open_amount", "overdue_amount", "chased_amount",
+    "covered_amount", "amount_at_risk", "probability", "oldest_dpd", "invoices",
+    "disputed_invoices", "promise", "promise_amount", "promise_date", "promise_status",
+    "pending_amount", "pending_date", "broken_recent", "last_contact", "last_channel",
+    "last_outcome", "last_outbound", "last_conversation", "notice_date", "notice_deadline",
+    "cleared_date", "unapplied_cash", "paid_elsewhere", "paid_elsewhere_on", "escalated",
+    "capped",
+)  # fmt: skip
+"""The columns of :func:`recommendations`, in order."""
+
+
+def _customers(portfolio: Portfolio) -> pl.LazyFrame:
+    return portfolio.customers.select(
+        "customer_id",
+        customer_name="name",
+        contact_name="contact_name",
+        phone="phone",
+        email="email",
+        country="country",
+        preferred_channel="preferred_channel",
+        collector=pl.col("collector").fill_null("unassigned"),
+        strategic=pl.col("strategic").fill_null(False),
+    )
+
+
+def _customer_frame(
+    portfolio: Portfolio, as_of: date, policy: Policy, scores: pl.DataFrame | None
+) -> pl.LazyFrame:
+    """One row per customer with an open balance or a recent clearance, with every fact the
+    decision, the governance and the reason need."""
+    c = pl.col
+    features = customer_features(portfolio, as_of, policy).collect()
+    invoices = _covered(invoice_states(portfolio, as_of, policy, scores, features).lazy(), as_of, policy)
+    invoices = invoices.collect().lazy()
+    state = _customer_state(features, portfolio, as_of, policy).drop("segment", "escalated")
+    return (
+        _invoice_facts(invoices, as_of, policy)
+        .filter((c("open_invoices") > 0) | c("cleared_date").is_not_null())
+        .join(invoices.select("customer_id", "segment", "escalated").unique("customer_id"), on="customer_id", how="left")
+        .join(_customers(portfolio), on="customer_id", how="left")
+        .join(state, on="customer_id", how="left")
+        .join(customer_contacts(portfolio, as_of, policy), on="customer_id", how="left")
+        .join(_promise_facts(portfolio, as_of, policy), on="customer_id", how="left")
+        .join(_plan_facts(portfolio, as_of, policy), on="customer_id", how="left")
+        .join(_payments_elsewhere(portfolio, invoices, as_of, policy), on="customer_id", how="left")
+        .with_columns(
+            c("recent_contacts", "broken_recent", "plan_instalments_missed").fill_null(0),
+            c("unapplied_cash", "pending_amount").fill_null(0.0),
+            probability=pl.when(c("open_amount") > 0).then(
+                (c("amount_at_risk") / c("open_amount")).round(4)
+            ),
+        )
+    )
 
 
 def recommendations(
@@ -437,84 +675,34 @@ def recommendations(
 
     ``scores`` (invoice_id, probability: still open at the horizon) comes from the risk model;
     without it (or for invoices it lacks) the probability is
-    :func:`workbench.segments.fallback_probability`. The decision rules are in the module
-    docstring. One row per customer, sorted by customer_id, with:
+    :func:`workbench.segments.fallback_probability`. Rules: the module docstring. One row per
+    customer, sorted by customer_id, with :data:`RECOMMENDATION_COLUMNS`:
 
     - identity: customer_id, customer_name, contact_name, phone, email, country,
       preferred_channel, collector ("unassigned" when null), strategic, segment;
-    - status: ``action``, ``thank_you`` or ``excluded``; step (code, null when excluded), action
-      (:data:`ACTIONS`), channel, tone; exclusion (:data:`EXCLUSIONS`, null unless excluded);
-      reason (plain words a collector can say);
-    - money in the reporting currency (``currency``): open_amount, overdue_amount, chased_amount,
-      amount_at_risk (sum of open balance x probability), probability (amount_at_risk /
-      open_amount, 0-1); oldest_dpd (days);
-    - invoices: the invoices the row is about (list of struct invoice_id, due_date,
-      days_past_due, amount, open_balance, currency, in the invoice currency);
-    - facts for the message: disputed_invoices, promise (text of the latest promise),
-      promise_amount, promise_date, promise_status, pending_amount, pending_date,
-      broken_recent, last_contact, last_channel, last_outcome, notice_date, cleared_date;
-    - flags: unapplied_cash (currency), escalated, capped.
+    - status (``action``, ``thank_you``, ``excluded``), step (null when excluded), action
+      (:data:`ACTIONS`), channel, tone, exclusion (:data:`EXCLUSIONS`), reason (plain words),
+      history (what was sent, in words), next_step and next_date (of an excluded customer:
+      what comes next, from when), needs_approval (a strategic account's hand-over);
+    - money in the reporting currency (``currency``): open_amount, overdue_amount,
+      chased_amount (overdue and not sheltered), covered_amount (what the action covers),
+      amount_at_risk (open balance x probability), probability (amount_at_risk / open_amount);
+      oldest_dpd (days);
+    - invoices: what the row is about (list of struct: invoice_id, due_date, days_past_due,
+      amount, open_balance, chased_amount, currency, step, paid, last_paid_on, short_payment);
+    - facts for the message: disputed_invoices, promise (text of the latest promise) and its
+      parts, pending_amount, pending_date, broken_recent, last contact (date, channel,
+      outcome), last_outbound, last_conversation, notice_date, notice_deadline, cleared_date,
+      unapplied_cash, paid_elsewhere (recent payments to other invoices) and its date;
+    - flags: escalated, capped.
     """
-    tolerance = policy.amounts.open_tolerance
     currency = reporting_currency(portfolio, as_of) or ""
-    features = customer_features(portfolio, as_of, policy).collect()
-    invoices = invoice_states(portfolio, as_of, policy, scores, features)
-    facts = _invoice_facts(invoices, as_of, policy).lazy()
-    customers = portfolio.customers.select(
-        "customer_id",
-        customer_name="name",
-        contact_name="contact_name",
-        phone="phone",
-        email="email",
-        country="country",
-        preferred_channel="preferred_channel",
-        collector=pl.col("collector").fill_null("unassigned"),
-        strategic=pl.col("strategic").fill_null(False),
-    )
-    behaviour = features.lazy().select(
-        "customer_id",
-        "unapplied_cash",
-        "on_active_plan",
-        "plan_instalments_missed",
-        "mean_days_late",
-        "days_late_trend",
-        segment=behaviour_segment(policy),
-    )
     c = pl.col
-    frame = (
-        facts.filter((c("open_invoices") > 0) | c("cleared_date").is_not_null())
-        .join(customers, on="customer_id", how="left")
-        .join(behaviour, on="customer_id", how="left")
-        .join(_contact_facts(portfolio, as_of, policy), on="customer_id", how="left")
-        .join(_payment_facts(portfolio, as_of, policy), on="customer_id", how="left")
-        .join(_promise_facts(portfolio, as_of, policy), on="customer_id", how="left")
-        .with_columns(
-            c("recent_contacts", "broken_recent", "plan_instalments_missed").fill_null(0),
-            c("recent_paid", "unapplied_cash", "pending_amount").fill_null(0.0),
-            c("on_active_plan").fill_null(False),
-            segment=c("segment").fill_null("new"),
-        )
-        .with_columns(
-            escalated=(c("broken_recent") > 0) | (c("plan_instalments_missed") > 0),
-            probability=pl.when(c("open_amount") > 0).then(
-                (c("amount_at_risk") / c("open_amount")).round(4)
-            ),
-        )
-    )
-    frame = _decide(frame, as_of, policy, tolerance)
-    frame = _channel_and_tone(frame, policy)
-    frame = _cap(frame, policy).with_columns(
-        reason=_reason(as_of, policy, currency),
+    frame = _decide(_customer_frame(portfolio, as_of, policy, scores), as_of, policy)
+    frame = _govern(_channel_and_tone(frame, policy), portfolio, as_of, policy)
+    frame = frame.with_columns(
+        history=_history_words(),
         action=c("step").replace_strict(ACTIONS, default=None, return_dtype=pl.String),
-        invoices=pl.when(c("step") == "pre_due")
-        .then(c("pre_due_invoices"))
-        .when(c("step") == "resolve_dispute")
-        .then(c("disputed_invoices"))
-        .when(c("step") == "thank_you")
-        .then(c("cleared_invoices"))
-        .when(c("status") == "action")
-        .then(c("chased_invoices"))
-        .otherwise(c("all_open_invoices")),
         promise=pl.when(c("promise_amount").is_not_null()).then(
             pl.format(
                 "{} by {} ({})",
@@ -524,10 +712,12 @@ def recommendations(
             )
         ),
         currency=pl.lit(currency),
-    )
+    ).with_columns(reason=reason(as_of, policy, currency))
     return (
         frame.with_columns(
-            action=pl.when(c("strategic") & (c("status") != "excluded"))
+            action=pl.when(c("needs_approval"))
+            .then(pl.concat_str(c("action"), pl.lit(" (needs approval: strategic account)")))
+            .when(c("strategic") & (c("status") != "excluded"))
             .then(pl.concat_str(c("action"), pl.lit(" (account owner in the loop)")))
             .otherwise(c("action"))
         )
@@ -537,316 +727,15 @@ def recommendations(
     )
 
 
-RECOMMENDATION_COLUMNS = (
-    "customer_id", "customer_name", "contact_name", "phone", "email", "country",
-    "preferred_channel", "collector", "strategic", "segment", "status", "step", "action",
-    "channel", "tone", "exclusion", "reason", "currency", "open_amount", "overdue_amount",
-    "chased_amount", "amount_at_risk", "probability", "oldest_dpd", "invoices",
-    "disputed_invoices", "promise", "promise_amount", "promise_date", "promise_status",
-    "pending_amount", "pending_date", "broken_recent", "last_contact", "last_channel",
-    "last_outcome", "notice_date", "cleared_date", "unapplied_cash", "escalated", "capped",
-)  # fmt: skip
-"""The columns of :func:`recommendations`, in order."""
-
-
-def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy, tolerance: float) -> pl.LazyFrame:
-    """status, step (before the cap) and exclusion, by the order of the module docstring."""
+def _history_words() -> pl.Expr:
+    """The dunning history in words: ``formal notice sent 2026-11-19, deadline 2026-12-01``."""
     c = pl.col
-    rules = policy.escalation
-    chased = c("chased_count") > 0
-    notice_pending = (
-        c("notice_date").is_not_null()
-        & (c("last_payment").is_null() | (c("last_payment") < c("notice_date")))
-    )
-    waited = days_between(as_of, c("notice_date")) >= rules.formal_notice_wait_days
-    handover = (
-        pl.when(c("chased_amount") >= rules.legal_min_amount)
-        .then(pl.lit("legal"))
-        .when(c("chased_amount") >= rules.agency_min_amount)
-        .then(pl.lit("agency"))
-        .otherwise(pl.lit("write_off_review"))
-    )
-    frame = frame.with_columns(
-        cadence_step=pl.when(chased).then(_cadence_step(policy)),
-        thank_you=(c("open_invoices") == 0) & c("cleared_date").is_not_null(),
-    ).with_columns(notice_pending=(c("cadence_step") == "formal_notice") & notice_pending)
-    exclusion = (
-        pl.when(c("thank_you"))
-        .then(pl.lit(None, pl.String))
-        .when(c("unapplied_cash") > tolerance)
-        .then(pl.lit("unapplied cash to reconcile"))
-        .when(chased & (c("recent_paid") >= c("chased_amount") - tolerance))
-        .then(pl.lit("paid"))
-        .when(c("on_active_plan") & (c("plan_instalments_missed") == 0))
-        .then(pl.lit("plan on track"))
-        .when(chased & c("notice_pending") & ~waited)
-        .then(pl.lit("formal notice sent"))
-        .when(chased)
-        .then(pl.lit(None, pl.String))
-        .when(c("disputed_count") > 0)
-        .then(pl.lit(None, pl.String))
-        .when((c("overdue_count") > 0) & (c("promised_count") > 0) & (c("handed_count") == 0))
-        .then(pl.lit("promise pending"))
-        .when(c("overdue_count") > 0)
-        .then(pl.lit("handed over"))
-        .when(c("pre_due_count") > 0)
-        .then(pl.lit(None, pl.String))
-        .otherwise(pl.lit("not yet due and no risk"))
-    )
-    step = (
-        pl.when(c("thank_you"))
-        .then(pl.lit("thank_you"))
-        .when(c("exclusion").is_not_null())
-        .then(pl.lit(None, pl.String))
-        .when(chased & c("notice_pending"))
-        .then(handover)
-        .when(chased)
-        .then(c("cadence_step"))
-        .when(c("disputed_count") > 0)
-        .then(pl.lit("resolve_dispute"))
-        .otherwise(pl.lit("pre_due"))
-    )
+    step = c("history_step").str.replace_all("_", " ")
     return (
-        frame.with_columns(exclusion=exclusion)
-        .with_columns(step=step)
-        .with_columns(
-            status=pl.when(c("thank_you"))
-            .then(pl.lit("thank_you"))
-            .when(c("step").is_null())
-            .then(pl.lit("excluded"))
-            .otherwise(pl.lit("action"))
-        )
-    )
-
-
-def _channel_and_tone(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
-    """channel, tone of the step; preference, escalation and strategic adjustments."""
-    c = pl.col
-    formal = list(policy.contact.formal_channels)
-    rules = policy.escalation
-    frame = frame.with_columns(
-        base_channel=pl.when(c("step") == "agency")
-        .then(pl.lit("agency"))
-        .when(c("step") == "legal")
-        .then(pl.lit("legal"))
-        .when(c("step") == "write_off_review")
-        .then(pl.lit("none"))
-        .otherwise(_style(policy, 0)),
-        tone=pl.when(c("step").is_in(["agency", "legal"]))
-        .then(pl.lit("formal"))
-        .when(c("step") == "write_off_review")
-        .then(pl.lit("neutral"))
-        .otherwise(_style(policy, 1)),
-    )
-    amicable = ~c("base_channel").is_in([*formal, "none"])
-    prefer = (
-        c("preferred_channel").is_not_null() & amicable
-        if policy.contact.respect_preference
-        else pl.lit(False)
-    )
-    escalate = c("escalated") & amicable & c("step").is_in(CADENCE_STEPS)
-    tone_rank = _tone_rank(c("tone"))
-    firmer = pl.when(escalate & (tone_rank < TONES.index("firm"))).then(tone_rank + 1)
-    capped_rank = TONES.index(rules.strategic_max_tone)
-    return frame.with_columns(
-        channel=pl.when(escalate)
-        .then(pl.lit(rules.broken_promise_channel))
-        .when(prefer)
-        .then(c("preferred_channel"))
-        .otherwise(c("base_channel")),
-        tone=pl.when(c("strategic") & amicable)
-        .then(_tone_of(pl.min_horizontal(firmer.otherwise(tone_rank), capped_rank)))
-        .otherwise(_tone_of(firmer.otherwise(tone_rank))),
-    )
-
-
-def _cap(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
-    """Customer-facing actions of a customer contacted max_per_week times in the cap window
-    are excluded ``capped`` (thank-you rows are dropped)."""
-    c = pl.col
-    capped = (
-        c("status").is_in(["action", "thank_you"])
-        & c("channel").is_in(CUSTOMER_FACING)
-        & (c("recent_contacts") >= policy.contact.max_per_week)
-    )
-    return (
-        frame.with_columns(capped=capped.fill_null(False))
-        .filter(~(c("capped") & (c("status") == "thank_you")))
-        .with_columns(
-            status=pl.when(c("capped")).then(pl.lit("excluded")).otherwise(c("status")),
-            exclusion=pl.when(c("capped")).then(pl.lit("capped")).otherwise(c("exclusion")),
-            capped_step=pl.when(c("capped")).then(c("step")),
-        )
-        .with_columns(
-            step=pl.when(c("capped")).then(pl.lit(None, pl.String)).otherwise(c("step")),
-            channel=pl.when(c("capped")).then(pl.lit(None, pl.String)).otherwise(c("channel")),
-            tone=pl.when(c("capped")).then(pl.lit(None, pl.String)).otherwise(c("tone")),
-        )
-    )
-
-
-SEGMENT_WORDS = {
-    "reliable": "usually pays on time: probably an oversight",
-    "occasional": "sometimes late: probably an oversight",
-    "chronic_late": "pays late habitually",
-    "deteriorating": "paying later lately: watch closely",
-    "in_difficulty": "payment difficulties: listen and offer a plan",
-    "disputing": "often disputes invoices",
-    "new": "new customer",
-}
-"""How the reason names each behaviour segment."""
-
-
-def _reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
-    """The reason of each row, in plain words from its facts."""
-    c = pl.col
-    money = lambda column: money_text(c(column), currency)  # noqa: E731
-    dpd = c("chased_dpd")
-    segment = c("segment").replace_strict(SEGMENT_WORDS, return_dtype=pl.String)
-    segment = (
-        pl.when(c("segment") == "chronic_late")
-        .then(pl.format("{} (on average {} days late)", segment, c("mean_days_late").round(0).cast(pl.Int64)))
-        .when((c("segment") == "deteriorating") & c("days_late_trend").is_not_null())
-        .then(pl.format("{} (+{} days late)", segment, c("days_late_trend").round(0).cast(pl.Int64)))
-        .otherwise(segment)
-    )  # fmt: skip
-    overdue = pl.format(
-        "{} past due on {} ({})",
-        counted(dpd, "day"),
-        counted(c("chased_count"), "invoice"),
-        money("chased_amount"),
-    )
-    broken = pl.when(c("broken_recent") > 0).then(
-        pl.format(
-            "{} broken since {}",
-            counted(c("broken_recent"), "promise"),
-            _month(c("broken_since"), as_of),
-        )
-    )
-    missed = pl.when(c("plan_instalments_missed") > 0).then(
-        pl.format("{} of the payment plan missed", counted(c("plan_instalments_missed"), "instalment"))
-    )
-    disputed = pl.when(c("disputed_count") > 0).then(
-        pl.format(
-            "{} disputed ({}): dunning paused, dispute routed to its owner",
-            counted(c("disputed_count"), "invoice"),
-            money("disputed_amount"),
-        )
-    )
-    promised = pl.when(c("pending_amount") > 0).then(
-        pl.format("promise of {} by {} pending", money("pending_amount"), c("pending_date"))
-    )
-    notice = pl.when(c("step").is_in(HANDOVER_STEPS)).then(
-        pl.format(
-            "formal notice of {} unanswered after {}",
-            c("notice_date"),
-            counted(days_between(as_of, c("notice_date")), "day"),
-        )
-    )
-    write_off = pl.when(c("step") == "write_off_review").then(
-        pl.format(
-            "below the {} threshold for an agency",
-            money_text(pl.lit(policy.escalation.agency_min_amount), currency),
-        )
-    )
-    preferred = _words(c("preferred_channel"))
-    preference = (
-        pl.when(c("channel") == c("preferred_channel"))
-        .then(pl.format("prefers {}", preferred))
-        .when(c("channel").is_in(list(policy.contact.formal_channels)) & c("step").is_in(CADENCE_STEPS))
-        .then(pl.format("prefers {} but this step needs a {}", preferred, _words(c("channel"))))
-        .when(c("escalated") & c("step").is_in(CADENCE_STEPS))
-        .then(pl.format("prefers {} but the broken commitment calls for a {}", preferred, _words(c("channel"))))
-    )  # fmt: skip
-    strategic = pl.when(c("strategic")).then(pl.lit("strategic account: account owner in the loop"))
-
-    def joined(*parts: pl.Expr) -> pl.Expr:
-        return pl.concat_str(*parts, separator=", ", ignore_nulls=True)
-
-    cadence = joined(overdue, broken, missed, notice, write_off, segment, disputed, promised,
-                     preference, strategic)  # fmt: skip
-    dispute = joined(
-        pl.format(
-            "{} disputed since {} ({}{}): dunning paused, route to the owner to resolve",
-            counted(c("disputed_count"), "invoice"),
-            c("dispute_since"),
-            money("disputed_amount"),
-            pl.when(c("dispute_reasons") != "")
-            .then(pl.format(": {}", c("dispute_reasons").str.replace_all("_", " ")))
-            .otherwise(pl.lit("")),
-        ),
-        strategic,
-    )
-    pre_due = joined(
-        pl.format(
-            "{} ({}) due on {}, {}% risk of still being unpaid in 30 days",
-            counted(c("pre_due_count"), "invoice"),
-            money("pre_due_amount"),
-            c("pre_due_next"),
-            (c("pre_due_probability") * 100).round(0).cast(pl.Int64),
-        ),
-        segment,
-        preference,
-        strategic,
-    )
-    thank_you = joined(
-        pl.format("overdue balance cleared on {}: thank the customer", c("cleared_date")),
-        preference,
-    )
-    capped_step = c("capped_step").replace_strict(ACTIONS, default=None, return_dtype=pl.String)
-    wait = timedelta(days=policy.escalation.formal_notice_wait_days)
-    details = {
-        "unapplied cash to reconcile": pl.format(
-            "{} received without an invoice, do not chase", money("unapplied_cash")
-        ),
-        "paid": pl.format(
-            "{} received in the last {} covers the {} overdue",
-            money("recent_paid"),
-            counted(pl.lit(policy.contact.recent_payment_days), "day"),
-            money("chased_amount"),
-        ),
-        "plan on track": pl.lit("payment plan instalments paid as agreed"),
-        "formal notice sent": pl.format(
-            "registered letter of {}, answer awaited until {}",
-            c("notice_date"),
-            c("notice_date") + wait,
-        ),
-        "promise pending": pl.format(
-            "{} promised by {}", money("pending_amount"), c("pending_date")
-        ),
-        "handed over": pl.format(
-            "{} with the agency or legal since {}",
-            counted(c("handed_count"), "invoice"),
-            c("handed_since"),
-        ),
-        "not yet due and no risk": pl.format(
-            "{} due from {}", money("open_amount"), c("next_due")
-        ),
-        "capped": pl.format(
-            "{} in the last {} (last on {} by {}); next: {}",
-            counted(c("recent_contacts"), "contact"),
-            counted(pl.lit(policy.contact.cap_window_days), "day"),
-            c("last_contact"),
-            _words(c("last_channel")),
-            capped_step,
-        ),
-    }
-    assert set(details) == set(EXCLUSIONS)
-    excluded = pl.lit(None, pl.String)
-    for exclusion, detail in details.items():
-        excluded = (
-            pl.when(c("exclusion") == exclusion)
-            .then(pl.format("{}: {}", pl.lit(exclusion), detail))
-            .otherwise(excluded)
-        )
-    return (
-        pl.when(c("status") == "excluded")
-        .then(excluded)
-        .when(c("step") == "thank_you")
-        .then(thank_you)
-        .when(c("step") == "resolve_dispute")
-        .then(dispute)
-        .when(c("step") == "pre_due")
-        .then(pre_due)
-        .otherwise(cadence)
+        pl.when(c("history_step") == "formal_notice")
+        .then(pl.format("formal notice sent {}, deadline {}", c("history_date"), c("notice_deadline")))
+        .when(c("history_step").is_in(["agency", "legal"]))
+        .then(pl.format("handed over ({}) on {}", step, c("history_date")))
+        .when(c("history_step").is_not_null())
+        .then(pl.format("{} sent {}", step, c("history_date")))
     )

@@ -8,7 +8,10 @@
   per week (``[capacity]``); the rest go by the step's automated channel
   (``[capacity.fallback]``) and say so in their reason.
 - **Nothing is lost**: every customer with an open balance is exactly once either in ``rows``
-  (with an action) or in ``excluded`` (with its reason); thank-you rows are extra.
+  (with an action) or in ``excluded`` (with its reason and, where there is one, the next step
+  and its date); thank-you rows are extra. The **watch list** repeats every excluded customer
+  whose open amount reaches ``worklist.watch_min_exposure``: a large exposure is never parked
+  silently.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from workbench.balances import money_sum
 from workbench.drafts import draft_messages
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, Policy
 from workbench.portfolio import Portfolio
-from workbench.recommend import money_text, recommendations
+from workbench.recommend import money_text, proportionate_channel, recommendations
 from workbench.segments import priority_matrix
 
 WORKLIST_COLUMNS = (
@@ -33,8 +36,11 @@ WORKLIST_COLUMNS = (
 )  # fmt: skip
 """The columns of the worklist (XLSX sheets and CSV), in order."""
 
-EXCLUDED_COLUMNS = ("customer_id", "customer_name", "open_amount", "reason")
-"""The columns of the excluded list."""
+EXCLUDED_COLUMNS = (
+    "customer_id", "customer_name", "collector", "open_amount", "overdue_amount", "exclusion",
+    "next_step", "next_date", "reason",
+)  # fmt: skip
+"""The columns of the excluded list (and of the watch list)."""
 
 MONEY_COLUMNS = ("open_amount", "overdue_amount", "amount_at_risk")
 
@@ -48,6 +54,7 @@ class Worklist:
       (largest open amount first);
     - capacity: per collector: calls_per_week, phone_actions (phone actions before capacity),
       calls (kept by phone), automated (moved to the automated channel), actions (rows);
+    - watch: the excluded rows whose open_amount reaches ``worklist.watch_min_exposure``;
     - matrix: :func:`workbench.segments.priority_matrix` of the customers with an open balance;
     - detail: the :func:`workbench.recommend.recommendations` rows after ranking and capacity
       (rank, capacity_fallback, draft_message added), for analysis.
@@ -57,6 +64,7 @@ class Worklist:
     currency: str
     rows: pl.DataFrame
     excluded: pl.DataFrame
+    watch: pl.DataFrame
     capacity: pl.DataFrame
     matrix: pl.DataFrame
     detail: pl.DataFrame
@@ -92,15 +100,17 @@ def calls_per_week(policy: Policy = DEFAULT_POLICY) -> pl.Expr:
 def assign_capacity(actions: pl.DataFrame, policy: Policy = DEFAULT_POLICY) -> pl.DataFrame:
     """Phone actions kept up to each collector's calls per week, in rank order.
 
-    ``actions`` needs rank, collector, step, channel, reason. A phone action beyond its
-    collector's capacity takes the step's ``[capacity.fallback]`` channel, ``capacity_fallback``
-    is true and its reason ends with ``phone capacity reached: sent by <channel>``.
+    ``actions`` needs rank, collector, step, channel, reason, covered_amount. A phone action
+    beyond its collector's capacity takes the step's ``[capacity.fallback]`` channel (made
+    proportionate: :func:`workbench.recommend.proportionate_channel`), ``capacity_fallback`` is
+    true and its reason ends with ``phone capacity reached: sent by <channel>``.
     """
     c = pl.col
     fallback = {step: getattr(policy.capacity.fallback, step) for step in MESSAGE_STEPS}
     phone = c("channel") == "phone"
     position = phone.cast(pl.Int64).cum_sum().over("collector", order_by="rank")
     automated = c("step").replace_strict(fallback, default="email", return_dtype=pl.String)
+    automated = proportionate_channel(automated, c("covered_amount"), policy)
     return (
         actions.with_columns(capacity_fallback=phone & (position > calls_per_week(policy)))
         .with_columns(
@@ -187,12 +197,14 @@ def build_worklist(
         .sort(["open_amount", "customer_id"], descending=[True, False])
         .select(EXCLUDED_COLUMNS)
     )
+    watch = excluded.filter(c("open_amount") >= policy.worklist.watch_min_exposure)
     matrix = priority_matrix(recs.filter(c("status") != "thank_you"), policy)
     return Worklist(
         as_of=as_of,
         currency=currency,
         rows=rows,
         excluded=excluded,
+        watch=watch,
         capacity=capacity_usage(actions, policy),
         matrix=matrix,
         detail=actions,
@@ -205,7 +217,7 @@ def summary_tables(worklist: Worklist) -> dict[str, pl.DataFrame]:
     c = pl.col
     rows, excluded = worklist.rows, worklist.excluded
     thanks = rows.filter(c("action") == "thank you").height
-    category = c("reason").str.split(":").list.first()
+    category = c("exclusion")
 
     def counts(frame: pl.DataFrame, by: pl.Expr, name: str) -> pl.DataFrame:
         return (

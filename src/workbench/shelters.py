@@ -1,0 +1,131 @@
+"""What shelters an overdue invoice from dunning, invoice by invoice (DESIGN 2.1, 2.6, 2.7, 6b).
+
+Promises, payment plans and unapplied cash shelter only what they cover; what is left is
+chased. Applied in this order, each on what the previous ones left (amounts in the reporting
+currency, allocated in integer cents):
+
+1. a pending promise on an invoice (:func:`workbench.promises.promise_status`) shelters that
+   invoice in full;
+2. an active payment plan with no missed instalment (:func:`workbench.plans.plan_status`)
+   shelters the invoices named on its rows in full; a plan naming none shelters the customer's
+   invoices overdue at its agreed date, oldest first, up to the plan's total;
+3. a pending promise without an invoice shelters the customer's overdue invoices oldest first
+   up to its amount;
+4. unapplied cash (payments without an invoice) shelters the customer's overdue invoices oldest
+   first up to its amount.
+
+Only invoices that could be chased are sheltered: open, overdue, without an open dispute, not
+handed over. Payments applied to *other* invoices shelter nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from workbench.balances import cents
+from workbench.plans import plan_status
+from workbench.policy import DEFAULT_POLICY, Policy
+from workbench.portfolio import Portfolio
+from workbench.promises import promise_status
+
+ORDER = ["due_date", "invoice_id"]
+"""Oldest first: the order in which customer-level shelters cover invoices."""
+
+
+def _allocated(budget: pl.Expr, eligible: pl.Expr, room: pl.Expr) -> pl.Expr:
+    """Cents of ``budget`` (one per customer, Int64) given to each eligible invoice oldest first,
+    at most its ``room`` (cents left to cover). Needs customer_id, due_date, invoice_id."""
+    room = pl.when(eligible).then(room).otherwise(0)
+    before = room.cum_sum().over("customer_id", order_by=ORDER) - room
+    return pl.min_horizontal(room, (budget.fill_null(0) - before).clip(lower_bound=0))
+
+
+def _budgets(portfolio: Portfolio, as_of: date, policy: Policy) -> dict[str, pl.LazyFrame]:
+    """The shelters as lazy frames: linked promises (invoice_id), plan invoices (invoice_id),
+    plans without invoices (customer_id, plan_cents, plan_agreed), customer promises
+    (customer_id, promise_cents), unapplied cash (customer_id, cash_cents)."""
+    c = pl.col
+    pending = promise_status(portfolio, as_of, policy).filter(c("status") == "pending")
+    plans = plan_status(portfolio, as_of, policy).filter(c("on_track"))
+    unapplied = portfolio.payments.filter(c("payment_date") <= as_of, c("invoice_id").is_null())
+    return {
+        "linked": pending.filter(c("invoice_id").is_not_null())
+        .group_by("invoice_id")
+        .agg(promise_linked=pl.lit(True)),
+        "plan_invoices": plans.explode("invoice_ids")
+        .filter(c("invoice_ids").is_not_null())
+        .group_by(invoice_id="invoice_ids")
+        .agg(plan_linked=pl.lit(True)),
+        "plan_customers": plans.filter(c("invoice_ids").list.len() == 0)
+        .group_by("customer_id")
+        .agg(plan_cents=cents(c("total")).sum(), plan_agreed=c("agreed").max()),
+        "promises": pending.filter(c("invoice_id").is_null())
+        .group_by("customer_id")
+        .agg(promise_cents=cents(c("amount")).sum()),
+        "cash": unapplied.group_by("customer_id").agg(cash_cents=cents(c("amount")).sum()),
+    }
+
+
+def sheltered_invoices(
+    invoices: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
+) -> pl.LazyFrame:
+    """``invoices`` with their shelters and the amount left to chase.
+
+    ``invoices`` needs invoice_id, customer_id, due_date, days_past_due, is_open, open_reporting
+    (reporting currency), disputed (bool), handed_date. Adds, in cents of the reporting currency:
+    promise_cents, plan_cents, cash_cents (sheltered by each), chased_cents (open minus
+    shelters, for a chaseable invoice; 0 otherwise); and flags: chaseable (open, overdue, no open
+    dispute, not handed over), promised, planned (sheltered in part or in full by them).
+    """
+    c = pl.col
+    budgets = _budgets(portfolio, as_of, policy)
+    open_cents = pl.when(c("is_open")).then(cents(c("open_reporting"))).otherwise(0)
+    frame = (
+        invoices.join(budgets["linked"], on="invoice_id", how="left")
+        .join(budgets["plan_invoices"], on="invoice_id", how="left")
+        .join(budgets["plan_customers"], on="customer_id", how="left")
+        .join(budgets["promises"], on="customer_id", how="left")
+        .join(budgets["cash"], on="customer_id", how="left")
+        .with_columns(
+            chaseable=c("is_open")
+            & (c("days_past_due") > 0)
+            & ~c("disputed").fill_null(False)
+            & c("handed_date").is_null(),
+            open_cents=open_cents,
+        )
+        .with_columns(
+            linked_cents=pl.when(
+                c("chaseable") & (c("promise_linked") | c("plan_linked")).fill_null(False)
+            )
+            .then(c("open_cents"))
+            .otherwise(0)
+        )
+        .with_columns(
+            plan_rest=_allocated(
+                c("plan_cents"),
+                c("chaseable") & (c("due_date") < c("plan_agreed")).fill_null(False),
+                c("open_cents") - c("linked_cents"),
+            )
+        )
+    )
+    left = c("open_cents") - c("linked_cents") - c("plan_rest")
+    frame = frame.with_columns(
+        promise_rest=_allocated(c("promise_cents"), c("chaseable"), left)
+    ).with_columns(cash_cents=_allocated(c("cash_cents"), c("chaseable"), left - c("promise_rest")))
+    linked_promise = c("promise_linked").fill_null(False)
+    return frame.with_columns(
+        promise_cents=pl.when(linked_promise).then(c("linked_cents")).otherwise(0)
+        + c("promise_rest"),
+        plan_cents=pl.when(linked_promise).then(0).otherwise(c("linked_cents")) + c("plan_rest"),
+    ).with_columns(
+        chased_cents=pl.when(c("chaseable"))
+        .then(c("open_cents") - c("promise_cents") - c("plan_cents") - c("cash_cents"))
+        .otherwise(0),
+        promised=c("promise_cents") > 0,
+        planned=c("plan_cents") > 0,
+    ).drop(
+        "promise_linked", "plan_linked", "plan_agreed", "linked_cents", "plan_rest",
+        "promise_rest", "open_cents",
+    )  # fmt: skip
