@@ -64,7 +64,10 @@ def test_files_and_csv_rows_match_the_worklist(worklist, written):
     assert rows["customer_id"].to_list() == worklist.rows["customer_id"].to_list()
     excluded = pl.read_csv(written / "excluded.csv", infer_schema=False)
     assert excluded.columns == list(EXCLUDED_COLUMNS)
-    assert excluded.row(0) == ("X1", "'=1+1 excluded", "50.0", f"not yet due and no risk: 50.00 EUR due from {day(30)}")
+    assert excluded.row(0) == (
+        "X1", "'=1+1 excluded", "Zoe", "50.0", "0.0", "not yet due and no risk", "light_reminder",
+        str(day(31)), f"not yet due and no risk: 50.00 EUR due from {day(30)}",
+    )  # fmt: skip
 
 
 def test_csv_text_starting_like_a_formula_is_prefixed_with_a_quote(written):
@@ -103,7 +106,7 @@ def test_xlsx_text_is_never_a_formula(written):
 
 def test_xlsx_layout(worklist, written):
     book = openpyxl.load_workbook(written / "worklist.xlsx")
-    assert book.sheetnames == ["summary", "Yann _north_", "Zoe", "excluded"]
+    assert book.sheetnames == ["summary", "watch list", "Yann _north_", "Zoe", "excluded"]
     sheet = book["Zoe"]
     header = [c.value for c in sheet[1]]
     assert header == list(WORKLIST_COLUMNS)

@@ -58,7 +58,7 @@ def test_outputs_and_manifest(first_run, source) -> None:
     folder = out / week_label(AS_OF)
     assert result.folder == folder
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["excluded.csv", "manifest.json", "report.html", "worklist.csv", "worklist.xlsx"]
+    assert names == ["excluded.csv", "manifest.json", "report.html", "watchlist.csv", "worklist.csv", "worklist.xlsx"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["as_of"] == AS_OF.isoformat() and manifest["week"] == week_label(AS_OF)
     inputs = {f["table"]: f for f in manifest["inputs"]["files"]}

@@ -73,12 +73,12 @@ def test_conservation_on_generated_data(generated_portfolio, as_of):
 def test_conservation_on_the_hand_worked_portfolio(hand_portfolio, as_of):
     assert_conserved(hand_portfolio, as_of)
     worklist = build_worklist(hand_portfolio, as_of)
-    # C1: open I3 not yet due (low risk); C2: 300.00 unapplied cash; C3: overdue I8 (dpd 30);
-    # C4: paid, owes nothing
-    assert dict(zip(worklist.excluded["customer_id"], worklist.excluded["reason"].str.split(":").list.first())) == {
-        "C1": "not yet due and no risk", "C2": "unapplied cash to reconcile",
+    # C1: open I3 not yet due (low risk); C2: 300.00 unapplied cash shelters 300.00 of its
+    # 2,699.75 overdue, the rest is chased; C3: overdue I8 (dpd 30); C4: paid, owes nothing
+    assert dict(zip(worklist.excluded["customer_id"], worklist.excluded["exclusion"])) == {
+        "C1": "not yet due and no risk",
     }  # fmt: skip
-    assert worklist.rows["customer_id"].to_list() == ["C3"]
+    assert sorted(worklist.rows["customer_id"].to_list()) == ["C2", "C3"]
 
 
 def test_conservation_on_hand_built_cases_of_every_kind():
@@ -89,13 +89,21 @@ def test_conservation_on_hand_built_cases_of_every_kind():
     book.dispute(book.invoice(cid, 40), day(-10))
     cid = book.customer("C")  # promise pending
     book.promise(cid, day(-2), day(3), 1000.0, book.invoice(cid, 20))
-    cid = book.customer("D")  # capped
+    cid = book.customer("D")  # capped: 2 messages in 7 days (about another invoice)
     book.invoice(cid, 15)
-    book.contact(cid, day(-1), "phone")
-    book.contact(cid, day(-2), "email")
-    cid = book.customer("E")  # unapplied cash
+    other = book.invoice(cid, -20)
+    book.contact(cid, day(-3), "phone", other)
+    book.contact(cid, day(-6), "email", other)
+    cid = book.customer("E")  # unapplied cash covering the overdue amount
     book.invoice(cid, 15)
-    book.payment(cid, day(-30), 10.0, None)
+    book.payment(cid, day(-30), 1000.0, None)
+    cid = book.customer("K")  # contacted 1 day ago about another invoice
+    book.invoice(cid, 12)
+    book.contact(cid, day(-1), "email", book.invoice(cid, -10))
+    cid = book.customer("L")  # waiting: a light reminder 2 days ago (wait 7)
+    iid = book.invoice(cid, 4)
+    book.contact(cid, day(-2), "email", iid)
+    book.contact(cid, day(-6), "sms", book.invoice(cid, -40))
     cid = book.customer("F")  # thank you
     book.payment(cid, day(-1), 1000.0, book.invoice(cid, 10))
     cid = book.customer("G")  # not yet due
@@ -117,7 +125,9 @@ def test_conservation_on_hand_built_cases_of_every_kind():
     assert reasons == {
         "C": "promise pending", "D": "capped", "E": "unapplied cash to reconcile",
         "G": "not yet due and no risk", "H": "formal notice sent", "I": "handed over",
+        "K": "contacted recently", "L": "waiting for the next step",
     }  # fmt: skip
+    assert dict(zip(worklist.excluded["customer_id"], worklist.excluded["exclusion"])) == reasons
 
 
 def test_rows_and_columns(generated_portfolio):
@@ -202,8 +212,10 @@ def test_capacity_property(actions, default, ann):
             "channel": [a[1] for a in actions],
             "step": [a[2] for a in actions],
             "reason": ["r"] * len(actions),
+            "covered_amount": [5000.0] * len(actions),
         },
-        schema={"rank": pl.Int64, "collector": pl.String, "channel": pl.String, "step": pl.String, "reason": pl.String},
+        schema={"rank": pl.Int64, "collector": pl.String, "channel": pl.String, "step": pl.String,
+                "reason": pl.String, "covered_amount": pl.Float64},
     )
     out = assign_capacity(frame, capped_policy(default, Ann=ann))
     for collector in ("Ann", "Bob", "Cy"):
@@ -235,7 +247,7 @@ def test_cli_worklist_writes_the_three_files(source, tmp_path):
     out = tmp_path / "week"
     result = run("worklist", "--data", str(source), "--as-of", END.isoformat(), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["excluded.csv", "worklist.csv", "worklist.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == ["excluded.csv", "watchlist.csv", "worklist.csv", "worklist.xlsx"]
     rows = pl.read_csv(out / "worklist.csv", infer_schema=False)
     excluded = pl.read_csv(out / "excluded.csv", infer_schema=False)
     assert rows.columns == list(WORKLIST_COLUMNS) and excluded.columns == list(EXCLUDED_COLUMNS)

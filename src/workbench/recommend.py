@@ -397,9 +397,10 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
         .with_columns(
             step=pl.when(small).then(pl.lit("small_balance_review")).otherwise(c("step")),
             exclusion=pl.when(step.is_null()).then(_waiting_exclusion()),
-            next_step=pl.when(step.is_null()).then(
-                c("next_wait_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String)
-            ),
+            next_step=pl.when(step.is_null() & (c("chased_count") > 0))
+            .then(c("next_wait_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String))
+            .when(step.is_null() & (c("overdue_count") == 0))
+            .then(pl.lit("light_reminder")),
         )
         .with_columns(
             needs_approval=c("strategic") & c("step").is_in(HANDOVER_STEPS),
