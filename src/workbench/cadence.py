@@ -13,7 +13,8 @@ cadence step was reached) and effective days past due ``dpd - delay`` (the segme
 - r = 5 (formal notice): the hand-over, once the notice's deadline has passed (date +
   ``escalation.notice_postal_days`` + ``notice_answer_days``); until then the invoice waits;
 - after a broken promise or a missed plan instalment (``escalated``) the step is at least
-  ``escalation.broken_promise_min_step`` and the threshold gate is lifted (the wait stays);
+  ``escalation.broken_promise_min_step``, and the threshold gate is lifted up to that step (the
+  wait stays; a formal notice still waits for its days past due);
 - a short payment (a rest of at most ``cadence.short_payment_max_share`` of the amount) with no
   contact since its last payment is not escalated beyond a personal contact: ask the reason
   (deduction, dispute) first; that call may follow an earlier personal contact.
@@ -94,8 +95,10 @@ def next_steps(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame
         .then(c("reached_date") + pl.duration(days=_by_rank(waits, reached)))
         .otherwise(deadline + timedelta(days=1))
     )
-    open_gate = c("escalated") | (reached == 0) | (short_open & (reached >= 2))
-    earliest = pl.when(open_gate | (c("next_rank") >= 5)).then(wait_day).otherwise(
+    # a broken commitment brings the call earlier, never a formal step: it lifts the gate only
+    # up to escalation.broken_promise_min_step
+    open_gate = (c("escalated") & (c("next_rank") <= floor)) | (reached == 0) | (short_open & (reached >= 2))
+    earliest = pl.when(open_gate | (c("next_rank") >= HANDOVER_RANK)).then(wait_day).otherwise(
         pl.max_horizontal(wait_day, gate_day)
     )
     return (

@@ -255,6 +255,33 @@ def weekly(data: Path, as_of: datetime, policy_file: Path | None, out: Path, qui
     click.echo(result.summary())
 
 
+@cli.command()
+@data_option
+@click.option("--from", "start", required=True, type=ISO_DATE, help="First week (YYYY-MM-DD).")
+@click.option("--to", "end", required=True, type=ISO_DATE, help="Last day (YYYY-MM-DD).")
+@policy_option
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output folder, replaced as a whole: weeks.csv, actions.csv, contacts.csv, "
+    "violations.csv, per_customer.csv, summary.json.",
+)
+def replay(data: Path, start: datetime, end: datetime, policy_file: Path | None, out: Path) -> None:
+    """Run the recommendation every week on history, feeding each week's actions back as
+    contacts; report actions, contacts per customer, governance violations, amount chased."""
+    from workbench.load import load_portfolio
+    from workbench.policy import load_policy
+    from workbench.replay import write_replay
+
+    if end < start:
+        raise InputError("--to must not be before --from")
+    policy = load_policy(policy_file)
+    portfolio = load_portfolio(data)
+    summary = write_replay(portfolio, start.date(), end.date(), policy, out, echo=click.echo)
+    click.echo(json.dumps(summary, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the command and maps errors to exit codes (2 bad input, 1 internal)."""
     try:

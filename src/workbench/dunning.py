@@ -27,7 +27,10 @@ messages.
 
 **Per invoice**, the contacts about it are the rows naming it, plus the customer-level rows
 (no invoice) dated after its due date. The step reached is the highest cadence rank among
-them (:data:`STEP_RANK`), dated by the latest contact at that rank.
+them (:data:`STEP_RANK`), dated by the latest contact at that rank. A contact about an invoice
+dated before its due date is that invoice's pre-due reminder, whatever the step of the message
+(an amicable letter about overdue invoices may also list one due next week): it never makes the
+invoice reach a cadence step.
 """
 
 from __future__ import annotations
@@ -86,8 +89,9 @@ def contact_log(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
     """The contacts dated <= ``as_of`` with their step.
 
     Columns of ``contacts`` plus: step (given, else :func:`inferred_step`), step_inferred
-    (bool), rank (:data:`STEP_RANK`, null for the other steps), outbound (an outbound
-    customer-facing contact, see the module docstring).
+    (bool), before_due (dated before the due date of its invoice), rank (:data:`STEP_RANK`;
+    null for the other steps and for a contact before its invoice's due date), outbound (an
+    outbound customer-facing contact, see the module docstring).
     """
     c = pl.col
     due = portfolio.invoices.select("invoice_id", "due_date")
@@ -98,8 +102,11 @@ def contact_log(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
             step_inferred=c("step").is_null(),
             step=pl.coalesce(c("step"), inferred_step()),
         )
+        .with_columns(before_due=(c("contact_date") < c("due_date")).fill_null(False))
         .with_columns(
-            rank=c("step").replace_strict(STEP_RANK, default=None, return_dtype=pl.Int64),
+            rank=pl.when(~c("before_due")).then(
+                c("step").replace_strict(STEP_RANK, default=None, return_dtype=pl.Int64)
+            ),
             outbound=c("channel").is_in(CUSTOMER_FACING)
             & ~c("outcome").is_in(INBOUND_OUTCOMES).fill_null(False),
         )
@@ -145,7 +152,7 @@ def invoice_memory(log: pl.LazyFrame, invoices: pl.LazyFrame) -> pl.LazyFrame:
             reached_date=c("contact_date").filter(top).max(),
             handed_date=c("contact_date").filter(c("step").is_in(["agency", "legal"])).min(),
             notice_date=c("contact_date").filter(c("step") == "formal_notice").max(),
-            pre_due_date=c("contact_date").filter(c("step") == "pre_due").max(),
+            pre_due_date=c("contact_date").filter((c("step") == "pre_due") | c("before_due")).max(),
             last_contact_on=c("contact_date").max(),
         )
     )
@@ -182,7 +189,8 @@ def customer_contacts(
     Columns: customer_id; last_contact, last_channel, last_outcome, last_step (the latest
     contact, any kind); last_outbound (date of the latest outbound message), last_outbound_channel;
     recent_contacts (messages in (as_of - contact.cap_window_days, as_of]), window_start (the
-    oldest of them); last_conversation (date), conversation_kind.
+    oldest of them); last_notice (the latest formal notice to the customer, about any invoice);
+    last_conversation (date), conversation_kind.
     """
     c = pl.col
     log = contact_log(portfolio, as_of)
@@ -202,6 +210,7 @@ def customer_contacts(
             last_channel=c("channel").last(),
             last_outcome=c("outcome").last(),
             last_step=c("step").last(),
+            last_notice=c("contact_date").filter(c("step") == "formal_notice").max(),
         )
     )
     talks = (

@@ -209,6 +209,7 @@ class Escalation:
     notice_postal_days: int = 3
     letter_min_amount: float = 100.0
     formal_notice_min_amount: float = 500.0
+    handover_review_days: int = 30
     agency_min_amount: float = 1000.0
     legal_min_amount: float = 10000.0
     strategic_max_tone: str = "neutral"
@@ -537,6 +538,8 @@ def _check_collections(policy: Policy, file: str) -> None:
             fail(f"escalation.{key} must be one of {', '.join(allowed)}", key)
     if not 0 <= escalation.agency_min_amount <= escalation.legal_min_amount:
         fail("escalation: 0 <= agency_min_amount <= legal_min_amount", "agency_min_amount")
+    if escalation.handover_review_days < 1:
+        fail("escalation.handover_review_days must be >= 1", "handover_review_days")
     for key in ("broken_promise_days", "notice_answer_days", "notice_postal_days"):
         if getattr(escalation, key) < 0:
             fail(f"escalation.{key} must be >= 0", key)

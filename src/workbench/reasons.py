@@ -202,7 +202,7 @@ def _excluded_reason(policy: Policy, currency: str) -> pl.Expr:
     last = pl.format("last message on {} by {}", c("last_outbound"), channel_words(c("last_outbound_channel")))
     details = {
         "formal notice sent": pl.format(
-            "formal notice sent {}, deadline {}, then {}", c("notice_date"), c("notice_deadline"),
+            "formal notice sent {}, deadline {}, then {}", c("last_notice"), c("customer_deadline"),
             _step_words(pl.when(c("next_step") == "hand-over").then(c("handover_kind")).otherwise(c("next_step")))),
         "waiting for the next step": joined(c("history"), following),
         "contacted recently": joined(last, following),

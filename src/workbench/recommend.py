@@ -54,7 +54,7 @@ from workbench.balances import (
     reporting_currency,
     within_days,
 )
-from workbench.cadence import HANDOVER_RANK, next_steps
+from workbench.cadence import HANDOVER_RANK, next_steps, notice_deadline
 from workbench.disputes import disputed_invoices
 from workbench.dunning import (
     CADENCE_STEPS,
@@ -247,9 +247,11 @@ def _covered(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFram
     )
     action_rank = c("next_rank").filter(c("ready")).max().over("customer_id")
     amicable = action_rank.is_null() | (action_rank < 5)
-    return invoices.with_columns(pre_due=pre_due, action_rank=action_rank).with_columns(
-        covered=(c("ready") & (amicable | (c("next_rank") == c("action_rank"))))
-        | (c("pre_due") & amicable),
+    return invoices.with_columns(
+        pre_due=pre_due.fill_null(False).cast(pl.Boolean), action_rank=action_rank
+    ).with_columns(
+        covered=((c("ready") & (amicable | (c("next_rank") == c("action_rank"))))
+        | (c("pre_due") & amicable)).fill_null(False).cast(pl.Boolean),
         step=pl.when(c("pre_due"))
         .then(pl.lit("pre_due"))
         .otherwise(c("next_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String)),
@@ -268,7 +270,7 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
     )
     covered_amount = pl.when(c("pre_due")).then(c("open_reporting")).otherwise(c("chased_amount"))
     # the history the reason tells: of the invoices the action covers, else of the open ones
-    about = pl.when(c("covered").any()).then(c("covered")).otherwise(is_open)
+    about = c("covered") | (~c("covered").any() & is_open)
     top = about & (c("reached_rank") == c("reached_rank").filter(about).max())
     detail = pl.struct(*_INVOICE)
     return invoices.group_by("customer_id").agg(
@@ -379,7 +381,7 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
         pl.when(c("thank_you"))
         .then(pl.lit("thank_you"))
         .when(ready & (c("action_rank") == HANDOVER_RANK))
-        .then(_handover(c("covered_amount"), policy))
+        .then(_handover(c("chased_amount"), policy))
         .when(ready)
         .then(cadence_step)
         .when(c("disputed_count") > 0)
@@ -400,12 +402,16 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
             next_step=pl.when(step.is_null() & (c("chased_count") > 0))
             .then(c("next_wait_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String))
             .when(step.is_null() & (c("overdue_count") == 0))
-            .then(pl.lit("light_reminder")),
+            .then(pl.lit("light_reminder"))
+            .when(step.is_null() & (c("cash_count") > 0) & (c("promised_count") + c("planned_count") == 0))
+            .then(pl.lit("reconcile unapplied cash"))
+            .when(step.is_null() & (c("handed_count") > 0) & (c("promised_count") + c("planned_count") + c("cash_count") == 0))
+            .then(pl.lit("review with the agency")),
         )
         .with_columns(
             needs_approval=c("strategic") & c("step").is_in(HANDOVER_STEPS),
             handover_kind=_handover(c("chased_amount"), policy),
-            next_date=pl.when(c("step").is_null()).then(_excluded_next_date(policy)),
+            next_date=pl.when(c("step").is_null()).then(_excluded_next_date(as_of, policy)),
             status=pl.when(c("thank_you"))
             .then(pl.lit("thank_you"))
             .when(c("step").is_null())
@@ -425,10 +431,14 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
     )
 
 
-def _excluded_next_date(policy: Policy) -> pl.Expr:
+def _excluded_next_date(as_of: date, policy: Policy) -> pl.Expr:
     """When an excluded customer's next step can come: the waiting invoice's date, the day after
-    a promise's grace, the next instalment, the day after the first due date."""
+    a promise's grace, the next instalment, the day after the first due date, today for
+    unapplied cash to reconcile, the next review with the agency (every
+    escalation.handover_review_days after the hand-over)."""
     c = pl.col
+    every = policy.escalation.handover_review_days
+    periods = ((days_between(as_of, c("handed_since")) + every - 1) // every).clip(lower_bound=1)
     return (
         pl.when(c("exclusion").is_in(["formal notice sent", "waiting for the next step"]))
         .then(c("next_date"))
@@ -438,6 +448,10 @@ def _excluded_next_date(policy: Policy) -> pl.Expr:
         .then(c("next_instalment"))
         .when(c("exclusion") == "not yet due and no risk")
         .then(c("next_due") + pl.duration(days=policy.cadence.light_reminder_dpd))
+        .when(c("exclusion") == "unapplied cash to reconcile")
+        .then(pl.lit(as_of))
+        .when(c("exclusion") == "handed over")
+        .then(c("handed_since") + pl.duration(days=periods * every))
     )
 
 
@@ -558,7 +572,7 @@ def _governance(as_of: date, policy: Policy) -> tuple[pl.Expr, pl.Expr]:
     contact, cadence = policy.contact, policy.cadence
     facing = c("channel").is_in(CUSTOMER_FACING) & c("status").is_in(["action", "thank_you"])
     notice = (c("status") == "action") & (c("step") != "resolve_dispute") & (
-        c("notice_deadline") >= as_of
+        c("customer_deadline") >= as_of
     )
     gap = facing & (days_between(as_of, c("last_outbound")) < contact.min_gap_days)
     capped = facing & (c("recent_contacts") >= contact.max_per_week)
@@ -567,7 +581,7 @@ def _governance(as_of: date, policy: Policy) -> tuple[pl.Expr, pl.Expr]:
     )
     same = facing & c("same_message_on").is_not_null()
     rules = (
-        (notice, "formal notice sent", c("notice_deadline") + pl.duration(days=1)),
+        (notice, "formal notice sent", c("customer_deadline") + pl.duration(days=1)),
         (gap, "contacted recently", c("last_outbound") + pl.duration(days=contact.min_gap_days)),
         (capped, "capped", c("window_start") + pl.duration(days=contact.cap_window_days)),
         (pause, "in conversation", c("last_conversation") + pl.duration(days=contact.after_conversation_days)),
@@ -584,7 +598,9 @@ def _govern(frame: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Poli
     """Apply the governance: a held action becomes ``excluded`` with its rule, next_step (the
     step held) and next_date; a held thank-you is dropped."""
     c = pl.col
-    frame = frame.join(_same_message(frame, portfolio, as_of, policy), on="customer_id", how="left")
+    frame = frame.join(
+        _same_message(frame, portfolio, as_of, policy), on="customer_id", how="left"
+    ).with_columns(customer_deadline=notice_deadline(c("last_notice"), policy))
     exclusion, when = _governance(as_of, policy)
     frame = frame.with_columns(held=exclusion, held_until=when)
     held = c("held").is_not_null()

@@ -1,0 +1,1507 @@
+"""The dunning rules (dunning memory, shelters, governance; issue 8) checked end to end by an
+independent checker (tests/dunning_checker.py), which recomputes every rule from the raw tables.
+
+1. Stories (test_story[<story>]): small customers built row by row, as of 2026-06-30 (a
+   Tuesday), all in one portfolio run once through the engine; each asserts the engine's
+   decision for its customer and that the checker finds nothing about it. Unless a story says
+   otherwise a customer is "new" (created 2026-06-01, no settled history: segment delay 0,
+   default channel table), has no preferred channel, is not strategic; the default policy
+   applies (plus a collector "Nobody" without call capacity).
+2. Broken outputs (test_checker_catches_*): hand-made engine outputs with one defect each, on
+   which the checker must report the rule, and not on the same output without the defect.
+3. Generated portfolios (hypothesis over seeds and as-of dates): the checker finds nothing in
+   the engine's output; promise status matches its recomputation.
+4. Leakage: rows dated after the as-of date change nothing in the recommendations.
+5. The generated contact history obeys H1-H7 (test_history_governance[H<n>_<rule>-<seed>]).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import dunning_checker as checker
+from workbench.generate import generate_portfolio
+from workbench.policy import DEFAULT_POLICY
+from workbench.portfolio import Portfolio
+from workbench.recommend import recommendations
+from workbench.schema import TABLES
+from workbench.worklist import build_worklist
+
+AS_OF = date(2026, 6, 30)
+POLICY = DEFAULT_POLICY
+
+
+def day(offset: int) -> date:
+    """AS_OF + offset days."""
+    return AS_OF + timedelta(days=offset)
+
+
+# --- building stories --------------------------------------------------------------------------
+
+
+class Book:
+    """A tiny portfolio built row by row; every table present (empty when no row is added)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[dict]] = {name: [] for name in TABLES if name != "fx_rates"}
+        self.scores: dict[str, float] = {}
+        self._n = 0
+
+    def _id(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def customer(self, cid: str = "C1", **extra) -> str:
+        row = {
+            "customer_id": cid,
+            "name": f"Customer {cid}",
+            "contact_name": "Ann Smith",
+            "email": "ann@example.com",
+            "phone": "+44 20 1234 5678",
+            "country": "GB",
+            "collector": "Zoe",
+            "created_date": date(2026, 6, 1),
+            "strategic": False,
+        }
+        row.update(extra)
+        self.tables["customers"].append(row)
+        return cid
+
+    def invoice(
+        self, cid: str, dpd: int, amount: float = 1000.0, terms: int = 30, iid: str | None = None
+    ) -> str:
+        """An invoice ``dpd`` days past due as of AS_OF (negative: due in -dpd days)."""
+        iid = iid or self._id("I")
+        due = day(-dpd)
+        self.tables["invoices"].append(
+            {
+                "invoice_id": iid,
+                "customer_id": cid,
+                "issue_date": due - timedelta(days=terms),
+                "due_date": due,
+                "amount": amount,
+                "currency": "EUR",
+            }
+        )
+        return iid
+
+    def issued(self, cid: str, issue: date, due: date, amount: float) -> str:
+        iid = self._id("I")
+        self.tables["invoices"].append(
+            {
+                "invoice_id": iid,
+                "customer_id": cid,
+                "issue_date": issue,
+                "due_date": due,
+                "amount": amount,
+                "currency": "EUR",
+            }
+        )
+        return iid
+
+    def score(self, iid: str, probability: float) -> None:
+        """The risk model's probability that ``iid`` is still open at the horizon."""
+        self.scores[iid] = probability
+
+    def payment(self, cid: str, on: date, amount: float, iid: str | None = None) -> None:
+        self.tables["payments"].append(
+            {
+                "payment_id": self._id("P"),
+                "customer_id": cid,
+                "payment_date": on,
+                "amount": amount,
+                "invoice_id": iid,
+            }
+        )
+
+    def credit(self, iid: str, on: date, amount: float) -> None:
+        self.tables["credit_notes"].append(
+            {"credit_note_id": self._id("CN"), "invoice_id": iid, "date": on, "amount": amount}
+        )
+
+    def contact(
+        self,
+        cid: str,
+        on: date,
+        channel: str = "email",
+        iid: str | None = None,
+        outcome: str | None = "sent",
+        step: str | None = None,
+    ) -> None:
+        self.tables["contacts"].append(
+            {
+                "contact_id": self._id("K"),
+                "customer_id": cid,
+                "contact_date": on,
+                "channel": channel,
+                "outcome": outcome,
+                "step": step,
+                "invoice_id": iid,
+            }
+        )
+
+    def promise(
+        self, cid: str, made: date, by: date, amount: float, iid: str | None = None
+    ) -> None:
+        self.tables["promises"].append(
+            {
+                "promise_id": self._id("PR"),
+                "customer_id": cid,
+                "promise_date": made,
+                "promised_date": by,
+                "amount": amount,
+                "invoice_id": iid,
+            }
+        )
+
+    def dispute(self, iid: str, opened: date, resolved: date | None = None) -> None:
+        self.tables["disputes"].append(
+            {
+                "dispute_id": self._id("D"),
+                "invoice_id": iid,
+                "opened_date": opened,
+                "resolved_date": resolved,
+                "reason": "quality",
+            }
+        )
+
+    def plan(
+        self,
+        cid: str,
+        dates: list[date],
+        amount: float,
+        iid: str | None = None,
+        agreed: date | None = None,
+    ) -> None:
+        plan_id = self._id("PL")
+        for on in dates:
+            self.tables["payment_plans"].append(
+                {
+                    "plan_id": plan_id,
+                    "customer_id": cid,
+                    "instalment_date": on,
+                    "amount": amount,
+                    "invoice_id": iid,
+                    "agreed_date": agreed,
+                }
+            )
+
+    def history(
+        self, cid: str, days_late: int, n: int = 6, first_due: date = date(2026, 1, 1)
+    ) -> None:
+        """n settled invoices, one a month from first_due, each paid days_late after due."""
+        for k in range(n):
+            due = first_due + timedelta(days=30 * k)
+            iid = self.issued(cid, due - timedelta(days=30), due, 500.0)
+            self.payment(cid, due + timedelta(days=days_late), 500.0, iid)
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        def frame(name: str, rows: list[dict]) -> pl.DataFrame:
+            columns = TABLES[name].column_names
+            return pl.DataFrame(
+                [{k: r.get(k) for k in columns} for r in rows], schema=TABLES[name].polars_schema
+            )
+
+        return {name: frame(name, rows) for name, rows in self.tables.items()}
+
+    def portfolio(self) -> Portfolio:
+        return Portfolio.from_frames(self.frames())
+
+    def scores_frame(self) -> pl.DataFrame | None:
+        if not self.scores:
+            return None
+        return pl.DataFrame(
+            {"invoice_id": list(self.scores), "probability": list(self.scores.values())}
+        )
+
+
+@dataclass
+class Run:
+    portfolio: Portfolio
+    recs: pl.DataFrame
+    worklist: object
+    violations: pl.DataFrame
+
+    def row(self, cid: str) -> dict:
+        rows = self.recs.filter(pl.col("customer_id") == cid).to_dicts()
+        assert len(rows) == 1, f"{len(rows)} rows for {cid}: {rows}"
+        return rows[0]
+
+    def final_channel(self, cid: str) -> str | None:
+        detail = self.worklist.detail.filter(pl.col("customer_id") == cid)
+        return detail["channel"][0] if detail.height else None
+
+
+def engine(portfolio: Portfolio, as_of: date, policy=POLICY, scores: pl.DataFrame | None = None):
+    """(recommendations, worklist) of the engine. The worklist is built from the same
+    recommendations: build_worklist's own call is answered with them (the engine's plan costs
+    seconds per call, whatever the portfolio size)."""
+    import workbench.worklist as worklist_module
+
+    recs = recommendations(portfolio, as_of, policy, scores)
+    original = getattr(worklist_module, "recommendations", None)
+
+    def same(p, a, pol=POLICY, sc=None, *args, **kwargs):
+        if (
+            p is portfolio
+            and a == as_of
+            and pol is policy
+            and sc is scores
+            and not args
+            and not kwargs
+        ):
+            return recs
+        return original(p, a, pol, sc, *args, **kwargs)
+
+    if original is not None:
+        worklist_module.recommendations = same
+    try:
+        worklist = build_worklist(portfolio, as_of, policy, scores)
+    finally:
+        if original is not None:
+            worklist_module.recommendations = original
+    return recs, worklist
+
+
+def run(book: Book, policy=POLICY, as_of: date = AS_OF) -> Run:
+    portfolio = book.portfolio()
+    recs, worklist = engine(portfolio, as_of, policy, book.scores_frame())
+    return Run(
+        portfolio,
+        recs,
+        worklist,
+        checker.engine_violations(portfolio, as_of, recs, worklist, policy),
+    )
+
+
+def ids(row: dict) -> list[str]:
+    return sorted(i["invoice_id"] for i in row["invoices"] or [])
+
+
+def with_policy(**sections) -> object:
+    return dataclasses.replace(POLICY, **sections)
+
+
+# --- 1. stories ----------------------------------------------------------------------------------
+# Every story is one customer (or two) of a shared portfolio run once through the engine (a crash
+# of the shared run falls back to running the story alone). A story adds its rows and returns
+# what the engine must decide; test_story[<story>] checks it and that the checker finds nothing
+# about the story's customers.
+
+
+@dataclass
+class Expect:
+    fields: dict
+    customers: tuple[str, ...] = ()
+    extra: Callable[[Run, str], None] | None = None
+
+
+STORIES: dict[str, Callable[[Book, str], Expect]] = {}
+
+
+def story(fn: Callable[[Book, str], Expect]) -> Callable[[Book, str], Expect]:
+    STORIES[fn.__name__] = fn
+    return fn
+
+
+def expect(**fields) -> Expect:
+    return Expect(fields)
+
+
+STORY_POLICY = with_policy(
+    capacity=dataclasses.replace(POLICY.capacity, calls_per_week={"Nobody": 0})
+)
+"""The default policy, except a collector "Nobody" with no call capacity."""
+
+
+# the dunning memory
+
+
+@story
+def memory_next_step_after_a_light_reminder(book, cid):
+    # dpd 20 alone would say solution_offer; the invoice had only a light reminder: one step up
+    iid = book.invoice(book.customer(cid), 20)
+    book.contact(cid, day(-10), "email", iid)
+    return expect(status="action", step="personal_contact", channel="phone", covered=[iid])
+
+
+@story
+def memory_waits_for_the_wait_of_the_reached_step(book, cid):
+    iid = book.invoice(book.customer(cid), 20)
+    book.contact(cid, day(-4), "email", iid)  # light reminder 4 days ago: wait 7
+    return expect(status="excluded", step=None, next_step="personal_contact", next_date=day(3))
+
+
+@story
+def days_past_due_never_make_a_step_repeat(book, cid):
+    # last notice 8 days ago at dpd 32: the next step is the formal notice, after 10 days and dpd 45
+    iid = book.invoice(book.customer(cid), 40)
+    book.contact(cid, day(-8), "letter", iid)
+    return expect(status="excluded", next_step="formal_notice", next_date=day(5))
+
+
+@story
+def formal_notice_after_the_last_notice_wait(book, cid):
+    iid = book.invoice(book.customer(cid), 60)
+    book.contact(cid, day(-12), "letter", iid)
+    return expect(status="action", step="formal_notice", channel="registered_letter", covered=[iid])
+
+
+@story
+def never_contacted_starts_no_further_than_the_last_notice(book, cid):
+    iid = book.invoice(book.customer(cid), 90)
+    return expect(status="action", step="last_notice", channel="letter", covered=[iid])
+
+
+@story
+def customer_level_contact_counts_for_every_invoice_overdue_then(book, cid):
+    # a letter without invoice 15 days ago reached last_notice on the invoice (due 40 days ago)
+    book.invoice(book.customer(cid), 40)
+    book.contact(cid, day(-15), "letter", None)
+    return expect(status="excluded", next_step="formal_notice", next_date=day(5))
+
+
+@story
+def recorded_step_overrides_the_inference(book, cid):
+    # an e-mail recorded as last_notice (inferred alone it would be a light reminder)
+    iid = book.invoice(book.customer(cid), 50)
+    book.contact(cid, day(-12), "email", iid, step="last_notice")
+    return expect(status="action", step="formal_notice", channel="registered_letter", covered=[iid])
+
+
+@story
+def segment_delay_softens_a_reliable_payer(book, cid):
+    book.customer(cid, created_date=date(2025, 1, 1))
+    book.history(cid, days_late=-2)
+    iid = book.invoice(cid, 10)  # dpd 10 - 7 = 3: light reminder
+    return expect(segment="reliable", status="action", step="light_reminder", covered=[iid])
+
+
+@story
+def dpd_gate_uses_the_segment_delay(book, cid):
+    # reliable: light reminder 10 days ago, dpd 12 - 7 = 5 < 7: waits until due + 7 + 7
+    book.customer(cid, created_date=date(2025, 1, 1))
+    book.history(cid, days_late=-2)
+    iid = book.invoice(cid, 12)
+    book.contact(cid, day(-10), "email", iid)
+    return expect(
+        segment="reliable", status="excluded", next_step="personal_contact", next_date=day(2)
+    )
+
+
+@story
+def pre_due_reminder_for_a_risky_invoice(book, cid):
+    iid = book.invoice(book.customer(cid), -5, 800.0)
+    book.score(iid, 0.8)
+    return expect(status="action", step="pre_due", channel="email", covered=[iid])
+
+
+@story
+def pre_due_reminder_only_once_per_invoice(book, cid):
+    iid = book.invoice(book.customer(cid), -5, 800.0)
+    book.score(iid, 0.8)
+    book.contact(cid, day(-4), "email", iid)  # before the due date: a pre-due reminder
+    return expect(status="excluded", step=None)
+
+
+@story
+def first_reminder_waits_after_a_pre_due_reminder(book, cid):
+    iid = book.invoice(book.customer(cid), 1)
+    book.contact(cid, day(-2), "email", iid)  # pre-due 2 days ago: wait 3 (and the min gap)
+    return expect(status="excluded", next_date=day(1))
+
+
+@story
+def first_reminder_after_the_pre_due_wait(book, cid):
+    iid = book.invoice(book.customer(cid), 1)
+    book.contact(cid, day(-3), "email", iid)
+    return expect(status="action", step="light_reminder", channel="email", covered=[iid])
+
+
+@story
+def amicable_step_covers_every_ready_invoice_and_the_pre_due_ones(book, cid):
+    book.customer(cid)
+    a, b, soon = book.invoice(cid, 20), book.invoice(cid, 3), book.invoice(cid, -3, 600.0)
+    book.score(soon, 0.9)
+    return expect(status="action", step="solution_offer", covered=sorted([a, b, soon]))
+
+
+@story
+def formal_notice_covers_only_the_invoices_at_that_step(book, cid):
+    book.customer(cid)
+    old, _young = book.invoice(cid, 60), book.invoice(cid, 10)
+    book.contact(cid, day(-12), "letter", old)
+    return expect(status="action", step="formal_notice", covered=[old])
+
+
+@story
+def short_payment_asks_the_reason_before_escalating(book, cid):
+    # personal contact 40 days ago, then 850 of 1000 paid: ask why (personal contact again)
+    iid = book.invoice(book.customer(cid), 50)
+    book.contact(cid, day(-40), "phone", iid, outcome="no_answer")
+    book.payment(cid, day(-10), 850.0, iid)
+    return expect(status="action", step="personal_contact", covered=[iid])
+
+
+@story
+def short_payment_cadence_resumes_once_asked(book, cid):
+    iid = book.invoice(book.customer(cid), 50)
+    book.contact(cid, day(-40), "phone", iid, outcome="no_answer")
+    book.payment(cid, day(-10), 850.0, iid)
+    book.contact(cid, day(-8), "email", iid, step="personal_contact")
+    return expect(status="action", step="solution_offer", covered=[iid])
+
+
+# the formal notice and the hand-over
+
+
+@story
+def formal_notice_pending_excludes_the_customer(book, cid):
+    book.customer(cid)
+    noticed = book.invoice(cid, 70)
+    book.invoice(cid, 10)  # ready for a personal contact, but nothing is sent before the deadline
+    book.contact(cid, day(-25), "letter", noticed)
+    book.contact(cid, day(-5), "registered_letter", noticed)
+    return expect(status="excluded", exclusion="formal notice sent", next_date=day(7))
+
+
+def _handed_over_after_the_deadline(amount: float, step: str, channel: str):
+    def build(book, cid):
+        iid = book.invoice(book.customer(cid), 80, amount)
+        book.contact(cid, day(-30), "letter", iid)
+        book.contact(cid, day(-12), "registered_letter", iid)  # deadline day -1
+        return expect(
+            status="action", step=step, channel=channel, covered=[iid], needs_approval=False
+        )
+
+    return build
+
+
+for _amount, _step, _channel in (
+    (700.0, "write_off_review", "none"),
+    (5000.0, "agency", "agency"),
+    (12000.0, "legal", "legal"),
+):
+    STORIES[f"hand_over_after_the_notice_deadline_{_step}_{int(_amount)}"] = (
+        _handed_over_after_the_deadline(_amount, _step, _channel)
+    )
+
+
+@story
+def hand_over_by_the_customers_chased_amount(book, cid):
+    # 700 handed over, 800 more at the last-notice step: the customer's chased amount, 1,500,
+    # calls for an agency (the spec: by the customer's chased amount)
+    book.customer(cid)
+    noticed, other = book.invoice(cid, 80, 700.0), book.invoice(cid, 35, 800.0)
+    book.contact(cid, day(-30), "letter", noticed)
+    book.contact(cid, day(-12), "registered_letter", noticed)
+    book.contact(cid, day(-4), "letter", other)
+    return expect(status="action", step="agency", covered=[noticed])
+
+
+@story
+def strategic_hand_over_needs_approval(book, cid):
+    iid = book.invoice(book.customer(cid, strategic=True), 80, 5000.0)
+    book.contact(cid, day(-30), "letter", iid)
+    book.contact(cid, day(-12), "registered_letter", iid)
+    return expect(status="action", step="agency", needs_approval=True, covered=[iid])
+
+
+@story
+def partial_payment_after_the_notice_does_not_restart_the_cadence(book, cid):
+    iid = book.invoice(book.customer(cid), 80, 5000.0)
+    book.contact(cid, day(-40), "letter", iid)
+    book.contact(cid, day(-20), "registered_letter", iid)
+    book.payment(cid, day(-5), 1000.0, iid)
+
+    def acknowledged(result, cid):
+        reason = result.row(cid)["reason"]
+        assert "1,000.00" in reason, reason
+
+    return Expect(dict(status="action", step="agency", covered=[iid]), extra=acknowledged)
+
+
+@story
+def handed_over_invoice_is_not_covered(book, cid):
+    book.customer(cid)
+    handed, fresh = book.invoice(cid, 100), book.invoice(cid, 8)
+    book.contact(cid, day(-20), "agency", handed, outcome="handed_over")
+    return expect(status="action", step="personal_contact", covered=[fresh])
+
+
+# governance
+
+
+@story
+def min_gap_after_any_outbound_contact(book, cid):
+    book.customer(cid)
+    ready, other = book.invoice(cid, 20), book.invoice(cid, 4)
+    book.contact(cid, day(-10), "email", ready)
+    book.contact(cid, day(-2), "email", other)
+    return expect(status="excluded", exclusion="contacted recently", next_date=day(1))
+
+
+@story
+def dispute_raised_is_not_an_outbound_contact(book, cid):
+    book.customer(cid)
+    ready, other = book.invoice(cid, 20), book.invoice(cid, 40)
+    book.contact(cid, day(-10), "email", ready)
+    book.dispute(other, day(-1))
+    book.contact(cid, day(-1), "email", other, outcome="dispute_raised")
+    return expect(status="action", step="personal_contact", covered=[ready])
+
+
+@story
+def weekly_cap(book, cid):
+    book.customer(cid)
+    ready, b, c = book.invoice(cid, 30), book.invoice(cid, 8), book.invoice(cid, 5)
+    book.contact(cid, day(-15), "email", ready)
+    book.contact(cid, day(-6), "email", b)
+    book.contact(cid, day(-3), "email", c)
+    return expect(status="excluded", exclusion="capped")
+
+
+@story
+def conversation_pause_blocks_the_formal_notice(book, cid):
+    iid = book.invoice(book.customer(cid), 60)
+    book.contact(cid, day(-15), "letter", iid)
+    book.contact(cid, day(-3), "phone", iid, outcome="reached")
+    return expect(status="excluded", exclusion="in conversation", next_date=day(4))
+
+
+@story
+def broken_promise_is_a_conversation_too(book, cid):
+    iid = book.invoice(book.customer(cid), 60)
+    book.contact(cid, day(-15), "letter", iid)
+    book.promise(cid, day(-6), day(-4), 1000.0, iid)  # broken on day -1
+    return expect(status="excluded", exclusion="in conversation", next_date=day(1))
+
+
+@story
+def conversation_pause_does_not_block_an_amicable_step(book, cid):
+    book.customer(cid)
+    ready, promised = book.invoice(cid, 20), book.invoice(cid, 25)
+    book.contact(cid, day(-10), "email", ready)
+    book.promise(cid, day(-2), day(5), 1000.0, promised)
+    return expect(status="action", step="personal_contact", covered=[ready])
+
+
+@story
+def no_identical_message_within_30_days(book, cid):
+    # the short payment allows a second personal contact, but not the same call 20 days later;
+    # reading: another channel (or waiting) is fine, the identical call is not
+    iid = book.invoice(book.customer(cid), 50)
+    book.contact(cid, day(-20), "phone", iid, outcome="no_answer")
+    book.payment(cid, day(-10), 850.0, iid)
+
+    def not_identical(result, cid):
+        row = result.row(cid)
+        assert (row["step"], result.final_channel(cid), ids(row)) != (
+            "personal_contact",
+            "phone",
+            [iid],
+        ), row
+
+    return Expect({}, extra=not_identical)
+
+
+@story
+def proportionality_no_letter_below_100(book, cid):
+    iid = book.invoice(book.customer(cid), 35, 80.0)
+    return expect(status="action", step="last_notice", channel="email", covered=[iid])
+
+
+@story
+def proportionality_no_registered_letter_below_500(book, cid):
+    iid = book.invoice(book.customer(cid), 60, 300.0)
+    book.contact(cid, day(-12), "letter", iid)
+
+    def said(result, cid):
+        reason = result.row(cid)["reason"]
+        assert "registered" in reason, reason
+
+    return Expect(
+        dict(status="action", step="formal_notice", channel="email", covered=[iid]), extra=said
+    )
+
+
+@story
+def proportionality_on_the_final_channel_after_capacity(book, cid):
+    # prefers the phone, no call capacity ("Nobody"): the last notice falls back to a letter, too
+    # big a channel for 80 EUR: e-mail
+    iid = book.invoice(book.customer(cid, preferred_channel="phone", collector="Nobody"), 35, 80.0)
+
+    def final(result, cid):
+        assert result.final_channel(cid) == "email", result.worklist.detail.filter(
+            pl.col("customer_id") == cid
+        ).to_dicts()
+
+    return Expect(dict(status="action", step="last_notice", covered=[iid]), extra=final)
+
+
+@story
+def small_balance_review(book, cid):
+    book.invoice(book.customer(cid), 20, 30.0)
+    return expect(status="action", step="small_balance_review", channel="none")
+
+
+@story
+def thank_you_obeys_the_min_gap(book, cid):
+    thanked, quiet = book.customer(cid + "a"), book.customer(cid + "b")
+    for customer in (thanked, quiet):
+        iid = book.invoice(customer, 20)
+        book.contact(customer, day(-12), "email", iid)
+        book.payment(customer, day(-2), 1000.0, iid)
+    book.contact(quiet, day(-1), "email", None)
+
+    def thanks(result, cid):
+        statuses = dict(result.recs.select("customer_id", "status").iter_rows())
+        assert statuses.get(thanked) == "thank_you", statuses.get(thanked)
+        assert quiet not in statuses, result.row(quiet)
+
+    return Expect({}, customers=(thanked, quiet), extra=thanks)
+
+
+@story
+def watch_list_shows_large_excluded_customers(book, cid):
+    iid = book.invoice(book.customer(cid), 70, 20000.0)
+    book.contact(cid, day(-25), "letter", iid)
+    book.contact(cid, day(-5), "registered_letter", iid)
+
+    def watched(result, cid):
+        watch = result.worklist.watch.filter(pl.col("customer_id") == cid).to_dicts()
+        assert [w["next_date"] for w in watch] == [day(7)], watch
+
+    return Expect(dict(status="excluded", exclusion="formal notice sent"), extra=watched)
+
+
+# shelters
+
+
+@story
+def linked_pending_promise_shelters_its_invoice(book, cid):
+    book.customer(cid)
+    promised, other = book.invoice(cid, 20), book.invoice(cid, 20)
+    book.promise(cid, day(-2), day(5), 1000.0, promised)
+    return expect(status="action", step="solution_offer", covered=[other])
+
+
+@story
+def unlinked_promise_shelters_oldest_first_up_to_its_amount(book, cid):
+    book.customer(cid)
+    _old, young = book.invoice(cid, 30), book.invoice(cid, 20)
+    book.promise(cid, day(-2), day(5), 1500.0)
+
+    def chased(result, cid):
+        assert [i["chased_amount"] for i in result.row(cid)["invoices"]] == [500.0]
+
+    return Expect(
+        dict(status="action", step="solution_offer", covered=[young], chased_amount=500.0),
+        extra=chased,
+    )
+
+
+@story
+def plan_naming_invoices_shelters_only_them(book, cid):
+    book.customer(cid)
+    planned, other = book.invoice(cid, 40, 2000.0), book.invoice(cid, 20)
+    book.plan(cid, [day(-20), day(10)], 1000.0, planned, agreed=day(-25))
+    book.payment(cid, day(-20), 1000.0, planned)
+    return expect(status="action", step="solution_offer", covered=[other])
+
+
+@story
+def missed_instalment_shelters_nothing_and_escalates(book, cid):
+    iid = book.invoice(book.customer(cid), 5)
+    book.plan(cid, [day(-20), day(10)], 500.0, iid, agreed=day(-30))
+    return expect(
+        status="action", step="personal_contact", channel="phone", tone="firm", covered=[iid]
+    )
+
+
+@story
+def broken_promise_escalates_never_a_repeat(book, cid):
+    iid = book.invoice(book.customer(cid), 3)
+    book.promise(cid, day(-20), day(-10), 1000.0, iid)
+    return expect(
+        status="action", step="personal_contact", channel="phone", tone="firm", covered=[iid]
+    )
+
+
+@story
+def unapplied_cash_shelters_oldest_first(book, cid):
+    book.customer(cid)
+    _old, young = book.invoice(cid, 30), book.invoice(cid, 10)
+    book.payment(cid, day(-5), 1200.0, None)
+    return expect(status="action", step="personal_contact", covered=[young], chased_amount=800.0)
+
+
+@story
+def recent_payment_on_another_invoice_shelters_nothing(book, cid):
+    book.customer(cid)
+    paid, chased = book.invoice(cid, 10, 700.0), book.invoice(cid, 20)
+    book.payment(cid, day(-2), 700.0, paid)
+
+    def named(result, cid):
+        reason = result.row(cid)["reason"]
+        assert "700.00" in reason, reason
+
+    return Expect(dict(status="action", step="solution_offer", covered=[chased]), extra=named)
+
+
+@story
+def dispute_pauses_only_its_invoice(book, cid):
+    book.customer(cid)
+    disputed, chased = book.invoice(cid, 30), book.invoice(cid, 20)
+    book.dispute(disputed, day(-10))
+    return expect(status="action", step="solution_offer", covered=[chased])
+
+
+@story
+def only_disputes_resolve_dispute(book, cid):
+    only = book.invoice(book.customer(cid), 30)
+    book.dispute(only, day(-10))
+    return expect(status="action", step="resolve_dispute", channel="none", covered=[only])
+
+
+@story
+def credit_note_closes_the_invoice(book, cid):
+    book.customer(cid)
+    credited, chased = book.invoice(cid, 30), book.invoice(cid, 10)
+    book.credit(credited, day(-3), 1000.0)
+    return expect(status="action", step="personal_contact", covered=[chased])
+
+
+def _cid(k: int) -> str:
+    return f"S{k:02d}"
+
+
+@dataclass
+class Shared:
+    book: Book
+    expected: dict[str, tuple[str, Expect]]
+    result: Run | None
+    error: str | None
+
+
+@pytest.fixture(scope="module")
+def shared() -> Shared:
+    book = Book()
+    expected = {
+        name: (_cid(k), build(book, _cid(k))) for k, (name, build) in enumerate(STORIES.items())
+    }
+    try:
+        result, error = run(book, STORY_POLICY), None
+    except Exception as exc:  # the engine crashed on the shared portfolio: stories run alone
+        result, error = None, f"{type(exc).__name__}: {exc}"
+    return Shared(book, expected, result, error)
+
+
+def _check_story(result: Run, cid: str, want: Expect) -> None:
+    customers = want.customers or (cid,)
+    wrong = []
+    row = result.row(cid) if want.fields else {}
+    for name, value in want.fields.items():
+        got = ids(row) if name == "covered" else row.get(name, "<missing column>")
+        if got != value:
+            wrong.append(f"{name}: expected {value!r}, got {got!r}")
+    found = result.violations.filter(pl.col("customer_id").is_in(list(customers)))
+    if want.extra is not None:
+        try:
+            want.extra(result, cid)
+        except AssertionError as exc:
+            wrong.append(f"extra check: {exc}")
+    if wrong or found.height:
+        shown = {
+            k: row.get(k)
+            for k in (
+                "status",
+                "step",
+                "channel",
+                "tone",
+                "exclusion",
+                "next_step",
+                "next_date",
+                "reason",
+            )
+        }
+        lines = [
+            *wrong,
+            *(f"checker: {r['customer_id']} {r['rule']}: {r['detail']}" for r in found.to_dicts()),
+        ]
+        raise AssertionError(
+            "\n".join([*lines, f"row: {shown}", f"covered: {ids(row) if row else None}"])
+        )
+
+
+@pytest.mark.parametrize("name", list(STORIES))
+def test_story(shared, name):
+    cid, want = shared.expected[name]
+    if shared.result is not None:
+        _check_story(shared.result, cid, want)
+        return
+    book = Book()
+    want = STORIES[name](book, cid)
+    _check_story(run(book, STORY_POLICY), cid, want)
+
+
+# --- 2. the checker catches broken outputs -----------------------------------------------------
+
+
+INVOICE = pl.Struct(
+    {
+        "invoice_id": pl.String,
+        "due_date": pl.Date,
+        "days_past_due": pl.Int64,
+        "amount": pl.Float64,
+        "open_balance": pl.Float64,
+        "chased_amount": pl.Float64,
+        "currency": pl.String,
+    }
+)
+
+
+def fake(
+    portfolio: Portfolio,
+    rows: list[dict],
+    final: dict[str, str] | None = None,
+    watch: list[dict] | None = None,
+    as_of: date = AS_OF,
+) -> tuple[pl.DataFrame, SimpleNamespace]:
+    """A hand-made engine output: recommendation rows (invoices given as ids; open amounts
+    looked up), the worklist (detail with ``final`` channels, excluded, watch)."""
+    facts = checker.build_facts(portfolio, as_of)
+    invoices = {r["invoice_id"]: r for r in facts.invoices.to_dicts()}
+    opens = dict(facts.customers.select("customer_id", "open_c").iter_rows())
+    full = []
+    for row in rows:
+        cid = row["customer_id"]
+        out = {
+            "status": "action",
+            "step": None,
+            "channel": None,
+            "tone": None,
+            "exclusion": None,
+            "reason": "",
+            "open_amount": opens.get(cid, 0) / 100,
+            "chased_amount": 0.0,
+            "next_step": None,
+            "next_date": None,
+            "needs_approval": False,
+            "strategic": False,
+            "segment": "new",
+        }
+        out.update(row)
+        out["invoices"] = [
+            {
+                "invoice_id": i,
+                "due_date": invoices[i]["due_date"],
+                "days_past_due": invoices[i]["dpd"],
+                "amount": invoices[i]["amount_c"] / 100,
+                "open_balance": invoices[i]["open_c"] / 100,
+                "chased_amount": invoices[i]["chased_c"] / 100,
+                "currency": "EUR",
+            }
+            for i in row.get("invoices", [])
+        ]
+        full.append(out)
+    recs = pl.DataFrame(
+        full,
+        schema_overrides={
+            "next_date": pl.Date,
+            "step": pl.String,
+            "exclusion": pl.String,
+            "next_step": pl.String,
+            "channel": pl.String,
+            "tone": pl.String,
+            "invoices": pl.List(INVOICE),
+        },
+    )
+    detail = recs.filter(pl.col("status") != "excluded")
+    if final:
+        detail = detail.with_columns(
+            channel=pl.col("customer_id").replace_strict(
+                final, default=pl.col("channel"), return_dtype=pl.String
+            )
+        )
+    worklist = SimpleNamespace(
+        detail=detail,
+        excluded=recs.filter(pl.col("status") == "excluded").select("customer_id", "open_amount"),
+        watch=pl.DataFrame(watch or [], schema={"customer_id": pl.String, "next_date": pl.Date}),
+    )
+    return recs, worklist
+
+
+def rules_found(portfolio, recs, worklist, as_of: date = AS_OF) -> set[tuple[str, str]]:
+    found = checker.engine_violations(portfolio, as_of, recs, worklist)
+    return set(found.select("customer_id", "rule").iter_rows())
+
+
+def one_invoice_book(dpd: int, amount: float = 1000.0) -> tuple[Book, str]:
+    book = Book()
+    return book, book.invoice(book.customer(), dpd, amount)
+
+
+def assert_caught(
+    book: Book, good: list[dict], bad: list[dict], rule: str, cid: str = "C1", **kw
+) -> None:
+    """The checker reports ``rule`` for ``cid`` on ``bad`` and not on ``good``."""
+    portfolio = book.portfolio()
+    good_found = rules_found(portfolio, *fake(portfolio, good, **kw.get("good_kw", {})))
+    bad_found = rules_found(portfolio, *fake(portfolio, bad, **kw.get("bad_kw", {})))
+    assert (cid, rule) not in good_found, good_found
+    assert (cid, rule) in bad_found, bad_found
+
+
+def test_checker_catches_a_closed_invoice_covered():
+    book, iid = one_invoice_book(20)
+    paid = book.invoice("C1", 25)
+    book.payment("C1", day(-5), 1000.0, paid)
+    good = [{"customer_id": "C1", "step": "solution_offer", "channel": "phone", "invoices": [iid]}]
+    bad = [
+        {"customer_id": "C1", "step": "solution_offer", "channel": "phone", "invoices": [iid, paid]}
+    ]
+    assert_caught(book, good, bad, "covered invoice")
+
+
+def test_checker_catches_a_promised_disputed_or_planned_invoice_covered():
+    book, iid = one_invoice_book(20)
+    promised, disputed, planned = (
+        book.invoice("C1", 20),
+        book.invoice("C1", 20),
+        book.invoice("C1", 20),
+    )
+    book.promise("C1", day(-2), day(5), 1000.0, promised)
+    book.dispute(disputed, day(-5))
+    book.plan("C1", [day(-10), day(20)], 500.0, planned, agreed=day(-15))
+    book.payment("C1", day(-10), 500.0, planned)
+    good = [{"customer_id": "C1", "step": "solution_offer", "channel": "phone", "invoices": [iid]}]
+    for extra in (promised, disputed, planned):
+        bad = [
+            {
+                "customer_id": "C1",
+                "step": "solution_offer",
+                "channel": "phone",
+                "invoices": [iid, extra],
+            }
+        ]
+        assert_caught(book, good, bad, "covered invoice")
+
+
+def test_checker_catches_a_step_repeat():
+    book, iid = one_invoice_book(20)
+    book.contact("C1", day(-10), "email", iid)
+    good = [
+        {"customer_id": "C1", "step": "personal_contact", "channel": "phone", "invoices": [iid]}
+    ]
+    bad = [{"customer_id": "C1", "step": "light_reminder", "channel": "email", "invoices": [iid]}]
+    assert_caught(book, good, bad, "step repeat")
+
+
+def test_checker_catches_a_step_before_its_wait_or_dpd_gate():
+    book, iid = one_invoice_book(20)
+    book.contact("C1", day(-4), "email", iid)
+    bad = [{"customer_id": "C1", "step": "personal_contact", "channel": "phone", "invoices": [iid]}]
+    good = [{"customer_id": "C1", "status": "excluded", "exclusion": "waiting", "invoices": []}]
+    assert_caught(book, good, bad, "wait")
+    book, iid = one_invoice_book(12)
+    book.contact("C1", day(-10), "email", iid)
+    bad = [
+        {
+            "customer_id": "C1",
+            "segment": "reliable",
+            "step": "personal_contact",
+            "channel": "email",
+            "invoices": [iid],
+        }
+    ]
+    good = [
+        {
+            "customer_id": "C1",
+            "segment": "new",
+            "step": "personal_contact",
+            "channel": "phone",
+            "invoices": [iid],
+        }
+    ]
+    assert_caught(book, good, bad, "dpd gate")
+
+
+def test_checker_catches_a_skipped_step_and_a_first_formal_notice():
+    book, iid = one_invoice_book(90)
+    good = [{"customer_id": "C1", "step": "last_notice", "channel": "letter", "invoices": [iid]}]
+    bad = [
+        {
+            "customer_id": "C1",
+            "step": "formal_notice",
+            "channel": "registered_letter",
+            "invoices": [iid],
+        }
+    ]
+    assert_caught(book, good, bad, "first contact")
+    book, iid = one_invoice_book(40)
+    book.contact("C1", day(-20), "email", iid)
+    good = [
+        {"customer_id": "C1", "step": "personal_contact", "channel": "phone", "invoices": [iid]}
+    ]
+    bad = [{"customer_id": "C1", "step": "last_notice", "channel": "letter", "invoices": [iid]}]
+    assert_caught(book, good, bad, "step allowed")
+
+
+def test_checker_catches_a_message_during_the_notice_deadline():
+    book, iid = one_invoice_book(70)
+    other = book.invoice("C1", 10)
+    book.contact("C1", day(-25), "letter", iid)
+    book.contact("C1", day(-5), "registered_letter", iid)
+    good = [
+        {
+            "customer_id": "C1",
+            "status": "excluded",
+            "exclusion": "formal notice sent",
+            "next_date": day(7),
+        }
+    ]
+    bad = [
+        {"customer_id": "C1", "step": "personal_contact", "channel": "phone", "invoices": [other]}
+    ]
+    assert_caught(book, good, bad, "formal notice pending")
+    wrong_date = [
+        {
+            "customer_id": "C1",
+            "status": "excluded",
+            "exclusion": "formal notice sent",
+            "next_date": day(6),
+        }
+    ]
+    assert_caught(book, good, wrong_date, "formal notice pending")
+
+
+def test_checker_catches_min_gap_cap_and_conversation_pause():
+    book, iid = one_invoice_book(20)
+    other = book.invoice("C1", 4)
+    book.contact("C1", day(-10), "email", iid)
+    book.contact("C1", day(-2), "email", other)
+    good = [
+        {
+            "customer_id": "C1",
+            "status": "excluded",
+            "exclusion": "contacted recently",
+            "next_date": day(1),
+        }
+    ]
+    bad = [{"customer_id": "C1", "step": "personal_contact", "channel": "phone", "invoices": [iid]}]
+    assert_caught(book, good, bad, "min gap")
+    # thank-you rows obey the gap too
+    book = Book()
+    book.customer()
+    paid = book.invoice("C1", 20)
+    book.payment("C1", day(-2), 1000.0, paid)
+    book.contact("C1", day(-1), "email", paid)
+    thanks = [
+        {
+            "customer_id": "C1",
+            "status": "thank_you",
+            "step": "thank_you",
+            "channel": "email",
+            "invoices": [paid],
+        }
+    ]
+    assert ("C1", "min gap") in rules_found(book.portfolio(), *fake(book.portfolio(), thanks))
+
+    book, iid = one_invoice_book(30)
+    b, c = book.invoice("C1", 8), book.invoice("C1", 5)
+    book.contact("C1", day(-15), "email", iid)
+    book.contact("C1", day(-6), "email", b)
+    book.contact("C1", day(-3), "email", c)
+    good = [{"customer_id": "C1", "status": "excluded", "exclusion": "capped"}]
+    bad = [{"customer_id": "C1", "step": "personal_contact", "channel": "phone", "invoices": [iid]}]
+    assert_caught(book, good, bad, "weekly cap")
+
+    book, iid = one_invoice_book(60)
+    book.contact("C1", day(-15), "letter", iid)
+    book.contact("C1", day(-3), "phone", iid, outcome="reached")
+    good = [
+        {
+            "customer_id": "C1",
+            "status": "excluded",
+            "exclusion": "in conversation",
+            "next_date": day(4),
+        }
+    ]
+    bad = [
+        {
+            "customer_id": "C1",
+            "step": "formal_notice",
+            "channel": "registered_letter",
+            "invoices": [iid],
+        }
+    ]
+    assert_caught(book, good, bad, "conversation pause")
+
+
+def test_checker_catches_an_identical_message():
+    book, iid = one_invoice_book(50)
+    book.contact("C1", day(-20), "phone", iid, outcome="no_answer")
+    book.payment("C1", day(-10), 850.0, iid)
+    good = [
+        {"customer_id": "C1", "step": "personal_contact", "channel": "email", "invoices": [iid]}
+    ]
+    bad = [{"customer_id": "C1", "step": "personal_contact", "channel": "phone", "invoices": [iid]}]
+    assert_caught(book, good, bad, "identical message")
+
+
+def test_checker_catches_disproportionate_channels_and_small_balances():
+    book, iid = one_invoice_book(35, 80.0)
+    good = [{"customer_id": "C1", "step": "last_notice", "channel": "email", "invoices": [iid]}]
+    bad = [{"customer_id": "C1", "step": "last_notice", "channel": "letter", "invoices": [iid]}]
+    assert_caught(book, good, bad, "proportionality")
+    # the final channel counts: a phone action moved to a letter by capacity
+    phone = [{"customer_id": "C1", "step": "last_notice", "channel": "phone", "invoices": [iid]}]
+    assert_caught(book, phone, phone, "proportionality", bad_kw={"final": {"C1": "letter"}})
+    book, iid = one_invoice_book(60, 300.0)
+    book.contact("C1", day(-12), "letter", iid)
+    good = [{"customer_id": "C1", "step": "formal_notice", "channel": "email", "invoices": [iid]}]
+    bad = [
+        {
+            "customer_id": "C1",
+            "step": "formal_notice",
+            "channel": "registered_letter",
+            "invoices": [iid],
+        }
+    ]
+    assert_caught(book, good, bad, "proportionality")
+    book, iid = one_invoice_book(20, 30.0)
+    good = [
+        {"customer_id": "C1", "step": "small_balance_review", "channel": "none", "invoices": [iid]}
+    ]
+    bad = [{"customer_id": "C1", "step": "solution_offer", "channel": "phone", "invoices": [iid]}]
+    assert_caught(book, good, bad, "small balance")
+
+
+def test_checker_catches_a_wrong_hand_over():
+    book, iid = one_invoice_book(80, 5000.0)
+    book.contact("C1", day(-30), "letter", iid)
+    book.contact("C1", day(-12), "registered_letter", iid)
+    good = [{"customer_id": "C1", "step": "agency", "channel": "agency", "invoices": [iid]}]
+    for bad_step in ("legal", "write_off_review"):
+        bad = [{"customer_id": "C1", "step": bad_step, "channel": "agency", "invoices": [iid]}]
+        assert_caught(book, good, bad, "hand-over")
+    book, iid = one_invoice_book(80, 5000.0)
+    book.contact("C1", day(-30), "letter", iid)
+    book.contact("C1", day(-9), "registered_letter", iid)  # deadline day 2
+    good = [
+        {
+            "customer_id": "C1",
+            "status": "excluded",
+            "exclusion": "formal notice sent",
+            "next_date": day(3),
+        }
+    ]
+    bad = [{"customer_id": "C1", "step": "agency", "channel": "agency", "invoices": [iid]}]
+    assert_caught(book, good, bad, "hand-over")
+    book = Book()
+    iid = book.invoice(book.customer(strategic=True), 80, 5000.0)
+    book.contact("C1", day(-30), "letter", iid)
+    book.contact("C1", day(-12), "registered_letter", iid)
+    good = [
+        {
+            "customer_id": "C1",
+            "step": "agency",
+            "channel": "agency",
+            "invoices": [iid],
+            "needs_approval": True,
+        }
+    ]
+    bad = [
+        {
+            "customer_id": "C1",
+            "step": "agency",
+            "channel": "agency",
+            "invoices": [iid],
+            "needs_approval": False,
+        }
+    ]
+    assert_caught(book, good, bad, "hand-over")
+
+
+def test_checker_catches_a_pre_due_reminder_out_of_scope():
+    book, soon = one_invoice_book(-5)
+    far = book.invoice("C1", -10)
+    good = [{"customer_id": "C1", "step": "pre_due", "channel": "email", "invoices": [soon]}]
+    bad = [{"customer_id": "C1", "step": "pre_due", "channel": "email", "invoices": [soon, far]}]
+    assert_caught(book, good, bad, "pre-due")
+    book.contact("C1", day(-3), "email", soon)  # already reminded
+    assert_caught(book, [{"customer_id": "C1", "status": "excluded"}], good, "pre-due")
+
+
+def test_checker_catches_a_ready_invoice_left_out():
+    book, iid = one_invoice_book(20)
+    other = book.invoice("C1", 3)
+    good = [
+        {
+            "customer_id": "C1",
+            "step": "solution_offer",
+            "channel": "phone",
+            "invoices": [iid, other],
+        }
+    ]
+    bad = [{"customer_id": "C1", "step": "solution_offer", "channel": "phone", "invoices": [iid]}]
+    assert_caught(book, good, bad, "ready invoice left out")
+    excluded = [{"customer_id": "C1", "status": "excluded", "exclusion": "not yet due and no risk"}]
+    assert_caught(book, good, excluded, "ready invoice left out")
+
+
+def test_checker_catches_lost_customers_and_the_watch_list():
+    book = Book()
+    a, b = book.invoice(book.customer("C1"), 20), book.invoice(book.customer("C2"), 70, 20000.0)
+    book.contact("C2", day(-25), "letter", b)
+    book.contact("C2", day(-5), "registered_letter", b)
+    action = {"customer_id": "C1", "step": "solution_offer", "channel": "phone", "invoices": [a]}
+    waiting = {
+        "customer_id": "C2",
+        "status": "excluded",
+        "exclusion": "formal notice sent",
+        "next_date": day(7),
+    }
+    watch = [{"customer_id": "C2", "next_date": day(7)}]
+    portfolio = book.portfolio()
+    assert rules_found(portfolio, *fake(portfolio, [action, waiting], watch=watch)) == set()
+    assert ("C2", "conservation") in rules_found(portfolio, *fake(portfolio, [action], watch=watch))
+    assert ("C1", "conservation") in rules_found(
+        portfolio, *fake(portfolio, [action, action, waiting], watch=watch)
+    )
+    assert ("C2", "watch") in rules_found(portfolio, *fake(portfolio, [action, waiting]))
+    undated = [{"customer_id": "C2", "next_date": None}]
+    assert ("C2", "watch") in rules_found(
+        portfolio, *fake(portfolio, [action, waiting], watch=undated)
+    )
+    wrong_amount = dict(action, open_amount=999.0)
+    assert ("C1", "conservation") in rules_found(
+        portfolio, *fake(portfolio, [wrong_amount, waiting], watch=watch)
+    )
+
+
+def test_checker_recomputes_promise_status():
+    book = Book()
+    cid = book.customer()
+    iid, other = book.invoice(cid, 30), book.invoice(cid, 30)
+    book.promise(cid, day(-20), day(-10), 1000.0, iid)  # paid on the other invoice: broken
+    book.payment(cid, day(-12), 1000.0, other)
+    book.promise(cid, day(-20), day(-10), 500.0)  # unlinked: any payment counts: kept
+    book.promise(cid, day(-2), day(3), 1000.0, iid)  # pending
+    book.promise(cid, day(-30), day(-25), 300.0, other)  # nothing paid in its window: broken
+    book.payment(cid, day(-21), 300.0, other)  # after its deadline (day -22)
+    facts = checker.build_facts(book.portfolio(), AS_OF)
+    assert facts.promises.sort("promise_id")["status"].to_list() == [
+        "broken",
+        "kept",
+        "pending",
+        "broken",
+    ]
+    wrong = facts.promises.select("promise_id", status=pl.lit("kept"))
+    found = checker.check_promise_status(facts, wrong)
+    assert found.height == 3
+
+
+# --- 1./2. the contact history checks (H1-H7) on a hand-made history ---------------------------
+
+
+def test_history_checks_on_a_hand_made_history():
+    book = Book()
+    cid = book.customer()
+    small, big = book.invoice(cid, 200, 80.0), book.invoice(cid, 200, 400.0)
+    due = day(-200)
+    book.contact(cid, due + timedelta(days=3), "email", small)  # light reminder
+    book.contact(cid, due + timedelta(days=4), "email", big)  # H1: 1 day after
+    book.contact(cid, due + timedelta(days=7), "email", big)  # H2: 3rd message in 7 days; H3; H4
+    book.contact(cid, due + timedelta(days=40), "letter", small)  # H7: letter for 80
+    book.contact(cid, due + timedelta(days=60), "phone", big, outcome="reached")  # a conversation
+    book.contact(cid, due + timedelta(days=63), "registered_letter", big)  # H6 (3 days), H7 (< 500)
+    book.contact(
+        cid, due + timedelta(days=70), "phone", small, outcome="no_answer"
+    )  # H5 (7 days), H4
+    portfolio = book.portfolio()
+    found = {name: check(portfolio) for name, check in checker.HISTORY_CHECKS.items()}
+    counts = {name: frame.height for name, frame in found.items()}
+    assert counts == {
+        "H1_min_gap": 1,
+        "H2_weekly_cap": 1,
+        "H3_identical_message": 1,
+        "H4_step_repeat": 2,
+        "H5_after_formal_notice": 1,
+        "H6_after_conversation": 1,
+        "H7_proportionality": 2,
+    }, {k: v.to_dicts() for k, v in found.items()}
+    # H3: the same message (step, channel, invoices) 20 days later
+    book2 = Book()
+    iid = book2.invoice(book2.customer(), 100)
+    book2.contact("C1", day(-60), "email", iid)
+    book2.contact("C1", day(-40), "email", iid)
+    book2.contact("C1", day(-5), "email", iid)
+    assert checker.check_history_identical(book2.portfolio()).height == 1
+    # a clean history: one step a time, spaced, proportionate
+    book3 = Book()
+    iid = book3.invoice(book3.customer(), 100, 2000.0)
+    for offset, channel in (
+        (-97, "email"),
+        (-90, "phone"),
+        (-76, "letter"),
+        (-50, "registered_letter"),
+    ):
+        book3.contact(
+            "C1", day(offset), channel, iid, outcome="sent" if channel != "phone" else "no_answer"
+        )
+    book3.contact("C1", day(-30), "agency", iid, outcome="handed_over")
+    assert checker.history_violations(book3.portfolio()).height == 0
+
+
+# --- 3. generated portfolios -------------------------------------------------------------------
+
+START, END = date(2025, 1, 1), date(2026, 6, 30)  # 18 months
+
+
+@functools.lru_cache(maxsize=8)
+def generated(seed: int) -> Portfolio:
+    tables = generate_portfolio(customers=60 + seed % 61, seed=seed, start=START, end=END)
+    tables.pop("ground_truth")
+    return Portfolio.from_frames(tables)
+
+
+AS_OFS = (END, END - timedelta(days=40), END - timedelta(days=150))
+"""As-of dates of the promise-status comparison (cheap)."""
+
+FEW = settings(
+    max_examples=3,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: a seed is as small as it gets
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def _report(found: pl.DataFrame, limit: int = 25) -> str:
+    counts = found.group_by("rule").len().sort("rule").iter_rows()
+    lines = [f"{rule}: {n}" for rule, n in counts]
+    lines += [
+        f"  {r['customer_id']} {r['rule']}: {r['detail']}" for r in found.head(limit).to_dicts()
+    ]
+    return "\n".join(lines)
+
+
+@FEW
+@given(seed=st.integers(0, 10_000), days_before_end=st.integers(0, 200))
+def test_engine_output_obeys_the_rules_on_generated_portfolios(seed, days_before_end):
+    portfolio = generated(seed)
+    as_of = END - timedelta(days=days_before_end)
+    recs, worklist = engine(portfolio, as_of, POLICY)
+    assert (recs["status"] == "action").any(), "no action at all: the checks would be vacuous"
+    found = checker.engine_violations(portfolio, as_of, recs, worklist, POLICY)
+    assert found.height == 0, f"seed {seed}, as of {as_of}:\n{_report(found)}"
+
+
+@FEW
+@given(seed=st.integers(0, 10_000))
+def test_promise_status_matches_its_recomputation(seed):
+    from workbench.promises import promise_status
+
+    portfolio = generated(seed)
+    for as_of in AS_OFS:
+        facts = checker.build_facts(portfolio, as_of, POLICY)
+        found = checker.check_promise_status(
+            facts, promise_status(portfolio, as_of, POLICY).collect()
+        )
+        assert found.height == 0, f"seed {seed}, as of {as_of}:\n{_report(found)}"
+
+
+# --- 4. leakage ----------------------------------------------------------------------------------
+
+
+def _same(before: pl.DataFrame, after: pl.DataFrame) -> None:
+    before, after = before.sort("customer_id"), after.sort("customer_id")
+    assert before.columns == after.columns
+    for column in before.columns:
+        assert before[column].to_list() == after[column].to_list(), column
+
+
+def test_rows_after_the_as_of_date_change_nothing_in_the_stories(shared):
+    """The story portfolio plus, for a dozen of its customers, rows dated after AS_OF (payments,
+    unapplied cash, contacts, a registered letter, promises, a dispute, a plan, a credit note,
+    invoices issued later): the recommendations as of AS_OF are the same."""
+    import copy
+
+    book = copy.deepcopy(shared.book)
+    scores = book.scores_frame()
+    if shared.result is not None:
+        before = shared.result.recs
+    else:
+        before = recommendations(book.portfolio(), AS_OF, STORY_POLICY, scores)
+    invoices = {}
+    for row in book.tables["invoices"]:
+        invoices.setdefault(row["customer_id"], row["invoice_id"])
+    for cid, iid in list(invoices.items())[:12]:
+        book.payment(cid, day(1), 300.0, iid)
+        book.payment(cid, day(2), 500.0, None)
+        book.contact(cid, day(1), "phone", iid, outcome="reached")
+        book.contact(cid, day(2), "registered_letter", iid)
+        book.promise(cid, day(1), day(5), 1000.0, iid)
+        book.promise(cid, day(2), day(9), 300.0)
+        book.dispute(iid, day(1))
+        book.plan(cid, [day(10), day(40)], 500.0, iid, agreed=day(3))
+        book.credit(iid, day(2), 100.0)
+        book.issued(cid, day(1), day(31), 900.0)
+        book.issued(cid, day(2), day(3), 900.0)
+    after = recommendations(book.portfolio(), AS_OF, STORY_POLICY, scores)
+    _same(before, after)
+
+
+def _truncated(portfolio: Portfolio, as_of: date) -> Portfolio:
+    """The portfolio as it was known on ``as_of``: rows dated after it removed, disputes
+    resolved after it still open, plans agreed after it removed."""
+    f = {name: portfolio.frames[name] for name in portfolio.present}
+    c = pl.col
+    f["invoices"] = f["invoices"].filter(c("issue_date") <= as_of)
+    f["payments"] = f["payments"].filter(c("payment_date") <= as_of)
+    f["credit_notes"] = f["credit_notes"].filter(c("date") <= as_of)
+    f["contacts"] = f["contacts"].filter(c("contact_date") <= as_of)
+    f["promises"] = f["promises"].filter(c("promise_date") <= as_of)
+    f["disputes"] = (
+        f["disputes"]
+        .filter(c("opened_date") <= as_of)
+        .with_columns(resolved_date=pl.when(c("resolved_date") <= as_of).then(c("resolved_date")))
+    )
+    plans = f["payment_plans"]
+    start = pl.coalesce(
+        c("agreed_date").min().over("plan_id"), c("instalment_date").min().over("plan_id")
+    )
+    f["payment_plans"] = plans.filter(start <= as_of)
+    return Portfolio.from_frames(f)
+
+
+def test_rows_after_the_as_of_date_change_nothing_on_a_generated_portfolio():
+    portfolio = generated(7)
+    as_of = END - timedelta(days=60)
+    _same(
+        recommendations(_truncated(portfolio, as_of), as_of, POLICY),
+        recommendations(portfolio, as_of, POLICY),
+    )
+
+
+# --- 5. the generated contact history obeys H1-H7 ----------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+@pytest.mark.parametrize("rule", list(checker.HISTORY_CHECKS))
+def test_history_governance(rule, seed):
+    found = checker.HISTORY_CHECKS[rule](generated(seed), POLICY)
+    assert found.height == 0, (
+        f"{rule}, seed {seed}: {found.height} violations\n{_report(found, 10)}"
+    )
