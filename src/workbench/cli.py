@@ -157,7 +157,8 @@ def features(data: Path, as_of: datetime, policy_file: Path | None, out: Path) -
     "--out",
     required=True,
     type=click.Path(path_type=Path),
-    help="Output folder, replaced as a whole: worklist.xlsx, worklist.csv, excluded.csv.",
+    help="Output folder, replaced as a whole: worklist.xlsx, worklist.csv, excluded.csv, "
+    "watchlist.csv.",
 )
 def worklist(
     data: Path, as_of: datetime, model_file: Path | None, policy_file: Path | None, out: Path

@@ -54,7 +54,8 @@ class WeeklyResult:
                 f"Weekly run {self.week} (as of {self.manifest['as_of']}) written to {self.folder}/",
                 f"  report:    {self.folder / 'report.html'}",
                 f"  worklist:  {counts['worklist_actions']} actions "
-                f"({counts['worklist_calls']} calls), {counts['excluded']} customers excluded",
+                f"({counts['worklist_calls']} calls), {counts['excluded']} customers excluded, "
+                f"{counts['watch_list']} on the watch list",
                 f"  open AR:   {counts['open_invoices']} open invoices, "
                 f"{counts['customers_with_balance']} customers with a balance",
                 f"  model:     {model['path']} ({'trained now' if model['trained'] else 'reused'}"
@@ -253,6 +254,7 @@ def run_weekly(
                 "worklist_actions": worklist.rows.height,
                 "worklist_calls": calls,
                 "excluded": worklist.excluded.height,
+                "watch_list": worklist.watch.height,
             },
             "kpis": {k: v for k, v in kpis.items() if k != "ageing"},
             "outputs": [
