@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from workbench.generate import ARCHETYPES, TABLE_NAMES, generate_portfolio, write_portfolio
-from workbench.schema import CONTACT_CHANNELS, PREFERRED_CHANNELS, TABLES, TONES
+from workbench.schema import CONTACT_CHANNELS, CONTACT_STEPS, PREFERRED_CHANNELS, TABLES, TONES
 
 START = date(2024, 1, 1)
 END = date(2025, 12, 31)
@@ -259,6 +259,7 @@ EVENT_DATES = {
     "disputes": ["opened_date", "resolved_date"],
     "promises": ["promise_date"],
     "contacts": ["contact_date"],
+    "payment_plans": ["agreed_date"],
     "credit_notes": ["date"],
 }
 
@@ -395,10 +396,13 @@ def test_contacts_follow_the_rules(tables, settled):
     assert set(contacts["channel"]) <= set(CONTACT_CHANNELS)
     assert set(contacts["tone"]) <= set(TONES)
     assert contacts["invoice_id"].null_count() == 0
-    weekly = contacts.group_by(
-        "customer_id", pl.col("contact_date").dt.iso_year().alias("year"), pl.col("contact_date").dt.week().alias("week")
-    ).len()
-    assert weekly["len"].max() == 1
+    assert set(contacts["step"]) <= set(CONTACT_STEPS)
+    weekly = (
+        messages(contact_steps(tables))
+        .group_by("customer_id", pl.col("contact_date").dt.iso_year().alias("year"), pl.col("contact_date").dt.week().alias("week"))
+        .len()
+    )
+    assert weekly["len"].max() <= 2
     joined = contacts.join(settled.select("invoice_id", "settlement_date", "due_date"), on="invoice_id")
     assert (joined.drop_nulls("settlement_date").select(pl.col("contact_date") < pl.col("settlement_date")).to_series()).all()
     dunning = joined.filter(pl.col("tone") != "friendly", pl.col("outcome") != "dispute_raised")
@@ -589,3 +593,398 @@ def test_ids_use_the_documented_formats(tables):
     assert tables["invoices"]["invoice_id"][0] == "INV-0000001"
     assert tables["customers"]["customer_id"][0] == "C00001"
     assert re.fullmatch(r"P0000001", tables["payments"]["payment_id"][0])
+
+
+# --- contact governance (the dunning rules H1-H9 of issue 8) -----------------------------------
+#
+# Everything below is recomputed from the output tables with plain polars. A "message" is a
+# distinct (customer, contact_date, channel, step) of the outbound customer-facing contacts
+# (channel email, sms, phone, letter or registered_letter and outcome other than
+# dispute_raised); it may have several rows, one per invoice it is about.
+
+OUTBOUND_CHANNELS = ["email", "sms", "phone", "letter", "registered_letter"]
+CADENCE_RANK = {
+    "light_reminder": 1, "personal_contact": 2, "solution_offer": 3, "last_notice": 4,
+    "formal_notice": 5, "agency": 6, "legal": 6,
+}  # fmt: skip
+STEP_CHANNELS = {
+    "pre_due": ["email", "sms"],
+    "light_reminder": ["email", "sms", "letter"],
+    "personal_contact": ["phone"],
+    "solution_offer": ["phone", "email"],
+    "last_notice": ["letter", "email"],
+    "formal_notice": ["registered_letter", "email"],
+    "agency": ["agency"],
+    "legal": ["legal"],
+    "resolve_dispute": ["email", "phone"],
+}
+CONVERSATION_OUTCOMES = ["reached", "promise_to_pay", "plan_agreed", "dispute_raised"]
+MIN_GAP_DAYS, WINDOW_DAYS, MAX_PER_WINDOW, REPEAT_DAYS = 3, 7, 2, 30
+NOTICE_SILENCE_DAYS, AFTER_CONVERSATION_DAYS, NOTICE_MIN_DPD = 11, 7, 45
+LETTER_MIN, REGISTERED_MIN = 100.0, 500.0
+
+
+def days_between(later: str, earlier: str) -> pl.Expr:
+    return (pl.col(later) - pl.col(earlier)).dt.total_days()
+
+
+def contact_steps(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Contacts with ``step`` (as recorded; inferred by the spec's rule where absent, for old
+    samples), ``rank`` (cadence rank, null for pre_due and resolve_dispute) and ``outbound``."""
+    contacts = tables["contacts"]
+    if "step" not in contacts.columns:
+        contacts = contacts.with_columns(step=pl.lit(None, pl.String))
+    due = tables["invoices"].select("invoice_id", "due_date")
+    inferred = (
+        pl.when(pl.col("outcome") == "dispute_raised").then(pl.lit("resolve_dispute"))
+        .when(pl.col("outcome") == "plan_agreed").then(pl.lit("solution_offer"))
+        .when(pl.col("channel") == "registered_letter").then(pl.lit("formal_notice"))
+        .when(pl.col("channel").is_in(["agency", "legal"])).then(pl.col("channel"))
+        .when(pl.col("channel") == "letter").then(pl.lit("last_notice"))
+        .when(pl.col("channel") == "phone").then(pl.lit("personal_contact"))
+        .when(pl.col("contact_date") < pl.col("due_date")).then(pl.lit("pre_due"))
+        .otherwise(pl.lit("light_reminder"))
+    )  # fmt: skip
+    return (
+        contacts.join(due, on="invoice_id", how="left")
+        .with_columns(step=pl.coalesce("step", inferred))
+        .with_columns(
+            rank=pl.col("step").replace_strict(CADENCE_RANK, default=None, return_dtype=pl.Int64),
+            outbound=pl.col("channel").is_in(OUTBOUND_CHANNELS) & (pl.col("outcome") != "dispute_raised"),
+        )
+        .drop("due_date")
+    )
+
+
+def messages(steps: pl.DataFrame) -> pl.DataFrame:
+    """One row per message with the sorted list of its invoices, sorted by customer and date."""
+    return (
+        steps.filter("outbound")
+        .group_by("customer_id", "contact_date", "channel", "step")
+        .agg(invoices=pl.col("invoice_id").unique().sort())
+        .sort("customer_id", "contact_date", "channel", "step")
+    )
+
+
+def open_amounts(tables: dict[str, pl.DataFrame], rows: pl.DataFrame, day: str) -> pl.DataFrame:
+    """``rows`` (with invoice_id and the date column ``day``) with ``open``: the invoice amount
+    minus the applied payments and credit notes dated on or before that day."""
+    moves = pl.concat(
+        [
+            tables["payments"].drop_nulls("invoice_id").select("invoice_id", pl.col("payment_date").alias("moved"), "amount"),
+            tables["credit_notes"].select("invoice_id", pl.col("date").alias("moved"), "amount"),
+        ]
+    )
+    keys = rows.select("invoice_id", day).unique()
+    moved = (
+        keys.join(moves, on="invoice_id")
+        .filter(pl.col("moved") <= pl.col(day))
+        .group_by("invoice_id", day)
+        .agg(moved=pl.col("amount").sum())
+    )
+    amounts = tables["invoices"].select("invoice_id", pl.col("amount").alias("invoice_amount"))
+    return (
+        rows.join(amounts, on="invoice_id", how="left")
+        .join(moved, on=["invoice_id", day], how="left")
+        .with_columns(open=pl.col("invoice_amount") - pl.col("moved").fill_null(0.0))
+        .drop("invoice_amount", "moved")
+    )
+
+
+def conversations(tables: dict[str, pl.DataFrame], steps: pl.DataFrame) -> pl.DataFrame:
+    """customer_id, talk: days of contacts with a conversation outcome, promises made, plans
+    agreed."""
+    frames = [
+        steps.filter(pl.col("outcome").is_in(CONVERSATION_OUTCOMES)).select("customer_id", talk="contact_date"),
+        tables["promises"].select("customer_id", talk="promise_date"),
+    ]
+    if "agreed_date" in tables["payment_plans"].columns:
+        frames.append(tables["payment_plans"].drop_nulls("agreed_date").select("customer_id", talk="agreed_date"))
+    return pl.concat(frames).unique()
+
+
+def formal_notices(steps: pl.DataFrame) -> pl.DataFrame:
+    """customer_id, notice: the days a customer got a formal notice."""
+    return steps.filter(pl.col("outbound") & (pl.col("step") == "formal_notice")).select(
+        "customer_id", notice="contact_date"
+    ).unique()
+
+
+def governance_violations(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The violations of each rule H1-H9 (one frame per rule, empty when it holds)."""
+    steps = contact_steps(tables)
+    msgs = messages(steps)
+    by_customer = pl.col("contact_date")
+    ordered = msgs.with_columns(
+        previous=by_customer.shift(1).over("customer_id"), second=by_customer.shift(2).over("customer_id")
+    )
+    out: dict[str, pl.DataFrame] = {}
+    # H1 consecutive messages at least 3 days apart (two messages the same day are 0 days apart)
+    out["H1"] = ordered.filter(days_between("contact_date", "previous") < MIN_GAP_DAYS)
+    # H2 at most 2 messages in any 7-day window: the third-last message is 7 days back or more
+    out["H2"] = ordered.filter(days_between("contact_date", "second") < WINDOW_DAYS)
+    # H3 no identical message (step, channel, invoices) within 30 days
+    key = ["customer_id", "step", "channel", "invoices"]
+    out["H3"] = (
+        msgs.sort(*key, "contact_date", maintain_order=True)
+        .with_columns(previous=pl.col("contact_date").shift(1).over(key))
+        .filter(days_between("contact_date", "previous") < REPEAT_DAYS)
+    )
+    # H4 each cadence step (and pre_due) at most once per invoice, ranks going up over time
+    per_invoice = steps.filter(pl.col("rank").is_not_null() | (pl.col("step") == "pre_due"))
+    repeated = per_invoice.group_by("invoice_id", "step").len().filter(pl.col("len") > 1)
+    going_down = (
+        steps.filter(pl.col("rank").is_not_null())
+        .sort("invoice_id", "contact_date", "rank")
+        .with_columns(
+            before=pl.col("rank").shift(1).over("invoice_id"), before_date=pl.col("contact_date").shift(1).over("invoice_id")
+        )
+        .filter((pl.col("rank") <= pl.col("before")) | (pl.col("contact_date") == pl.col("before_date")))
+    )
+    out["H4"] = pl.concat([repeated.select("invoice_id", "step"), going_down.select("invoice_id", "step")])
+    # H5 nothing outbound and no agency in (d, d + 11] after a formal notice on day d
+    notices = formal_notices(steps)
+    sent = steps.filter(pl.col("outbound") | (pl.col("step") == "agency")).select(
+        "customer_id", "contact_date", "step", "channel"
+    )
+    out["H5"] = notices.join(sent, on="customer_id").filter(
+        days_between("contact_date", "notice").is_between(1, NOTICE_SILENCE_DAYS)
+    )
+    # H6 no formal notice or agency within 7 days after a conversation (same day included)
+    formal = steps.filter(pl.col("step").is_in(["formal_notice", "agency"])).select(
+        "customer_id", "contact_date", "step"
+    ).unique()
+    out["H6"] = formal.join(conversations(tables, steps), on="customer_id").filter(
+        days_between("contact_date", "talk").is_between(0, AFTER_CONVERSATION_DAYS - 1)
+    )
+    # H7 letter >= 100 EUR, registered letter >= 500 EUR of open amount on the contact day
+    letters = open_amounts(
+        tables, steps.filter(pl.col("channel").is_in(["letter", "registered_letter"])), "contact_date"
+    )
+    minimum = pl.when(pl.col("channel") == "letter").then(LETTER_MIN).otherwise(REGISTERED_MIN)
+    out["H7"] = letters.filter(pl.col("open") < minimum - TOL)
+    out["H8"] = notice_consolidation_violations(tables, steps, notices)
+    # H9 every contact has a step, consistent with its channel
+    allowed = pl.DataFrame(
+        [(step, channel) for step, channels in STEP_CHANNELS.items() for channel in channels],
+        schema=["step", "channel"],
+        orient="row",
+    ).with_columns(ok=pl.lit(True))
+    out["H9"] = (
+        tables["contacts"]
+        .join(allowed, on=["step", "channel"], how="left")
+        .filter(pl.col("step").is_null() | pl.col("ok").is_null())
+        if "step" in tables["contacts"].columns
+        else tables["contacts"]
+    )
+    return out
+
+
+def notice_consolidation_violations(
+    tables: dict[str, pl.DataFrame], steps: pl.DataFrame, notices: pl.DataFrame
+) -> pl.DataFrame:
+    """H8: a formal notice on day d covers every invoice of the customer then open, at least 45
+    days past due, not in an open dispute, not under a plan agreed by d, not under a pending
+    promise (promise_date <= d <= promised_date + 3) and without an earlier formal notice; and a
+    customer gets at most one formal notice per 30 days. Returns the invoices left out and the
+    notices less than 30 days after the previous one."""
+    invoices = tables["invoices"].select("invoice_id", "customer_id", "due_date")
+    candidates = notices.join(invoices, on="customer_id").filter(
+        days_between("notice", "due_date") >= NOTICE_MIN_DPD
+    )
+    candidates = open_amounts(tables, candidates, "notice").filter(pl.col("open") > TOL)
+    disputed = (
+        candidates.join(tables["disputes"], on="invoice_id")
+        .filter((pl.col("opened_date") <= pl.col("notice")) & ~(pl.col("resolved_date") <= pl.col("notice")).fill_null(False))
+        .select("invoice_id", "notice")
+    )
+    plans = tables["payment_plans"]
+    planned = (
+        candidates.join(plans.drop_nulls("invoice_id").select("invoice_id", "agreed_date").unique(), on="invoice_id")
+        .filter(pl.col("agreed_date") <= pl.col("notice"))
+        .select("invoice_id", "notice")
+        if "invoice_id" in plans.columns
+        else candidates.clear().select("invoice_id", "notice")
+    )
+    promised = (
+        candidates.join(tables["promises"].drop_nulls("invoice_id"), on="invoice_id")
+        .filter(
+            (pl.col("promise_date") <= pl.col("notice"))
+            & (pl.col("notice") <= pl.col("promised_date") + timedelta(days=3))
+        )
+        .select("invoice_id", "notice")
+    )
+    notice_rows = steps.filter(pl.col("outbound") & (pl.col("step") == "formal_notice")).select(
+        "invoice_id", noticed="contact_date"
+    )
+    noticed_before = (
+        candidates.join(notice_rows, on="invoice_id")
+        .filter(pl.col("noticed") < pl.col("notice"))
+        .select("invoice_id", "notice")
+    )
+    excused = pl.concat([disputed, planned, promised, noticed_before]).unique()
+    required = candidates.join(excused, on=["invoice_id", "notice"], how="anti")
+    left_out = required.join(
+        notice_rows, left_on=["invoice_id", "notice"], right_on=["invoice_id", "noticed"], how="anti"
+    ).select("customer_id", "notice", "invoice_id")
+    too_soon = (
+        notices.sort("customer_id", "notice")
+        .with_columns(previous=pl.col("notice").shift(1).over("customer_id"))
+        .filter(days_between("notice", "previous") < 30)
+        .select("customer_id", "notice", invoice_id=pl.lit(None, pl.String))
+    )
+    return pl.concat([left_out, too_soon])
+
+
+GOVERNED_SEEDS = (1, 2, 3)
+
+
+@pytest.fixture(scope="module")
+def governed() -> dict[int, dict[str, pl.DataFrame]]:
+    """Three portfolios of 150 customers over two years (start on a Monday, end on a Sunday)."""
+    return {
+        seed: generate_portfolio(customers=150, seed=seed, start=date(2024, 1, 1), end=date(2025, 12, 28))
+        for seed in GOVERNED_SEEDS
+    }
+
+
+@pytest.fixture(scope="module")
+def violations(governed) -> dict[int, dict[str, pl.DataFrame]]:
+    return {seed: governance_violations(tables) for seed, tables in governed.items()}
+
+
+RULES = {
+    "H1": "consecutive messages to a customer at least 3 days apart",
+    "H2": "at most 2 messages to a customer in any 7 days",
+    "H3": "no identical message (step, channel, invoices) within 30 days",
+    "H4": "each cadence step (and pre_due) at most once per invoice, ranks going up",
+    "H5": "nothing outbound and no agency within 11 days after a formal notice",
+    "H6": "no formal notice or agency within 7 days after a conversation",
+    "H7": "letters from 100 EUR, registered letters from 500 EUR open on the contact day",
+    "H8": "a formal notice covers every chased invoice 45+ days past due; one per 30 days",
+    "H9": "every contact has a step consistent with its channel",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_contact_history_obeys_the_governance(violations, rule):
+    for seed, found in violations.items():
+        assert found[rule].height == 0, f"{rule} ({RULES[rule]}), seed {seed}:\n{found[rule].head(5)}"
+
+
+def test_the_governance_rules_are_exercised(governed):
+    """The rules above are not met vacuously: the histories hold consolidated messages and
+    formal notices, hand-overs, e-mails standing in for letters, conversations and plan calls."""
+    for seed, tables in governed.items():
+        steps = contact_steps(tables)
+        msgs = messages(steps)
+        notices = msgs.filter(pl.col("step") == "formal_notice")
+        assert notices.height >= 10, seed
+        assert (notices["invoices"].list.len() > 1).any(), seed
+        assert set(notices["channel"]) == {"registered_letter", "email"}, seed
+        assert (msgs.filter(pl.col("step") != "formal_notice")["invoices"].list.len() > 1).any(), seed
+        assert {"pre_due", "light_reminder", "personal_contact", "solution_offer", "last_notice", "formal_notice",
+                "agency", "resolve_dispute"} <= set(steps["step"]), seed  # fmt: skip
+        assert set(steps.filter(pl.col("step") == "last_notice")["channel"]) == {"letter", "email"}, seed
+        assert {"reached", "promise_to_pay", "plan_agreed", "dispute_raised"} <= set(steps["outcome"]), seed
+        by_customer = msgs.group_by("customer_id").len()["len"]
+        assert by_customer.max() >= 10, seed
+
+
+def test_the_governance_checks_find_violations(governed):
+    """Each check flags a history that breaks its rule (the checks are not vacuous either)."""
+    tables = dict(governed[1])
+    contacts = tables["contacts"]
+    notice = contacts.filter(pl.col("step") == "formal_notice", pl.col("channel") == "registered_letter").row(0, named=True)
+    small = (
+        tables["invoices"]
+        .filter(pl.col("amount") < 90, pl.col("customer_id") != notice["customer_id"])
+        .row(0, named=True)
+    )
+    talk = contacts.filter(pl.col("outcome") == "reached").row(0, named=True)
+    later = notice["contact_date"] + timedelta(days=2)
+    added = pl.DataFrame(
+        [
+            # the same formal notice 2 days later: H1, H3, H4, H5, H8 (too soon)
+            {**notice, "contact_id": "K9999991", "contact_date": later},
+            # a letter about a small invoice on its due date: H7; a letter as a pre-due step: H9
+            {**notice, "contact_id": "K9999992", "customer_id": small["customer_id"], "invoice_id": small["invoice_id"],
+             "contact_date": small["due_date"], "channel": "letter", "step": "pre_due"},
+            # a hand-over the day of a conversation: H6
+            {**talk, "contact_id": "K9999993", "channel": "agency", "step": "agency", "outcome": "handed_over"},
+        ],
+        schema=contacts.schema,
+    )  # fmt: skip
+    tables["contacts"] = pl.concat([contacts, added]).sort("contact_id")
+    found = governance_violations(tables)
+    for rule in ("H1", "H3", "H4", "H5", "H6", "H7", "H8", "H9"):
+        assert found[rule].height > 0, rule
+    # two more messages within a week of a message: H2
+    first = contacts.filter(pl.col("channel") == "email").row(0, named=True)
+    crowded = pl.DataFrame(
+        [
+            {**first, "contact_id": "K9999994", "contact_date": first["contact_date"] + timedelta(days=3), "step": "pre_due"},
+            {**first, "contact_id": "K9999995", "contact_date": first["contact_date"] + timedelta(days=6), "step": "thank_you"},
+        ],
+        schema=contacts.schema,
+    )
+    tables["contacts"] = pl.concat([contacts, crowded])
+    assert governance_violations(tables)["H2"].height > 0
+    # an invoice 45+ days past due left out of a formal notice: H8
+    covered = contacts.filter(pl.col("step") == "formal_notice").group_by("customer_id", "contact_date").len()
+    multi = covered.filter(pl.col("len") > 1).row(0, named=True)
+    dropped = contacts.filter(
+        pl.col("customer_id") == multi["customer_id"], pl.col("contact_date") == multi["contact_date"]
+    )["contact_id"][0]
+    tables["contacts"] = contacts.filter(pl.col("contact_id") != dropped)
+    assert governance_violations(tables)["H8"].height > 0
+
+
+def test_payment_plans_name_their_invoice_and_agreement_day(governed, tables):
+    for frames in (*governed.values(), tables):
+        plans = frames["payment_plans"]
+        assert plans["invoice_id"].null_count() == 0 and plans["agreed_date"].null_count() == 0
+        per_plan = plans.group_by("plan_id").agg(
+            invoices=pl.col("invoice_id").n_unique(),
+            agreed=pl.col("agreed_date").n_unique(),
+            agreed_date=pl.col("agreed_date").first(),
+            first=pl.col("instalment_date").min(),
+            invoice_id=pl.col("invoice_id").first(),
+            customer_id=pl.col("customer_id").first(),
+            total=pl.col("amount").sum(),
+        )
+        assert (per_plan["invoices"] == 1).all() and (per_plan["agreed"] == 1).all()
+        assert (per_plan["agreed_date"] < per_plan["first"]).all()
+        invoices = frames["invoices"].select("invoice_id", "customer_id", "due_date", "amount")
+        joined = per_plan.join(invoices, on="invoice_id", suffix="_invoice")
+        assert joined.height == per_plan.height
+        assert (joined["customer_id"] == joined["customer_id_invoice"]).all()
+        assert ((joined["total"] - joined["amount"]).abs() < TOL).all()
+        assert (joined["agreed_date"] > joined["due_date"]).all()
+        # each plan was agreed in a phone call on its invoice that day
+        calls = frames["contacts"].filter(pl.col("outcome") == "plan_agreed")
+        agreed = per_plan.join(
+            calls, left_on=["invoice_id", "agreed_date"], right_on=["invoice_id", "contact_date"], how="left"
+        )
+        assert (agreed["channel"] == "phone").all() and (agreed["step"] == "solution_offer").all()
+        assert calls.height == per_plan.height
+        # nothing chases a plan's invoice once the plan is agreed
+        after = frames["contacts"].join(per_plan.select("invoice_id", "agreed_date"), on="invoice_id").filter(
+            pl.col("contact_date") > pl.col("agreed_date")
+        )
+        assert after.height == 0
+
+
+def test_no_dunning_while_a_promise_is_pending(governed, tables):
+    """An invoice with a promise is not contacted from the day after the promise to the pay-by
+    date + 3 days."""
+    for frames in (*governed.values(), tables):
+        during = (
+            frames["contacts"]
+            .join(frames["promises"].select("invoice_id", "promise_date", "promised_date"), on="invoice_id")
+            .filter(
+                (pl.col("contact_date") > pl.col("promise_date"))
+                & (pl.col("contact_date") <= pl.col("promised_date") + timedelta(days=3))
+            )
+        )
+        assert during.height == 0

@@ -271,7 +271,7 @@ def test_invoices_issued_after_the_snapshot_are_invisible(generated_tables):
     tables = dict(generated_tables)
     tables["invoices"] = tables["invoices"].filter(pl.col("issue_date") <= s)
     kept = set(tables["invoices"]["invoice_id"])
-    for name in ("payments", "disputes", "promises", "contacts", "credit_notes"):
+    for name in ("payments", "disputes", "promises", "contacts", "credit_notes", "payment_plans"):
         tables[name] = tables[name].filter(
             pl.col("invoice_id").is_null() | pl.col("invoice_id").is_in(list(kept))
         )
