@@ -41,7 +41,7 @@ FORMULA_START = r"^[=+\-@\t\r]"
 
 WIDTHS = {
     "rank": 6, "collector": 18, "customer_id": 12, "customer_name": 30, "contact": 22,
-    "phone": 18, "email": 30, "channel": 16, "tone": 10, "action": 30, "reason": 70,
+    "phone": 18, "email": 30, "channel": 16, "tone": 10, "action": 30, "step": 16, "reason": 70,
     "risk_reasons": 50,
     "open_amount": 15, "overdue_amount": 15, "oldest_dpd": 10, "amount_at_risk": 15,
     "probability": 11, "segment": 14, "invoices": 50, "last_contact": 12, "last_outcome": 16,

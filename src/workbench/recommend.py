@@ -231,9 +231,9 @@ RANK_STEPS = {i + 1: step for i, step in enumerate(CADENCE_STEPS)} | {HANDOVER_R
 
 def _covered(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
     """Per invoice: pre_due (a risky invoice due soon, not yet reminded), action_rank (the
-    customer's highest ready rank), covered (the invoice is in the customer's action), step
-    (the invoice's own step), recent_paid (payments applied in the last
-    contact.recent_payment_days, invoice currency)."""
+    customer's highest ready rank), covered (the invoice is in the customer's action: a ready
+    invoice that has not reached the action's step yet, and for an amicable step the pre-due
+    invoices), step (the invoice's own step)."""
     c = pl.col
     cadence = policy.cadence
     pre_due = (
@@ -250,7 +250,9 @@ def _covered(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFram
     return invoices.with_columns(
         pre_due=pre_due.fill_null(False).cast(pl.Boolean), action_rank=action_rank
     ).with_columns(
-        covered=((c("ready") & (amicable | (c("next_rank") == c("action_rank"))))
+        # never a repeat: an invoice that already reached the action's step is not covered
+        covered=((c("ready") & (amicable | (c("next_rank") == c("action_rank")))
+                  & (c("reached_rank").fill_null(0) < c("action_rank")))
         | (c("pre_due") & amicable)).fill_null(False).cast(pl.Boolean),
         step=pl.when(c("pre_due"))
         .then(pl.lit("pre_due"))

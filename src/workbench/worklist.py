@@ -30,7 +30,7 @@ from workbench.segments import priority_matrix
 
 WORKLIST_COLUMNS = (
     "rank", "collector", "customer_id", "customer_name", "contact", "phone", "email", "channel",
-    "tone", "action", "reason", "risk_reasons", "open_amount", "overdue_amount", "oldest_dpd",
+    "tone", "action", "step", "reason", "risk_reasons", "open_amount", "overdue_amount", "oldest_dpd",
     "amount_at_risk", "probability", "segment", "invoices", "last_contact", "last_outcome",
     "promise", "draft_message",
 )  # fmt: skip
