@@ -232,8 +232,9 @@ class Facts:
 def promise_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> pl.DataFrame:
     """One row per promise made <= as_of: promise_id, customer_id, invoice_id, amount_c,
     promise_date, promised_date, deadline (promised_date + grace), paid_c and status (kept,
-    pending, broken) by the spec: a linked promise counts the payments applied to its invoice, an
-    unlinked one the customer's payments, dated in [promise_date, min(deadline, as_of)]."""
+    pending, broken) by the spec: a linked promise counts the payments applied to its invoice and
+    the customer's unapplied payments, an unlinked one all the customer's payments, dated in
+    [promise_date, min(deadline, as_of)]."""
     tol = round(policy.amounts.open_tolerance * 100)
     grace = policy.behaviour.promise_grace_days
     promises = (
@@ -255,6 +256,15 @@ def promise_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> 
             on="invoice_id",
         )
     )
+    # a payment without an invoice in the window may be the promised one, not yet matched
+    linked_cash = (
+        promises.filter(c("invoice_id").is_not_null())
+        .select(*keys, "customer_id")
+        .join(
+            pays.filter(c("invoice_id").is_null()).select("customer_id", "pay_date", "pay_c"),
+            on="customer_id",
+        )
+    )
     unlinked = (
         promises.filter(c("invoice_id").is_null())
         .select(*keys, "customer_id")
@@ -262,7 +272,11 @@ def promise_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> 
     )
     paid = (
         pl.concat(
-            [linked.select(*keys, "pay_date", "pay_c"), unlinked.select(*keys, "pay_date", "pay_c")]
+            [
+                linked.select(*keys, "pay_date", "pay_c"),
+                linked_cash.select(*keys, "pay_date", "pay_c"),
+                unlinked.select(*keys, "pay_date", "pay_c"),
+            ]
         )
         .filter(c("pay_date").is_between(c("promise_date"), c("deadline")))
         .group_by("promise_id")
@@ -1313,14 +1327,23 @@ def check_conservation(f: Facts, recs: pl.DataFrame, worklist: Any) -> pl.DataFr
 
 def check_watch(f: Facts, recs: pl.DataFrame, worklist: Any) -> pl.DataFrame:
     """worklist.watch holds exactly the excluded customers whose open amount reaches
-    watch_min_exposure, each with a next_date."""
+    watch_min_exposure and who have something overdue (a not-yet-due balance is not parked),
+    each with a next_date."""
     limit = round(f.policy.worklist.watch_min_exposure * 100)
+    overdue = (
+        f.invoices.filter(c("is_open") & (c("dpd") > 0))
+        .group_by("customer_id")
+        .agg(overdue_c=c("open_c").sum())
+    )
     excluded = (
         recs.filter(c("status") == "excluded")
         .select("customer_id")
         .join(f.customers.select("customer_id", "open_c"), on="customer_id", how="left")
+        .join(overdue, on="customer_id", how="left")
     )
-    want = excluded.filter(c("open_c") >= limit).select("customer_id", want=pl.lit(True))
+    want = excluded.filter((c("open_c") >= limit) & (c("overdue_c").fill_null(0) > 0)).select(
+        "customer_id", want=pl.lit(True)
+    )
     watch = worklist.watch
     got = watch.group_by("customer_id").agg(
         got=pl.len(), next_date=c("next_date").drop_nulls().first()

@@ -39,10 +39,12 @@ def log_of(rows: list[tuple], promises: list[tuple] = ()) -> Portfolio:
     frames = {
         "customers": {"customer_id": ["C1"], "name": ["One"]},
         "invoices": {
-            "invoice_id": ["I1", "I2"], "customer_id": ["C1", "C1"],
+            "invoice_id": ["I1", "I2"],
+            "customer_id": ["C1", "C1"],
             "issue_date": [date(2026, 4, 1), date(2026, 5, 1)],
             "due_date": [date(2026, 5, 1), date(2026, 6, 1)],
-            "amount": [5000.0, 800.0], "currency": ["EUR", "EUR"],
+            "amount": [5000.0, 800.0],
+            "currency": ["EUR", "EUR"],
         },  # fmt: skip
         "contacts": contacts,
         "payments": {"payment_id": [], "customer_id": [], "payment_date": [], "amount": []},
@@ -104,7 +106,10 @@ def test_each_rule_broken_once_is_found(rows, promises, rule):
 
 
 def test_the_customers_own_message_is_not_an_outbound_contact():
-    rows = [(d(0), "email", "resolve_dispute", "I1", "dispute_raised"), (d(1), "email", "light_reminder", "I2")]
+    rows = [
+        (d(0), "email", "resolve_dispute", "I1", "dispute_raised"),
+        (d(1), "email", "light_reminder", "I2"),
+    ]
     assert "gap" not in rules_broken(log_of(rows))
 
 
@@ -125,7 +130,9 @@ def test_replay_sends_what_it_decides_and_obeys_every_rule(small_book):
     assert result.violations.height == 0, result.violations
     # every customer-facing action and hand-over became contacts of its week, one per invoice
     sent = result.actions.filter(
-        pl.col("channel").is_in(["email", "sms", "phone", "letter", "registered_letter", "agency", "legal"])
+        pl.col("channel").is_in(
+            ["email", "sms", "phone", "letter", "registered_letter", "agency", "legal"]
+        )
     )
     assert result.contacts.height == sent["invoice_ids"].list.len().clip(lower_bound=1).sum()
     # the memory: no invoice gets the same cadence step twice once due (a contact before its due
@@ -143,11 +150,56 @@ def test_replay_sends_what_it_decides_and_obeys_every_rule(small_book):
 def test_replay_command_writes_its_files_and_refuses_bad_input(small_book, tmp_path):
     folder, _ = small_book
     out = tmp_path / "replay"
-    assert main(["replay", "--data", str(folder), "--from", "2026-06-05", "--to", "2026-06-19", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "replay",
+                "--data",
+                str(folder),
+                "--from",
+                "2026-06-05",
+                "--to",
+                "2026-06-19",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == sorted(REPLAY_OUTPUTS)
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["weeks"], summary["violations"]) == (3, 0)
-    assert main(["replay", "--data", str(folder), "--from", "2026-06-19", "--to", "2026-06-05", "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "replay",
+                "--data",
+                str(folder),
+                "--from",
+                "2026-06-19",
+                "--to",
+                "2026-06-05",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     (out / "mine.txt").write_text("keep me")
-    assert main(["replay", "--data", str(folder), "--from", "2026-06-05", "--to", "2026-06-12", "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "replay",
+                "--data",
+                str(folder),
+                "--from",
+                "2026-06-05",
+                "--to",
+                "2026-06-12",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert (out / "mine.txt").read_text() == "keep me"

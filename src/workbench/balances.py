@@ -104,12 +104,10 @@ def invoice_balances(
             .min(),
         )
     )
-    disputed = disputed_invoices(portfolio, as_of).select(
-        "invoice_id", disputed=pl.lit(True)
+    disputed = disputed_invoices(portfolio, as_of).select("invoice_id", disputed=pl.lit(True))
+    open_cents = (cents(pl.col("amount")) - pl.col("paid_cents") - pl.col("credited_cents")).clip(
+        lower_bound=0
     )
-    open_cents = (
-        cents(pl.col("amount")) - pl.col("paid_cents") - pl.col("credited_cents")
-    ).clip(lower_bound=0)
     balances = (
         invoices.join(settled_by, on="invoice_id", how="left")
         .join(disputed, on="invoice_id", how="left")

@@ -74,8 +74,15 @@ def top_exposures(
         .filter(pl.col("open_balance") > 0)
         .join(names, on="customer_id", how="left")
         .select(
-            "customer_id", "name", "collector", "open_balance", "overdue_balance", "oldest_dpd",
-            "open_invoices", "share_settled_late", "credit_limit_use",
+            "customer_id",
+            "name",
+            "collector",
+            "open_balance",
+            "overdue_balance",
+            "oldest_dpd",
+            "open_invoices",
+            "share_settled_late",
+            "credit_limit_use",
         )  # fmt: skip
         .sort(["open_balance", "customer_id"], descending=[True, False])
         .head(n)
@@ -109,9 +116,15 @@ def open_dispute_list(
         .join(balances, on="invoice_id")
         .join(portfolio.customers.select("customer_id", "name", "collector"), on="customer_id")
         .select(
-            "customer_id", "name", "collector", "invoice_id", "opened_date",
+            "customer_id",
+            "name",
+            "collector",
+            "invoice_id",
+            "opened_date",
             days_open=(pl.lit(as_of) - pl.col("opened_date")).dt.total_days(),
-            reason="reason", disputed_amount="amount", open_balance="open_balance",
+            reason="reason",
+            disputed_amount="amount",
+            open_balance="open_balance",
         )  # fmt: skip
         .sort(["open_balance", "invoice_id"], descending=[True, False])
         .collect()
@@ -134,7 +147,9 @@ def broken_promise_list(
             pl.col("deadline") > as_of - timedelta(days=within_days),
         )
         .join(portfolio.customers.select("customer_id", "name", "collector"), on="customer_id")
-        .select("customer_id", "name", "collector", "promise_date", "promised_date", "amount", "paid")
+        .select(
+            "customer_id", "name", "collector", "promise_date", "promised_date", "amount", "paid"
+        )
         .sort(["promised_date", "customer_id"], descending=[True, False])
         .collect()
     )
@@ -165,8 +180,13 @@ def deteriorating_payers(segments: pl.DataFrame, n: int = 20) -> pl.DataFrame:
         segments.filter(pl.col("segment") == "deteriorating")
         .sort(["days_late_trend", "customer_id"], descending=[True, False], nulls_last=True)
         .select(
-            "customer_id", "name", "collector", "days_late_trend", "mean_days_late",
-            "share_settled_late", "open_balance",
+            "customer_id",
+            "name",
+            "collector",
+            "days_late_trend",
+            "mean_days_late",
+            "share_settled_late",
+            "open_balance",
         )  # fmt: skip
         .head(n)
     )

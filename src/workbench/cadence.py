@@ -86,7 +86,9 @@ def next_steps(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame
         .otherwise(rank)
     )
     deadline = notice_deadline(c("reached_date"), policy)
-    gate_day = c("due_date") + pl.duration(days=_by_rank(bounds, c("next_rank")) + segment_delay(policy))
+    gate_day = c("due_date") + pl.duration(
+        days=_by_rank(bounds, c("next_rank")) + segment_delay(policy)
+    )
     pre_due_day = c("pre_due_date") + timedelta(days=cadence.wait_days.pre_due)
     wait_day = (
         pl.when(reached == 0)
@@ -97,9 +99,15 @@ def next_steps(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame
     )
     # a broken commitment brings the call earlier, never a formal step: it lifts the gate only
     # up to escalation.broken_promise_min_step
-    open_gate = (c("escalated") & (c("next_rank") <= floor)) | (reached == 0) | (short_open & (reached >= 2))
-    earliest = pl.when(open_gate | (c("next_rank") >= HANDOVER_RANK)).then(wait_day).otherwise(
-        pl.max_horizontal(wait_day, gate_day)
+    open_gate = (
+        (c("escalated") & (c("next_rank") <= floor))
+        | (reached == 0)
+        | (short_open & (reached >= 2))
+    )
+    earliest = (
+        pl.when(open_gate | (c("next_rank") >= HANDOVER_RANK))
+        .then(wait_day)
+        .otherwise(pl.max_horizontal(wait_day, gate_day))
     )
     return (
         frame.with_columns(

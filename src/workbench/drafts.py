@@ -130,7 +130,7 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
             "customer_name", "contact_name", "phone", "email", "step", "action", "tone",
             "segment", "strategic", "promise_amount", "promise_date", "promise_status",
             "pending_amount", "pending_date", "broken_recent", "notice_date", "cleared_date",
-            "reason", "currency",
+            "reason", "currency", "unapplied_cash",
         )},  # fmt: skip
         "language": language,
         "action_label": label + (owner[language] if row.get("strategic") else ""),

@@ -186,7 +186,9 @@ def write_xlsx(worklist: Worklist, path: Path) -> None:
     book.close()
 
 
-def _list_sheet(book: xlsxwriter.Workbook, formats: _Sheets, name: str, frame: pl.DataFrame) -> None:
+def _list_sheet(
+    book: xlsxwriter.Workbook, formats: _Sheets, name: str, frame: pl.DataFrame
+) -> None:
     """A sheet of excluded customers (the excluded list or the watch list)."""
     sheet = book.add_worksheet(name)
     table = frame.select(EXCLUDED_COLUMNS)

@@ -8,11 +8,11 @@ plan instalments carry no currency and are taken as in it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
-from workbench.balances import cents, days_between, money_sum, reporting_balances, within_days
+from workbench.balances import days_between, money_sum, reporting_balances, within_days
 from workbench.disputes import open_disputes
 from workbench.plans import plan_status
 from workbench.policy import DEFAULT_POLICY, Policy

@@ -40,8 +40,10 @@ def _pairs(sent: pl.LazyFrame) -> pl.LazyFrame:
 def _gap_cap_repeat(sent: pl.LazyFrame, since: date, policy: Policy) -> list[pl.LazyFrame]:
     c = pl.col
     pairs = _pairs(sent).with_row_index("_i").filter(c("contact_date_later") >= since)
-    distinct = (c("contact_date") != c("contact_date_later")) | (c("channel") != c("channel_later")) | (
-        c("step") != c("step_later")
+    distinct = (
+        (c("contact_date") != c("contact_date_later"))
+        | (c("channel") != c("channel_later"))
+        | (c("step") != c("step_later"))
     )
     apart = days_between(c("contact_date_later"), c("contact_date"))
     gap = pairs.filter(distinct, apart < policy.contact.min_gap_days).select(
@@ -90,7 +92,9 @@ def _step_repeats(log: pl.LazyFrame, since: date, payments: pl.LazyFrame) -> pl.
     )  # fmt: skip
 
 
-def _notice_and_talks(log: pl.LazyFrame, talks: pl.LazyFrame, since: date, policy: Policy) -> list[pl.LazyFrame]:
+def _notice_and_talks(
+    log: pl.LazyFrame, talks: pl.LazyFrame, since: date, policy: Policy
+) -> list[pl.LazyFrame]:
     c = pl.col
     notices = (
         log.filter(c("step") == "formal_notice")
@@ -98,7 +102,9 @@ def _notice_and_talks(log: pl.LazyFrame, talks: pl.LazyFrame, since: date, polic
         .unique()
         .with_columns(deadline=notice_deadline(c("notice"), policy))
     )
-    later = log.filter(c("contact_date") >= since, c("outbound") | c("step").is_in(["agency", "legal"]))
+    later = log.filter(
+        c("contact_date") >= since, c("outbound") | c("step").is_in(["agency", "legal"])
+    )
     early = (
         later.join(notices, on="customer_id")
         .filter(c("contact_date") > c("notice"), c("contact_date") <= c("deadline"))
@@ -137,7 +143,12 @@ def violations(
         _step_repeats(log, since, payments),
         *_notice_and_talks(log, talks, since, policy),
     ]
-    schema = {"rule": pl.String, "customer_id": pl.String, "contact_date": pl.Date, "detail": pl.String}
+    schema = {
+        "rule": pl.String,
+        "customer_id": pl.String,
+        "contact_date": pl.Date,
+        "detail": pl.String,
+    }
     return (
         pl.concat([f.select(pl.col(k).cast(t) for k, t in schema.items()) for f in frames])
         .unique()

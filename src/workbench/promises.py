@@ -24,8 +24,9 @@ def promise_status(
     and status: ``kept`` (paid >= amount - tolerance), ``broken`` (not kept, deadline <
     as_of) or ``pending``. ``paid`` counts the payments dated in [promise_date, deadline] and
     <= as_of that the promise is about: for a promise on an invoice, the payments applied to
-    that invoice (a payment to another invoice does not keep it); for a promise without an
-    invoice, every payment of the customer. The promise counts of
+    that invoice and the customer's unapplied payments (possibly the promised payment, not yet
+    matched); a payment to another invoice does not keep it. For a promise without an invoice,
+    every payment of the customer. The promise counts of
     :func:`workbench.features.customer_features` aggregate these rows.
     """
     grace = timedelta(days=policy.behaviour.promise_grace_days)
@@ -34,13 +35,22 @@ def promise_status(
         "customer_id", "payment_date", paid="amount", paid_invoice="invoice_id"
     )
     in_window = pl.col("payment_date").is_between(pl.col("promise_date"), pl.col("deadline"))
-    about = pl.col("invoice_id").is_null() | (pl.col("paid_invoice") == pl.col("invoice_id"))
+    about = (
+        pl.col("invoice_id").is_null()
+        | pl.col("paid_invoice").is_null()
+        | (pl.col("paid_invoice") == pl.col("invoice_id"))
+    )
     return (
         portfolio.promises.filter(pl.col("promise_date") <= as_of)
         .with_columns(deadline=pl.col("promised_date") + grace)
         .join(payments, on="customer_id", how="left")
         .group_by(
-            "promise_id", "customer_id", "invoice_id", "amount", "promise_date", "promised_date",
+            "promise_id",
+            "customer_id",
+            "invoice_id",
+            "amount",
+            "promise_date",
+            "promised_date",
             "deadline",
         )  # fmt: skip
         .agg(paid=money_sum(pl.col("paid").filter(in_window & about.fill_null(False))))

@@ -128,13 +128,17 @@ def _channel_note(policy: Policy, currency: str) -> pl.Expr:
     c = pl.col
     preferred = channel_words(c("preferred_channel"))
     rules = policy.escalation
-    shrunk = pl.when(c("wanted_channel") != c("channel")).then(pl.format(
-        "{} too small for a {} (minimum {}): by {}", money_text(c("covered_amount"), currency),
-        channel_words(c("wanted_channel")),
-        pl.when(c("wanted_channel") == "letter")
-        .then(money_text(pl.lit(rules.letter_min_amount), currency))
-        .otherwise(money_text(pl.lit(rules.formal_notice_min_amount), currency)),
-        channel_words(c("channel"))))
+    shrunk = pl.when(c("wanted_channel") != c("channel")).then(
+        pl.format(
+            "{} too small for a {} (minimum {}): by {}",
+            money_text(c("covered_amount"), currency),
+            channel_words(c("wanted_channel")),
+            pl.when(c("wanted_channel") == "letter")
+            .then(money_text(pl.lit(rules.letter_min_amount), currency))
+            .otherwise(money_text(pl.lit(rules.formal_notice_min_amount), currency)),
+            channel_words(c("channel")),
+        )
+    )
     preference = (
         pl.when(c("channel") == c("preferred_channel"))
         .then(pl.format("prefers {}", preferred))
@@ -154,7 +158,9 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
         counted(c("covered_count"), "invoice"), money_text(c("covered_amount"), currency),
     )  # fmt: skip
     others = pl.when(c("uncovered_ready") > 0).then(
-        pl.format("{} at earlier steps follow separately", counted(c("uncovered_ready"), "other invoice"))
+        pl.format(
+            "{} at earlier steps follow separately", counted(c("uncovered_ready"), "other invoice")
+        )
     )
     strategic = pl.when(c("strategic")).then(pl.lit("strategic account: account owner in the loop"))
     return joined(
@@ -168,9 +174,11 @@ def _other_reasons(policy: Policy, currency: str) -> dict[str, pl.Expr]:
     c = pl.col
     money = lambda column: money_text(c(column), currency)  # noqa: E731
     strategic = pl.when(c("strategic")).then(pl.lit("strategic account: account owner in the loop"))
-    reasons = pl.when(c("dispute_reasons") != "").then(
-        pl.format(": {}", c("dispute_reasons").str.replace_all("_", " "))
-    ).otherwise(pl.lit(""))
+    reasons = (
+        pl.when(c("dispute_reasons") != "")
+        .then(pl.format(": {}", c("dispute_reasons").str.replace_all("_", " ")))
+        .otherwise(pl.lit(""))
+    )
     return {
         "resolve_dispute": joined(pl.format(
             "{} disputed since {} ({}{}): dunning paused, route to the owner to resolve",
@@ -199,7 +207,9 @@ def _excluded_reason(policy: Policy, currency: str) -> pl.Expr:
     following = pl.when(c("next_step").is_not_null() & c("next_date").is_not_null()).then(
         pl.format("next: {} from {}", _step_words(c("next_step")), c("next_date"))
     )
-    last = pl.format("last message on {} by {}", c("last_outbound"), channel_words(c("last_outbound_channel")))
+    last = pl.format(
+        "last message on {} by {}", c("last_outbound"), channel_words(c("last_outbound_channel"))
+    )
     details = {
         "formal notice sent": pl.format(
             "formal notice sent {}, deadline {}, then {}", c("last_notice"), c("customer_deadline"),
@@ -225,12 +235,16 @@ def _excluded_reason(policy: Policy, currency: str) -> pl.Expr:
     }  # fmt: skip
     text = pl.lit(None, pl.String)
     for exclusion, detail in details.items():
-        text = pl.when(c("exclusion") == exclusion).then(
-            pl.format("{}: {}", pl.lit(exclusion), detail)
-        ).otherwise(text)
+        text = (
+            pl.when(c("exclusion") == exclusion)
+            .then(pl.format("{}: {}", pl.lit(exclusion), detail))
+            .otherwise(text)
+        )
     shelters = _shelters(currency)
     own = c("exclusion").is_in(["promise pending", "plan on track", "unapplied cash to reconcile"])
-    return pl.when((shelters != "") & ~own).then(pl.format("{}; {}", text, shelters)).otherwise(text)
+    return (
+        pl.when((shelters != "") & ~own).then(pl.format("{}; {}", text, shelters)).otherwise(text)
+    )
 
 
 def reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
@@ -239,6 +253,7 @@ def reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     text = _action_reason(as_of, policy, currency)
     for step, words in _other_reasons(policy, currency).items():
         text = pl.when(c("step") == step).then(words).otherwise(text)
-    text = pl.when(c("status") == "excluded").then(_excluded_reason(policy, currency)).otherwise(text)
+    text = (
+        pl.when(c("status") == "excluded").then(_excluded_reason(policy, currency)).otherwise(text)
+    )
     return text
-

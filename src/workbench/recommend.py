@@ -23,9 +23,9 @@ by the policy; there is no Python loop over customers. The pieces:
    unapplied cash, the agency, or nothing due.
 
 **Governance** then, on the real history (:func:`workbench.dunning.customer_contacts`):
-while a formal notice awaits its deadline nothing is sent (``formal notice sent``); a
-customer-facing action needs ``contact.min_gap_days`` since the last message (``contacted
-recently``) and fewer than ``contact.max_per_week`` messages in the cap window (``capped``); no
+while a formal notice to the customer awaits its deadline nothing is sent, not even a thank-you
+(``formal notice sent``); a customer-facing action needs ``contact.min_gap_days`` since the
+last message (``contacted recently``) and fewer than ``contact.max_per_week`` messages in the cap window (``capped``); no
 formal notice or hand-over within ``contact.after_conversation_days`` of a conversation (``in
 conversation``); no identical message within ``cadence.repeat_after_days`` (``same message
 sent``). Proportionality: no letter below ``escalation.letter_min_amount``, no registered letter
@@ -137,13 +137,17 @@ def _balances(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame
 def _last_paid(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
     """invoice_id, last_paid_on: the latest payment applied to the invoice, dated <= as_of."""
     return (
-        portfolio.payments.filter(pl.col("payment_date") <= as_of, pl.col("invoice_id").is_not_null())
+        portfolio.payments.filter(
+            pl.col("payment_date") <= as_of, pl.col("invoice_id").is_not_null()
+        )
         .group_by("invoice_id")
         .agg(last_paid_on=pl.col("payment_date").max())
     )
 
 
-def _customer_state(features: pl.DataFrame, portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+def _customer_state(
+    features: pl.DataFrame, portfolio: Portfolio, as_of: date, policy: Policy
+) -> pl.LazyFrame:
     """customer_id, segment, escalated (a promise broken within escalation.broken_promise_days
     or a plan instalment missed), plus the behaviour facts the reasons quote."""
     c = pl.col
@@ -157,8 +161,13 @@ def _customer_state(features: pl.DataFrame, portfolio: Portfolio, as_of: date, p
     return (
         features.lazy()
         .select(
-            "customer_id", "unapplied_cash", "on_active_plan", "plan_instalments_missed",
-            "mean_days_late", "days_late_trend", segment=behaviour_segment(policy),
+            "customer_id",
+            "unapplied_cash",
+            "on_active_plan",
+            "plan_instalments_missed",
+            "mean_days_late",
+            "days_late_trend",
+            segment=behaviour_segment(policy),
         )  # fmt: skip
         .join(broken, on="customer_id", how="left")
         .with_columns(
@@ -210,7 +219,9 @@ def invoice_states(
         chased=c("chaseable") & (from_cents(c("chased_cents")) > policy.amounts.open_tolerance),
     )
     frame = frame.join(
-        _customer_state(features, portfolio, as_of, policy).select("customer_id", "segment", "escalated"),
+        _customer_state(features, portfolio, as_of, policy).select(
+            "customer_id", "segment", "escalated"
+        ),
         on="customer_id",
         how="left",
     ).with_columns(c("segment").fill_null("new"), c("escalated").fill_null(False))
@@ -251,9 +262,16 @@ def _covered(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFram
         pre_due=pre_due.fill_null(False).cast(pl.Boolean), action_rank=action_rank
     ).with_columns(
         # never a repeat: an invoice that already reached the action's step is not covered
-        covered=((c("ready") & (amicable | (c("next_rank") == c("action_rank")))
-                  & (c("reached_rank").fill_null(0) < c("action_rank")))
-        | (c("pre_due") & amicable)).fill_null(False).cast(pl.Boolean),
+        covered=(
+            (
+                c("ready")
+                & (amicable | (c("next_rank") == c("action_rank")))
+                & (c("reached_rank").fill_null(0) < c("action_rank"))
+            )
+            | (c("pre_due") & amicable)
+        )
+        .fill_null(False)
+        .cast(pl.Boolean),
         step=pl.when(c("pre_due"))
         .then(pl.lit("pre_due"))
         .otherwise(c("next_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String)),
@@ -267,8 +285,10 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
     is_open, dpd = c("is_open"), c("days_past_due")
     disputed = is_open & c("disputed")
     waiting = c("chased") & ~c("ready")
-    cleared = c("settlement_date").is_not_null() & (c("days_late") > 0) & within_days(
-        c("settlement_date"), as_of, policy.cadence.thank_you_days
+    cleared = (
+        c("settlement_date").is_not_null()
+        & (c("days_late") > 0)
+        & within_days(c("settlement_date"), as_of, policy.cadence.thank_you_days)
     )
     covered_amount = pl.when(c("pre_due")).then(c("open_reporting")).otherwise(c("chased_amount"))
     # the history the reason tells: of the invoices the action covers, else of the open ones
@@ -391,23 +411,34 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
         .when(c("pre_due_count") > 0)
         .then(pl.lit("pre_due"))
     )
-    small = (
-        c("step").is_in([*CADENCE_STEPS, *HANDOVER_STEPS])
-        & (c("chased_amount") < policy.amounts.small_balance)
+    # a small balance is reviewed, never dunned: also when its next step is not due yet
+    dunning = c("step").is_in([*CADENCE_STEPS, *HANDOVER_STEPS]) | (
+        c("step").is_null() & (c("chased_count") > 0)
     )
+    small = dunning & (c("chased_amount") < policy.amounts.small_balance)
     return (
         frame.with_columns(thank_you=(c("open_invoices") == 0) & c("cleared_date").is_not_null())
         .with_columns(step=step)
         .with_columns(
             step=pl.when(small).then(pl.lit("small_balance_review")).otherwise(c("step")),
-            exclusion=pl.when(step.is_null()).then(_waiting_exclusion()),
+            exclusion=pl.when(step.is_null() & ~small).then(_waiting_exclusion()),
             next_step=pl.when(step.is_null() & (c("chased_count") > 0))
-            .then(c("next_wait_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String))
+            .then(
+                c("next_wait_rank").replace_strict(RANK_STEPS, default=None, return_dtype=pl.String)
+            )
             .when(step.is_null() & (c("overdue_count") == 0))
             .then(pl.lit("light_reminder"))
-            .when(step.is_null() & (c("cash_count") > 0) & (c("promised_count") + c("planned_count") == 0))
+            .when(
+                step.is_null()
+                & (c("cash_count") > 0)
+                & (c("promised_count") + c("planned_count") == 0)
+            )
             .then(pl.lit("reconcile unapplied cash"))
-            .when(step.is_null() & (c("handed_count") > 0) & (c("promised_count") + c("planned_count") + c("cash_count") == 0))
+            .when(
+                step.is_null()
+                & (c("handed_count") > 0)
+                & (c("promised_count") + c("planned_count") + c("cash_count") == 0)
+            )
             .then(pl.lit("review with the agency")),
         )
         .with_columns(
@@ -554,7 +585,9 @@ def _channel_and_tone(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
     )
 
 
-def _same_message(frame: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+def _same_message(
+    frame: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Policy
+) -> pl.LazyFrame:
     """Per customer whose action repeats a message of the last cadence.repeat_after_days (same
     step, channel and invoices): same_message_on (its latest date)."""
     c = pl.col
@@ -573,8 +606,9 @@ def _governance(as_of: date, policy: Policy) -> tuple[pl.Expr, pl.Expr]:
     c = pl.col
     contact, cadence = policy.contact, policy.cadence
     facing = c("channel").is_in(CUSTOMER_FACING) & c("status").is_in(["action", "thank_you"])
-    notice = (c("status") == "action") & (c("step") != "resolve_dispute") & (
-        c("customer_deadline") >= as_of
+    internal = c("step").is_in(["resolve_dispute", "small_balance_review"])
+    notice = (
+        c("status").is_in(["action", "thank_you"]) & ~internal & (c("customer_deadline") >= as_of)
     )
     gap = facing & (days_between(as_of, c("last_outbound")) < contact.min_gap_days)
     capped = facing & (c("recent_contacts") >= contact.max_per_week)
@@ -589,10 +623,11 @@ def _governance(as_of: date, policy: Policy) -> tuple[pl.Expr, pl.Expr]:
         (pause, "in conversation", c("last_conversation") + pl.duration(days=contact.after_conversation_days)),
         (same, "same message sent", c("same_message_on") + pl.duration(days=cadence.repeat_after_days)),
     )  # fmt: skip
-    exclusion, when = pl.lit(None, pl.String), pl.lit(None, pl.Date)
-    for held, name, day in reversed(rules):
+    exclusion = pl.lit(None, pl.String)
+    for held, name, _ in reversed(rules):
         exclusion = pl.when(held.fill_null(False)).then(pl.lit(name)).otherwise(exclusion)
-        when = pl.when(held.fill_null(False)).then(day).otherwise(when)
+    # the action can come once every rule that holds it lets it: the latest of their dates
+    when = pl.max_horizontal([pl.when(held.fill_null(False)).then(day) for held, _, day in rules])
     return exclusion, when
 
 
@@ -606,14 +641,35 @@ def _govern(frame: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Poli
     exclusion, when = _governance(as_of, policy)
     frame = frame.with_columns(held=exclusion, held_until=when)
     held = c("held").is_not_null()
+    # what comes after: the hand-over of an invoice awaiting its notice's deadline, else the
+    # step held; never inside a pending notice's deadline; a pre-due reminder held past the
+    # due date becomes the first reminder
+    after_notice = (c("customer_deadline") >= as_of) & (c("next_date") <= c("customer_deadline"))
+    next_step = (
+        pl.when(held & (c("held") == "formal notice sent") & c("notice_deadline").is_not_null())
+        .then(pl.lit("hand-over"))
+        .when(held)
+        .then(c("step"))
+        .otherwise(c("next_step"))
+    )
     return (
         frame.filter(~(held & (c("status") == "thank_you")))
         .with_columns(
             status=pl.when(held).then(pl.lit("excluded")).otherwise(c("status")),
             exclusion=pl.coalesce("held", "exclusion"),
-            next_step=pl.when(held).then(c("step")).otherwise(c("next_step")),
+            next_step=next_step,
             next_date=pl.when(held).then(c("held_until")).otherwise(c("next_date")),
             capped=held & (c("held") == "capped"),
+        )
+        .with_columns(
+            next_date=pl.when(after_notice.fill_null(False))
+            .then(c("customer_deadline") + pl.duration(days=1))
+            .otherwise(c("next_date"))
+        )
+        .with_columns(
+            next_step=pl.when((c("next_step") == "pre_due") & (c("next_date") > c("pre_due_next")))
+            .then(pl.lit("light_reminder"))
+            .otherwise(c("next_step"))
         )
         .with_columns(
             step=pl.when(held).then(pl.lit(None, pl.String)).otherwise(c("step")),
@@ -660,13 +716,19 @@ def _customer_frame(
     decision, the governance and the reason need."""
     c = pl.col
     features = customer_features(portfolio, as_of, policy).collect()
-    invoices = _covered(invoice_states(portfolio, as_of, policy, scores, features).lazy(), as_of, policy)
+    invoices = _covered(
+        invoice_states(portfolio, as_of, policy, scores, features).lazy(), as_of, policy
+    )
     invoices = invoices.collect().lazy()
     state = _customer_state(features, portfolio, as_of, policy).drop("segment", "escalated")
     return (
         _invoice_facts(invoices, as_of, policy)
         .filter((c("open_invoices") > 0) | c("cleared_date").is_not_null())
-        .join(invoices.select("customer_id", "segment", "escalated").unique("customer_id"), on="customer_id", how="left")
+        .join(
+            invoices.select("customer_id", "segment", "escalated").unique("customer_id"),
+            on="customer_id",
+            how="left",
+        )
         .join(_customers(portfolio), on="customer_id", how="left")
         .join(state, on="customer_id", how="left")
         .join(customer_contacts(portfolio, as_of, policy), on="customer_id", how="left")
@@ -752,7 +814,9 @@ def _history_words() -> pl.Expr:
     step = c("history_step").str.replace_all("_", " ")
     return (
         pl.when(c("history_step") == "formal_notice")
-        .then(pl.format("formal notice sent {}, deadline {}", c("history_date"), c("notice_deadline")))
+        .then(
+            pl.format("formal notice sent {}, deadline {}", c("history_date"), c("notice_deadline"))
+        )
         .when(c("history_step").is_in(["agency", "legal"]))
         .then(pl.format("handed over ({}) on {}", step, c("history_date")))
         .when(c("history_step").is_not_null())

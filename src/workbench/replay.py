@@ -62,10 +62,14 @@ class Replay:
 def _with_contacts(portfolio: Portfolio, contacts: pl.DataFrame) -> Portfolio:
     """``portfolio`` with its contacts table replaced (already validated rows)."""
     frames = dict(portfolio.frames) | {"contacts": contacts}
-    return Portfolio(frames=frames, present=portfolio.present | {"contacts"}, sources=portfolio.sources)
+    return Portfolio(
+        frames=frames, present=portfolio.present | {"contacts"}, sources=portfolio.sources
+    )
 
 
-def _week_actions(portfolio: Portfolio, day: date, policy: Policy, scores) -> tuple[pl.DataFrame, int]:
+def _week_actions(
+    portfolio: Portfolio, day: date, policy: Policy, scores
+) -> tuple[pl.DataFrame, int]:
     """The week's actions after ranking and capacity (:data:`ACTION_COLUMNS`), and the number
     of excluded customers."""
     recs = recommendations(portfolio, day, policy, scores(portfolio, day) if scores else None)
@@ -94,7 +98,8 @@ def _proportionality(actions: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     rules = policy.escalation
     c = pl.col
     small = ((c("channel") == "letter") & (c("covered_amount") < rules.letter_min_amount)) | (
-        (c("channel") == "registered_letter") & (c("covered_amount") < rules.formal_notice_min_amount)
+        (c("channel") == "registered_letter")
+        & (c("covered_amount") < rules.formal_notice_min_amount)
     )
     return actions.filter(small).select(
         rule=pl.lit("proportionality"), customer_id="customer_id", contact_date="week",
@@ -104,7 +109,9 @@ def _proportionality(actions: pl.DataFrame, policy: Policy) -> pl.DataFrame:
 
 def _weekly_figures(actions: pl.DataFrame, excluded: dict[date, int]) -> pl.DataFrame:
     c = pl.col
-    dunning = ~c("step").is_in(["resolve_dispute", "thank_you", "write_off_review", "small_balance_review"])
+    dunning = ~c("step").is_in(
+        ["resolve_dispute", "thank_you", "write_off_review", "small_balance_review"]
+    )
     weeks = actions.group_by("week").agg(
         actions=pl.len(),
         customer_facing=c("channel").is_in(CUSTOMER_FACING).sum(),
@@ -114,7 +121,12 @@ def _weekly_figures(actions: pl.DataFrame, excluded: dict[date, int]) -> pl.Data
     )
     steps = actions.pivot(on="step", index="week", values="customer_id", aggregate_function="len")
     days = pl.DataFrame({"week": list(excluded), "excluded": list(excluded.values())})
-    return days.join(weeks, on="week", how="left").join(steps, on="week", how="left").fill_null(0).sort("week")
+    return (
+        days.join(weeks, on="week", how="left")
+        .join(steps, on="week", how="left")
+        .fill_null(0)
+        .sort("week")
+    )
 
 
 def replay(
@@ -148,7 +160,9 @@ def replay(
     found = violations(
         contact_log(final, end), conversations(final, end, policy), final.payments, start, policy
     )
-    found = pl.concat([found, _proportionality(actions, policy)]).sort("contact_date", "customer_id")
+    found = pl.concat([found, _proportionality(actions, policy)]).sort(
+        "contact_date", "customer_id"
+    )
     per_customer = (
         contact_log(final, end)
         .filter(pl.col("contact_date") >= start, pl.col("outbound"))
@@ -179,7 +193,9 @@ def replay_summary(result: Replay, start: date, end: date) -> dict:
         "amount_chased": round(float(weeks["amount_chased"].sum()), 2) if weeks.height else 0.0,
         "max_messages_per_customer": int(result.per_customer["messages"].max() or 0),
         "violations": result.violations.height,
-        "violations_by_rule": dict(result.violations.group_by("rule").len().sort("rule").iter_rows()),
+        "violations_by_rule": dict(
+            result.violations.group_by("rule").len().sort("rule").iter_rows()
+        ),
     }
 
 
@@ -201,10 +217,14 @@ def write_replay(
     from workbench.files import atomic_directory
 
     out = Path(out).absolute()
-    if out.exists() and (not out.is_dir() or any(p.name not in REPLAY_OUTPUTS for p in out.iterdir())):
+    if out.exists() and (
+        not out.is_dir() or any(p.name not in REPLAY_OUTPUTS for p in out.iterdir())
+    ):
         raise InputError(Problem("the output folder is replaced as a whole and holds other files: "
                                  "choose an empty or new folder", file=str(out)))  # fmt: skip
-    result = replay(portfolio, start, end, policy, progress=(lambda d: echo(f"week of {d}")) if echo else None)
+    result = replay(
+        portfolio, start, end, policy, progress=(lambda d: echo(f"week of {d}")) if echo else None
+    )
     summary = replay_summary(result, start, end)
     with atomic_directory(out) as tmp:
         result.weeks.write_csv(tmp / "weeks.csv")

@@ -10,8 +10,8 @@
 - **Nothing is lost**: every customer with an open balance is exactly once either in ``rows``
   (with an action) or in ``excluded`` (with its reason and, where there is one, the next step
   and its date); thank-you rows are extra. The **watch list** repeats every excluded customer
-  whose open amount reaches ``worklist.watch_min_exposure``: a large exposure is never parked
-  silently.
+  with something overdue whose open amount reaches ``worklist.watch_min_exposure``: a large
+  exposure is never parked silently.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ class Worklist:
       (largest open amount first);
     - capacity: per collector: calls_per_week, phone_actions (phone actions before capacity),
       calls (kept by phone), automated (moved to the automated channel), actions (rows);
-    - watch: the excluded rows whose open_amount reaches ``worklist.watch_min_exposure``;
+    - watch: the excluded rows whose open_amount reaches ``worklist.watch_min_exposure`` and
+      that have something overdue (largest first);
     - matrix: :func:`workbench.segments.priority_matrix` of the customers with an open balance;
     - detail: the :func:`workbench.recommend.recommendations` rows after ranking and capacity
       (rank, capacity_fallback, draft_message added), for analysis.
@@ -189,15 +190,17 @@ def build_worklist(
         _risk_reasons(portfolio, as_of, policy), on="customer_id", how="left", maintain_order="left"
     )
     c = pl.col
-    rows = actions.with_columns(
-        contact=c("contact_name"), invoices=_invoice_text()
-    ).select(WORKLIST_COLUMNS)
+    rows = actions.with_columns(contact=c("contact_name"), invoices=_invoice_text()).select(
+        WORKLIST_COLUMNS
+    )
     excluded = (
         recs.filter(c("status") == "excluded")
         .sort(["open_amount", "customer_id"], descending=[True, False])
         .select(EXCLUDED_COLUMNS)
     )
-    watch = excluded.filter(c("open_amount") >= policy.worklist.watch_min_exposure)
+    watch = excluded.filter(
+        c("open_amount") >= policy.worklist.watch_min_exposure, c("overdue_amount") > 0
+    )
     matrix = priority_matrix(recs.filter(c("status") != "thank_you"), policy)
     return Worklist(
         as_of=as_of,
@@ -229,8 +232,14 @@ def summary_tables(worklist: Worklist) -> dict[str, pl.DataFrame]:
     totals = pl.DataFrame(
         {
             "item": [
-                "as of", "currency", "customers with an open balance", "actions",
-                "thank-you messages", "excluded", "open amount", "amount at risk of the actions",
+                "as of",
+                "currency",
+                "customers with an open balance",
+                "actions",
+                "thank-you messages",
+                "excluded",
+                "open amount",
+                "amount at risk of the actions",
             ],  # fmt: skip
             "value": [
                 worklist.as_of.isoformat(),
