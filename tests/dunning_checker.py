@@ -789,7 +789,7 @@ def check_formal_notice_deadline(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
 
 def check_min_gap(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
     """Governance 2 (and 7): a customer-facing action needs A - last outbound customer-facing
-    contact >= min_gap_days; "contacted recently" means exactly that, next_date = last + gap."""
+    contact >= min_gap_days; "contacted recently" means exactly that, next_date >= last + gap."""
     gap = f.policy.contact.min_gap_days
     rows = out.join(
         f.customers.select("customer_id", "last_outbound"), on="customer_id", how="left"
@@ -798,7 +798,8 @@ def check_min_gap(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
     too_soon = rows.filter(_facing(out) & recent)
     wrong = rows.filter(
         (c("exclusion") == "contacted recently")
-        & (~recent | c("next_date").ne_missing(_plus(c("last_outbound"), gap)))
+        # the next date is at least last + gap (later when another rule, e.g. the cap, holds too)
+        & (~recent | c("next_date").is_null() | (c("next_date") < _plus(c("last_outbound"), gap)))
     )
     return pl.concat(
         [

@@ -98,6 +98,8 @@ def _shelters(currency: str) -> pl.Expr:
             c("pending_date"))),
         pl.when(c("planned_amount") > 0).then(pl.format(
             "{} in a payment plan on track", money("planned_amount"))),
+        pl.when((c("unapplied_cash") > 0) & (c("cash_amount") == 0)).then(pl.format(
+            "{} of unapplied cash to reconcile", money("unapplied_cash"))),
         pl.when(c("cash_amount") > 0).then(pl.format(
             "{} set against {} of unapplied cash to reconcile", money("cash_amount"),
             money("unapplied_cash"))),
@@ -116,6 +118,9 @@ def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
             "{} of the payment plan missed", counted(c("plan_instalments_missed"), "instalment"))),
         pl.when(handover).then(pl.format(
             "formal notice of {} unanswered at its deadline {}", c("notice_date"), c("notice_deadline"))),
+        pl.when((c("step") == "agency") & (c("handed_count") > 0)).then(pl.format(
+            "{} already with the agency since {}: these join its file",
+            counted(c("handed_count"), "invoice"), c("handed_since"))),
         pl.when(c("step") == "write_off_review").then(pl.format(
             "below the {} threshold for an agency",
             money_text(pl.lit(policy.escalation.agency_min_amount), currency))),
@@ -153,19 +158,20 @@ def _channel_note(policy: Policy, currency: str) -> pl.Expr:
 def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     """Reason of a dunning action (cadence step or hand-over)."""
     c = pl.col
+    handover = c("step").is_in(["agency", "legal", "write_off_review"])  # the notice is told
     overdue = pl.format(
         "{} past due on {} ({})", counted(c("covered_dpd"), "day"),
         counted(c("covered_count"), "invoice"), money_text(c("covered_amount"), currency),
     )  # fmt: skip
     others = pl.when(c("uncovered_ready") > 0).then(
         pl.format(
-            "{} at earlier steps follow separately", counted(c("uncovered_ready"), "other invoice")
+            "{} follow their own cadence", counted(c("uncovered_ready"), "other invoice")
         )
     )
     strategic = pl.when(c("strategic")).then(pl.lit("strategic account: account owner in the loop"))
     return joined(
-        overdue, c("history"), _escalation(as_of, policy, currency), _payments(currency),
-        _segment(), others, _shelters(currency), _channel_note(policy, currency), strategic,
+        overdue, pl.when(~handover).then(c("history")), c("_r_escalation"), c("_r_payments"),
+        c("_r_segment"), others, c("_r_shelters"), c("_r_channel"), strategic,
     )  # fmt: skip
 
 
@@ -188,10 +194,10 @@ def _other_reasons(policy: Policy, currency: str) -> dict[str, pl.Expr]:
             "{} ({}) due on {}, {}% risk of still being unpaid in 30 days",
             counted(c("pre_due_count"), "invoice"), money("pre_due_amount"), c("pre_due_next"),
             (c("pre_due_probability") * 100).round(0).cast(pl.Int64)),
-            c("history"), _segment(), _channel_note(policy, currency), strategic),
+            c("history"), c("_r_segment"), c("_r_channel"), strategic),
         "thank_you": joined(pl.format(
             "overdue balance cleared on {}: thank the customer", c("cleared_date")),
-            _channel_note(policy, currency)),
+            c("_r_channel")),
         "small_balance_review": joined(pl.format(
             "only {} overdue, below the small-balance threshold of {}: review it (offset, "
             "write off, or add it to the next statement) rather than dun",
@@ -240,20 +246,40 @@ def _excluded_reason(policy: Policy, currency: str) -> pl.Expr:
             .then(pl.format("{}: {}", pl.lit(exclusion), detail))
             .otherwise(text)
         )
-    shelters = _shelters(currency)
+    shelters = c("_r_shelters")
     own = c("exclusion").is_in(["promise pending", "plan on track", "unapplied cash to reconcile"])
     return (
-        pl.when((shelters != "") & ~own).then(pl.format("{}; {}", text, shelters)).otherwise(text)
+        pl.when(shelters.is_not_null() & ~own)
+        .then(pl.format("{}; {}", text, shelters))
+        .otherwise(text)
     )
 
 
-def reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
-    """The reason of each row (action, thank-you or exclusion), from its facts."""
+PARTS = ("_r_escalation", "_r_payments", "_r_segment", "_r_shelters", "_r_channel")
+"""Intermediate columns of :func:`with_reason` (computed once, then referenced)."""
+
+
+def with_reason(frame: pl.LazyFrame, as_of: date, policy: Policy, currency: str) -> pl.LazyFrame:
+    """``frame`` (recommendation facts) with ``reason``: the reason of each row (action,
+    thank-you or exclusion). The parts shared by several kinds of rows are computed first as
+    columns, so that the expression stays small."""
     c = pl.col
-    text = _action_reason(as_of, policy, currency)
-    for step, words in _other_reasons(policy, currency).items():
-        text = pl.when(c("step") == step).then(words).otherwise(text)
-    text = (
-        pl.when(c("status") == "excluded").then(_excluded_reason(policy, currency)).otherwise(text)
+    parts = frame.with_columns(
+        _r_escalation=_escalation(as_of, policy, currency),
+        _r_payments=_payments(currency),
+        _r_segment=_segment(),
+        _r_shelters=_shelters(currency),
+        _r_channel=_channel_note(policy, currency),
     )
-    return text
+    others = _other_reasons(policy, currency)
+    staged = parts.with_columns(
+        _r_action=_action_reason(as_of, policy, currency),
+        _r_excluded=_excluded_reason(policy, currency),
+        **{f"_r_{step}": words for step, words in others.items()},
+    )
+    text = c("_r_action")
+    for step in others:
+        text = pl.when(c("step") == step).then(c(f"_r_{step}")).otherwise(text)
+    text = pl.when(c("status") == "excluded").then(c("_r_excluded")).otherwise(text)
+    temporary = [*PARTS, "_r_action", "_r_excluded", *(f"_r_{step}" for step in others)]
+    return staged.with_columns(reason=text).drop(temporary)

@@ -13,9 +13,10 @@ by the policy; there is no Python loop over customers. The pieces:
 
 1. chased invoices ready for a step: the highest of their steps. A formal notice or a
    hand-over covers only the invoices at that step; an amicable step covers every ready invoice
-   and the customer's pre-due invoices. A hand-over goes to ``legal`` from
-   ``escalation.legal_min_amount``, ``agency`` from ``agency_min_amount``, else
-   ``write_off_review``; a strategic account's hand-over needs approval. A dunning action whose
+   (that has not reached that step yet) and the customer's pre-due invoices. A hand-over goes to
+   ``legal`` from ``escalation.legal_min_amount``, ``agency`` from ``agency_min_amount`` (or
+   whatever the amount when the customer already has invoices with the agency: they join its
+   file), else ``write_off_review``; a strategic account's hand-over needs approval. A dunning action whose
    customer owes less than ``amounts.small_balance`` becomes a ``small_balance_review``;
 2. open disputes and nothing ready: ``resolve_dispute``, routed to the owner;
 3. risky invoices due within ``cadence.pre_due_days``: ``pre_due`` reminder;
@@ -69,7 +70,7 @@ from workbench.features import customer_features
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, SEGMENTS, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
-from workbench.reasons import reason
+from workbench.reasons import with_reason
 from workbench.schema import TONES
 from workbench.segments import behaviour_segment, invoice_probabilities
 from workbench.shelters import sheltered_invoices
@@ -262,11 +263,15 @@ def _covered(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFram
         pre_due=pre_due.fill_null(False).cast(pl.Boolean), action_rank=action_rank
     ).with_columns(
         # never a repeat: an invoice that already reached the action's step is not covered
+        # (except the call asking the reason of a short payment)
         covered=(
             (
                 c("ready")
                 & (amicable | (c("next_rank") == c("action_rank")))
-                & (c("reached_rank").fill_null(0) < c("action_rank"))
+                & (
+                    (c("reached_rank").fill_null(0) < c("action_rank"))
+                    | (c("short_open") & (c("next_rank") == c("action_rank")))
+                )
             )
             | (c("pre_due") & amicable)
         )
@@ -402,6 +407,12 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
     step = (
         pl.when(c("thank_you"))
         .then(pl.lit("thank_you"))
+        .when(ready & (c("action_rank") == HANDOVER_RANK) & (c("handed_count") > 0))
+        .then(
+            pl.when(c("chased_amount") >= policy.escalation.legal_min_amount)
+            .then(pl.lit("legal"))
+            .otherwise(pl.lit("agency"))
+        )
         .when(ready & (c("action_rank") == HANDOVER_RANK))
         .then(_handover(c("chased_amount"), policy))
         .when(ready)
@@ -415,7 +426,7 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
     dunning = c("step").is_in([*CADENCE_STEPS, *HANDOVER_STEPS]) | (
         c("step").is_null() & (c("chased_count") > 0)
     )
-    small = dunning & (c("chased_amount") < policy.amounts.small_balance)
+    small = (dunning & (c("chased_amount") < policy.amounts.small_balance)).fill_null(False)
     return (
         frame.with_columns(thank_you=(c("open_invoices") == 0) & c("cleared_date").is_not_null())
         .with_columns(step=step)
@@ -793,7 +804,8 @@ def recommendations(
             )
         ),
         currency=pl.lit(currency),
-    ).with_columns(reason=reason(as_of, policy, currency))
+    )
+    frame = with_reason(frame, as_of, policy, currency)
     return (
         frame.with_columns(
             action=pl.when(c("needs_approval"))
