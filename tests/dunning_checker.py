@@ -1117,7 +1117,8 @@ def check_step_allowed(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
 
 def check_handover(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
     """Hand-over (agency, legal, write_off_review) only on invoices whose formal notice deadline
-    has passed; the kind by the customer's chased amount; needs_approval for strategic customers."""
+    has passed; the kind by the customer's chased amount (agency at least when the customer
+    already has open invoices with the agency or legal); needs_approval for strategic customers."""
     rules = f.policy.escalation
     cov = _covered_facts(f, out).filter(c("step").is_in(HANDOVER))
     early = cov.filter(
@@ -1128,10 +1129,22 @@ def check_handover(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
         on="customer_id",
         how="left",
     )
+    # a customer with open invoices already handed to the agency or legal: the rest joins the
+    # agency file whatever its amount (a write-off review beside an open agency file is wrong)
+    files = (
+        f.invoices.filter(c("is_open") & c("handed_over").fill_null(False))
+        .select("customer_id")
+        .unique()
+        .with_columns(has_file=pl.lit(True))
+    )
+    rows = rows.join(files, on="customer_id", how="left")
     expected = (
         pl.when(c("chased_total") >= round(rules.legal_min_amount * 100))
         .then(pl.lit("legal"))
-        .when(c("chased_total") >= round(rules.agency_min_amount * 100))
+        .when(
+            (c("chased_total") >= round(rules.agency_min_amount * 100))
+            | c("has_file").fill_null(False)
+        )
         .then(pl.lit("agency"))
         .otherwise(pl.lit("write_off_review"))
     )

@@ -26,7 +26,7 @@ from types import SimpleNamespace
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import dunning_checker as checker
@@ -1381,8 +1381,9 @@ AS_OFS = (END, END - timedelta(days=40), END - timedelta(days=150))
 """As-of dates of the promise-status comparison (cheap)."""
 
 FEW = settings(
-    max_examples=3,
+    max_examples=4,
     deadline=None,
+    derandomize=True,  # the same examples on every run: CI is reproducible
     phases=[Phase.explicit, Phase.generate],  # no shrinking: a seed is as small as it gets
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -1399,6 +1400,12 @@ def _report(found: pl.DataFrame, limit: int = 25) -> str:
 
 @FEW
 @given(seed=st.integers(0, 10_000), days_before_end=st.integers(0, 200))
+# cases that once failed (notice hold, dpd gate of a formal notice, hand-over kind, next dates)
+@example(seed=180, days_before_end=29)
+@example(seed=7916, days_before_end=148)
+@example(seed=1059, days_before_end=35)
+@example(seed=765, days_before_end=144)
+@example(seed=705, days_before_end=88)
 def test_engine_output_obeys_the_rules_on_generated_portfolios(seed, days_before_end):
     portfolio = generated(seed)
     as_of = END - timedelta(days=days_before_end)
