@@ -33,6 +33,15 @@ def test_committed_without_outputs(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_valid_with_unique_cell_ids(name: str) -> None:
+    """JupyterLab and future nbformat versions need an id on every cell."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    ids = [cell.get("id") for cell in notebook.cells]
+    assert all(ids) and len(set(ids)) == len(ids), f"{name}: missing or repeated cell ids"
+    nbformat.validate(notebook)
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_one_typed_commented_parameters_cell(name: str) -> None:
     tagged = [c for c in code_cells(name) if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{name}: exactly one cell tagged parameters"
