@@ -182,9 +182,10 @@ def conversations(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyF
 
 
 def customer_contacts(
-    portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
+    log: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
 ) -> pl.LazyFrame:
-    """Per customer, the contact facts the governance needs, as of ``as_of``.
+    """Per customer, the contact facts the governance needs, as of ``as_of``, from ``log``
+    (:func:`contact_log` as of ``as_of``) and the conversations of ``portfolio``.
 
     Columns: customer_id; last_contact, last_channel, last_outcome, last_step (the latest
     contact, any kind); last_outbound (date of the latest outbound message), last_outbound_channel;
@@ -193,7 +194,6 @@ def customer_contacts(
     last_conversation (date), conversation_kind.
     """
     c = pl.col
-    log = contact_log(portfolio, as_of)
     sent = messages(log).sort("contact_date", "channel", "step")
     in_window = within_days(c("contact_date"), as_of, policy.contact.cap_window_days)
     outbound = sent.group_by("customer_id").agg(
@@ -226,8 +226,9 @@ def customer_contacts(
     )
 
 
-def recent_messages(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """The messages of the last ``cadence.repeat_after_days`` (see :func:`messages`), for the
-    rule "no identical message": customer_id, contact_date, channel, step, invoice_ids."""
+def recent_messages(log: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """The messages of ``log`` (:func:`contact_log` as of ``as_of``) in the last
+    ``cadence.repeat_after_days`` (see :func:`messages`), for the rule "no identical message":
+    customer_id, contact_date, channel, step, invoice_ids."""
     since = as_of - timedelta(days=policy.cadence.repeat_after_days)
-    return messages(contact_log(portfolio, as_of)).filter(pl.col("contact_date") > since)
+    return messages(log).filter(pl.col("contact_date") > since)

@@ -11,6 +11,7 @@ from datetime import date
 
 import polars as pl
 
+from workbench.dunning import CADENCE_STEPS
 from workbench.policy import Policy
 from workbench.wording import channel_words, counted, joined, money_text, month_text
 
@@ -34,8 +35,6 @@ STEP_WORDS = {
     "resolve_dispute": "dispute resolution", "thank_you": "thank-you",
 }  # fmt: skip
 """Steps in words."""
-
-_CADENCE = ("light_reminder", "personal_contact", "solution_offer", "last_notice", "formal_notice")
 
 
 def _step_words(step: pl.Expr) -> pl.Expr:
@@ -147,9 +146,9 @@ def _channel_note(policy: Policy, currency: str) -> pl.Expr:
     preference = (
         pl.when(c("channel") == c("preferred_channel"))
         .then(pl.format("prefers {}", preferred))
-        .when(c("channel").is_in(list(policy.contact.formal_channels)) & c("step").is_in(_CADENCE))
+        .when(c("channel").is_in(list(policy.contact.formal_channels)) & c("step").is_in(CADENCE_STEPS))
         .then(pl.format("prefers {} but this step needs a {}", preferred, channel_words(c("channel"))))
-        .when(c("escalated") & c("step").is_in(_CADENCE))
+        .when(c("escalated") & c("step").is_in(CADENCE_STEPS))
         .then(pl.format("prefers {} but the broken commitment calls for a {}", preferred, channel_words(c("channel"))))
     )  # fmt: skip
     return joined(shrunk, preference)
@@ -164,9 +163,7 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
         counted(c("covered_count"), "invoice"), money_text(c("covered_amount"), currency),
     )  # fmt: skip
     others = pl.when(c("uncovered_ready") > 0).then(
-        pl.format(
-            "{} follow their own cadence", counted(c("uncovered_ready"), "other invoice")
-        )
+        pl.format("{} follow their own cadence", counted(c("uncovered_ready"), "other invoice"))
     )
     strategic = pl.when(c("strategic")).then(pl.lit("strategic account: account owner in the loop"))
     return joined(

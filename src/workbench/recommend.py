@@ -67,6 +67,7 @@ from workbench.dunning import (
     recent_messages,
 )
 from workbench.features import customer_features
+from workbench.plans import plan_status
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, SEGMENTS, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
@@ -110,8 +111,6 @@ EXCLUSIONS = (
     "unapplied cash to reconcile", "handed over", "not yet due and no risk",
 )  # fmt: skip
 """Why a customer with an open balance gets no action (the ``exclusion`` column)."""
-
-STATUSES = ("action", "thank_you", "excluded")
 
 _INVOICE = (
     "invoice_id", "due_date", "days_past_due", "amount", "open_balance", "chased_amount",
@@ -198,11 +197,27 @@ def invoice_states(
     segment and escalated; the next step (:func:`workbench.cadence.next_steps`): next_rank,
     ready, next_date, notice_deadline, short_open. Sorted by customer_id, due_date, invoice_id.
     """
-    c = pl.col
     if features is None:
         features = customer_features(portfolio, as_of, policy).collect()
+    state = _customer_state(features, portfolio, as_of, policy).collect()
+    log = contact_log(portfolio, as_of)
+    return _invoice_states(portfolio, as_of, policy, scores, features, state, log)
+
+
+def _invoice_states(
+    portfolio: Portfolio,
+    as_of: date,
+    policy: Policy,
+    scores: pl.DataFrame | None,
+    features: pl.DataFrame,
+    state: pl.DataFrame,
+    log: pl.LazyFrame,
+) -> pl.DataFrame:
+    """:func:`invoice_states` from the pieces :func:`recommendations` shares: the customer
+    features, :func:`_customer_state` and the contact log."""
+    c = pl.col
     balances = _balances(portfolio, as_of, policy)
-    memory = invoice_memory(contact_log(portfolio, as_of), balances)
+    memory = invoice_memory(log, balances)
     frame = (
         balances.join(disputed_invoices(portfolio, as_of), on="invoice_id", how="left")
         .join(memory, on="invoice_id", how="left")
@@ -220,11 +235,7 @@ def invoice_states(
         chased=c("chaseable") & (from_cents(c("chased_cents")) > policy.amounts.open_tolerance),
     )
     frame = frame.join(
-        _customer_state(features, portfolio, as_of, policy).select(
-            "customer_id", "segment", "escalated"
-        ),
-        on="customer_id",
-        how="left",
+        state.lazy().select("customer_id", "segment", "escalated"), on="customer_id", how="left"
     ).with_columns(c("segment").fill_null("new"), c("escalated").fill_null(False))
     frame = next_steps(frame, as_of, policy)
     return (
@@ -315,7 +326,6 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         covered_amount=money_sum(covered_amount.filter(c("covered"))),
         covered_dpd=dpd.filter(c("covered") & ~c("pre_due")).max(),
         covered_invoices=detail.filter(c("covered")),
-        covered_ids=c("invoice_id").filter(c("covered")).sort(),
         uncovered_ready=(c("ready") & ~c("covered")).sum(),
         pre_due_count=c("pre_due").sum(),
         pre_due_amount=money_sum(c("open_reporting").filter(c("pre_due"))),
@@ -520,8 +530,6 @@ def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.Lazy
 
 def _plan_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
     """Per customer: next_instalment of its plans on track."""
-    from workbench.plans import plan_status
-
     return (
         plan_status(portfolio, as_of, policy)
         .filter(pl.col("on_track"))
@@ -597,12 +605,12 @@ def _channel_and_tone(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
 
 
 def _same_message(
-    frame: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Policy
+    frame: pl.LazyFrame, log: pl.LazyFrame, as_of: date, policy: Policy
 ) -> pl.LazyFrame:
     """Per customer whose action repeats a message of the last cadence.repeat_after_days (same
     step, channel and invoices): same_message_on (its latest date)."""
     c = pl.col
-    sent = recent_messages(portfolio, as_of, policy)
+    sent = recent_messages(log, as_of, policy)
     return (
         frame.select("customer_id", "step", "channel", "covered_ids")
         .join(sent, on=["customer_id", "step", "channel"])
@@ -642,12 +650,13 @@ def _governance(as_of: date, policy: Policy) -> tuple[pl.Expr, pl.Expr]:
     return exclusion, when
 
 
-def _govern(frame: pl.LazyFrame, portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """Apply the governance: a held action becomes ``excluded`` with its rule, next_step (the
-    step held) and next_date; a held thank-you is dropped."""
+def _govern(frame: pl.LazyFrame, log: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
+    """Apply the governance (``log``: the contact log as of ``as_of``): a held action becomes
+    ``excluded`` with its rule, next_step (the step held) and next_date; a held thank-you is
+    dropped."""
     c = pl.col
     frame = frame.join(
-        _same_message(frame, portfolio, as_of, policy), on="customer_id", how="left"
+        _same_message(frame, log, as_of, policy), on="customer_id", how="left"
     ).with_columns(customer_deadline=notice_deadline(c("last_notice"), policy))
     exclusion, when = _governance(as_of, policy)
     frame = frame.with_columns(held=exclusion, held_until=when)
@@ -721,17 +730,19 @@ def _customers(portfolio: Portfolio) -> pl.LazyFrame:
 
 
 def _customer_frame(
-    portfolio: Portfolio, as_of: date, policy: Policy, scores: pl.DataFrame | None
+    portfolio: Portfolio,
+    as_of: date,
+    policy: Policy,
+    scores: pl.DataFrame | None,
+    log: pl.LazyFrame,
 ) -> pl.LazyFrame:
     """One row per customer with an open balance or a recent clearance, with every fact the
-    decision, the governance and the reason need."""
+    decision, the governance and the reason need (``log``: the contact log as of ``as_of``)."""
     c = pl.col
     features = customer_features(portfolio, as_of, policy).collect()
-    invoices = _covered(
-        invoice_states(portfolio, as_of, policy, scores, features).lazy(), as_of, policy
-    )
-    invoices = invoices.collect().lazy()
-    state = _customer_state(features, portfolio, as_of, policy).drop("segment", "escalated")
+    state = _customer_state(features, portfolio, as_of, policy).collect()
+    states = _invoice_states(portfolio, as_of, policy, scores, features, state, log)
+    invoices = _covered(states.lazy(), as_of, policy).collect().lazy()
     return (
         _invoice_facts(invoices, as_of, policy)
         .filter((c("open_invoices") > 0) | c("cleared_date").is_not_null())
@@ -741,8 +752,8 @@ def _customer_frame(
             how="left",
         )
         .join(_customers(portfolio), on="customer_id", how="left")
-        .join(state, on="customer_id", how="left")
-        .join(customer_contacts(portfolio, as_of, policy), on="customer_id", how="left")
+        .join(state.lazy().drop("segment", "escalated"), on="customer_id", how="left")
+        .join(customer_contacts(log, portfolio, as_of, policy), on="customer_id", how="left")
         .join(_promise_facts(portfolio, as_of, policy), on="customer_id", how="left")
         .join(_plan_facts(portfolio, as_of, policy), on="customer_id", how="left")
         .join(_payments_elsewhere(portfolio, invoices, as_of, policy), on="customer_id", how="left")
@@ -790,8 +801,9 @@ def recommendations(
     """
     currency = reporting_currency(portfolio, as_of) or ""
     c = pl.col
-    frame = _decide(_customer_frame(portfolio, as_of, policy, scores), as_of, policy)
-    frame = _govern(_channel_and_tone(frame, policy), portfolio, as_of, policy)
+    log = contact_log(portfolio, as_of).collect().lazy()  # read by the memory and the governance
+    frame = _decide(_customer_frame(portfolio, as_of, policy, scores, log), as_of, policy)
+    frame = _govern(_channel_and_tone(frame, policy), log, as_of, policy)
     frame = frame.with_columns(
         history=_history_words(),
         action=c("step").replace_strict(ACTIONS, default=None, return_dtype=pl.String),

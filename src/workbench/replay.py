@@ -157,15 +157,13 @@ def replay(
     actions = pl.concat(weekly)
     contacts = pl.concat(sent)
     final = _with_contacts(portfolio, pl.concat([history, contacts]))
-    found = violations(
-        contact_log(final, end), conversations(final, end, policy), final.payments, start, policy
-    )
+    log = contact_log(final, end).collect().lazy()
+    found = violations(log, conversations(final, end, policy), final.payments, start, policy)
     found = pl.concat([found, _proportionality(actions, policy)]).sort(
         "contact_date", "customer_id"
     )
     per_customer = (
-        contact_log(final, end)
-        .filter(pl.col("contact_date") >= start, pl.col("outbound"))
+        log.filter(pl.col("contact_date") >= start, pl.col("outbound"))
         .group_by("customer_id")
         .agg(contacts=pl.len(), messages=pl.struct("contact_date", "channel", "step").n_unique())
         .sort("customer_id")
