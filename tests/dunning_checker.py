@@ -247,37 +247,17 @@ def promise_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> 
         .select("customer_id", "invoice_id", pay_date="payment_date", pay_c=_cents(c("amount")))
         .collect()
     )
-    keys = ["promise_id", "promise_date", "deadline"]
-    linked = (
-        promises.filter(c("invoice_id").is_not_null())
-        .select(*keys, "invoice_id")
-        .join(
-            pays.filter(c("invoice_id").is_not_null()).select("invoice_id", "pay_date", "pay_c"),
-            on="invoice_id",
-        )
-    )
-    # a payment without an invoice in the window may be the promised one, not yet matched
-    linked_cash = (
-        promises.filter(c("invoice_id").is_not_null())
-        .select(*keys, "customer_id")
-        .join(
-            pays.filter(c("invoice_id").is_null()).select("customer_id", "pay_date", "pay_c"),
-            on="customer_id",
-        )
-    )
-    unlinked = (
-        promises.filter(c("invoice_id").is_null())
-        .select(*keys, "customer_id")
-        .join(pays.select("customer_id", "pay_date", "pay_c"), on="customer_id")
+    # a promise on an invoice counts the payments applied to it and the unapplied ones (maybe
+    # the promised payment, not yet matched); a promise without an invoice, every payment
+    counts = (
+        c("invoice_id").is_null()
+        | c("pay_invoice").is_null()
+        | (c("pay_invoice") == c("invoice_id"))
     )
     paid = (
-        pl.concat(
-            [
-                linked.select(*keys, "pay_date", "pay_c"),
-                linked_cash.select(*keys, "pay_date", "pay_c"),
-                unlinked.select(*keys, "pay_date", "pay_c"),
-            ]
-        )
+        promises.select("promise_id", "customer_id", "invoice_id", "promise_date", "deadline")
+        .join(pays.rename({"invoice_id": "pay_invoice"}), on="customer_id")
+        .filter(counts)
         .filter(c("pay_date").is_between(c("promise_date"), c("deadline")))
         .group_by("promise_id")
         .agg(paid_c=c("pay_c").sum())

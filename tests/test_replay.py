@@ -150,56 +150,15 @@ def test_replay_sends_what_it_decides_and_obeys_every_rule(small_book):
 def test_replay_command_writes_its_files_and_refuses_bad_input(small_book, tmp_path):
     folder, _ = small_book
     out = tmp_path / "replay"
-    assert (
-        main(
-            [
-                "replay",
-                "--data",
-                str(folder),
-                "--from",
-                "2026-06-05",
-                "--to",
-                "2026-06-19",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+
+    def run(start: str, end: str) -> int:
+        return main(["replay", "--data", str(folder), "--from", start, "--to", end, "--out", str(out)])
+
+    assert run("2026-06-05", "2026-06-19") == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(REPLAY_OUTPUTS)
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["weeks"], summary["violations"]) == (3, 0)
-    assert (
-        main(
-            [
-                "replay",
-                "--data",
-                str(folder),
-                "--from",
-                "2026-06-19",
-                "--to",
-                "2026-06-05",
-                "--out",
-                str(out),
-            ]
-        )
-        == 2
-    )
+    assert run("2026-06-19", "2026-06-05") == 2
     (out / "mine.txt").write_text("keep me")
-    assert (
-        main(
-            [
-                "replay",
-                "--data",
-                str(folder),
-                "--from",
-                "2026-06-05",
-                "--to",
-                "2026-06-12",
-                "--out",
-                str(out),
-            ]
-        )
-        == 2
-    )
+    assert run("2026-06-05", "2026-06-12") == 2
     assert (out / "mine.txt").read_text() == "keep me"
