@@ -244,11 +244,16 @@ def promise_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> 
     )
     pays = (
         portfolio.payments.filter(c("payment_date") <= as_of)
-        .select("customer_id", "invoice_id", pay_date="payment_date", pay_c=_cents(c("amount")))
+        .select(
+            "customer_id", "payment_id", "invoice_id", pay_date="payment_date",
+            pay_c=_cents(c("amount")),
+        )  # fmt: skip
         .collect()
     )
     # a promise on an invoice counts the payments applied to it and the unapplied ones (maybe
-    # the promised payment, not yet matched); a promise without an invoice, every payment
+    # the promised payment, not yet matched); a promise without an invoice, every payment. An
+    # unapplied payment counts once: for the promise with the earliest deadline (then id) whose
+    # window holds it
     counts = (
         c("invoice_id").is_null()
         | c("pay_invoice").is_null()
@@ -259,6 +264,10 @@ def promise_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> 
         .join(pays.rename({"invoice_id": "pay_invoice"}), on="customer_id")
         .filter(counts)
         .filter(c("pay_date").is_between(c("promise_date"), c("deadline")))
+        .with_columns(
+            _order=pl.struct("deadline", "promise_id").rank("ordinal").over("payment_id")
+        )
+        .filter(c("pay_invoice").is_not_null() | (c("_order") == 1))
         .group_by("promise_id")
         .agg(paid_c=c("pay_c").sum())
     )
@@ -1097,8 +1106,9 @@ def check_step_allowed(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
 
 def check_handover(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
     """Hand-over (agency, legal, write_off_review) only on invoices whose formal notice deadline
-    has passed; the kind by the customer's chased amount (agency at least when the customer
-    already has open invoices with the agency or legal); needs_approval for strategic customers."""
+    has passed; legal when the invoices handed over owe legal_min_amount, agency when they or the
+    customer's chased amount reach agency_min_amount or the customer already has open invoices
+    with the agency or legal, else a write-off review; needs_approval for strategic customers."""
     rules = f.policy.escalation
     cov = _covered_facts(f, out).filter(c("step").is_in(HANDOVER))
     early = cov.filter(
@@ -1118,11 +1128,21 @@ def check_handover(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
         .with_columns(has_file=pl.lit(True))
     )
     rows = rows.join(files, on="customer_id", how="left")
+    # legal proceedings are justified by what is handed over (the invoices the action covers);
+    # the customer's whole chased amount only keeps a large debtor from a write-off review
+    handed = (
+        covered(out)
+        .join(f.invoices.select("invoice_id", "chased_c"), on="invoice_id", how="left")
+        .group_by("customer_id")
+        .agg(handed_c=c("chased_c").sum())
+    )
+    rows = rows.join(handed, on="customer_id", how="left")
     expected = (
-        pl.when(c("chased_total") >= round(rules.legal_min_amount * 100))
+        pl.when(c("handed_c") >= round(rules.legal_min_amount * 100))
         .then(pl.lit("legal"))
         .when(
-            (c("chased_total") >= round(rules.agency_min_amount * 100))
+            (c("handed_c") >= round(rules.agency_min_amount * 100))
+            | (c("chased_total") >= round(rules.agency_min_amount * 100))
             | c("has_file").fill_null(False)
         )
         .then(pl.lit("agency"))

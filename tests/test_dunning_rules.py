@@ -510,6 +510,18 @@ def hand_over_by_the_customers_chased_amount(book, cid):
 
 
 @story
+def legal_proceedings_only_for_the_amount_handed_over(book, cid):
+    # a 12,000 EUR debtor whose unanswered notice is about 1,500: the agency, not a court for
+    # 1,500 (the customer's total only keeps a large debtor from a write-off review)
+    book.customer(cid)
+    noticed, other = book.invoice(cid, 80, 1500.0), book.invoice(cid, 35, 10500.0)
+    book.contact(cid, day(-30), "letter", noticed)
+    book.contact(cid, day(-12), "registered_letter", noticed)
+    book.contact(cid, day(-4), "letter", other)
+    return expect(status="action", step="agency", covered=[noticed])
+
+
+@story
 def strategic_hand_over_needs_approval(book, cid):
     iid = book.invoice(book.customer(cid, strategic=True), 80, 5000.0)
     book.contact(cid, day(-30), "letter", iid)
@@ -653,6 +665,28 @@ def proportionality_on_the_final_channel_after_capacity(book, cid):
 def small_balance_review(book, cid):
     book.invoice(book.customer(cid), 20, 30.0)
     return expect(status="action", step="small_balance_review", channel="none")
+
+
+@story
+def small_balance_reviewed_even_while_its_next_step_waits(book, cid):
+    # a light reminder 2 days ago: nothing is due, but a 30 EUR balance goes to review, with
+    # its invoice
+    iid = book.invoice(book.customer(cid), 20, 30.0)
+    book.contact(cid, day(-2), "email", iid)
+    return expect(status="action", step="small_balance_review", channel="none", covered=[iid])
+
+
+@story
+def one_unapplied_payment_keeps_one_promise(book, cid):
+    # 1,000 received without an invoice in the windows of two promises of 1,000: it keeps the
+    # earlier one only; the other is broken, so the tone is one firmer (were both "kept", the
+    # new customer's solution offer would be neutral); the cash shelters the oldest invoice
+    book.customer(cid)
+    first, second = book.invoice(cid, 20, 1000.0), book.invoice(cid, 20, 1000.0)
+    book.promise(cid, day(-15), day(-12), 1000.0, first)
+    book.promise(cid, day(-15), day(-8), 1000.0, second)
+    book.payment(cid, day(-10), 1000.0, None)
+    return expect(status="action", step="solution_offer", tone="firm", covered=[second])
 
 
 @story

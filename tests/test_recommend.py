@@ -466,7 +466,10 @@ def test_recent_payment_covering_the_overdue_amount_is_not_chased():
     book.payment(cid, day(-2), 400.0, upcoming)  # applied to another invoice: excuses nothing
     row = one(book)
     assert (row["status"], row["step"]) == ("action", "personal_contact")
-    assert f"paid 400.00 EUR on {day(-2)} against other invoices, which does not settle these" in row["reason"]
+    assert (
+        f"paid 400.00 EUR in the last 7 days (last on {day(-2)}) against other invoices, which does "
+        "not settle these"
+    ) in row["reason"]
 
 
 def test_unapplied_cash_suppresses_chasing_and_is_flagged():

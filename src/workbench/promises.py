@@ -26,25 +26,39 @@ def promise_status(
     <= as_of that the promise is about: for a promise on an invoice, the payments applied to
     that invoice and the customer's unapplied payments (possibly the promised payment, not yet
     matched); a payment to another invoice does not keep it. For a promise without an invoice,
-    every payment of the customer. The promise counts of
+    every payment of the customer. An unapplied payment counts for one promise only: the one
+    with the earliest deadline among those whose window holds it. The promise counts of
     :func:`workbench.features.customer_features` aggregate these rows.
     """
     grace = timedelta(days=policy.behaviour.promise_grace_days)
     tolerance = policy.amounts.open_tolerance
-    payments = portfolio.payments.filter(pl.col("payment_date") <= as_of).select(
-        "customer_id", "payment_date", paid="amount", paid_invoice="invoice_id"
+    c = pl.col
+    payments = portfolio.payments.filter(c("payment_date") <= as_of).select(
+        "customer_id", "payment_id", "payment_date", paid="amount", paid_invoice="invoice_id"
     )
-    in_window = pl.col("payment_date").is_between(pl.col("promise_date"), pl.col("deadline"))
+    promises = portfolio.promises.filter(c("promise_date") <= as_of).with_columns(
+        deadline=c("promised_date") + grace
+    )
     about = (
-        pl.col("invoice_id").is_null()
-        | pl.col("paid_invoice").is_null()
-        | (pl.col("paid_invoice") == pl.col("invoice_id"))
+        c("invoice_id").is_null()
+        | c("paid_invoice").is_null()
+        | (c("paid_invoice") == c("invoice_id"))
+    )
+    # an unapplied payment keeps one promise at most: the earliest deadline whose window holds it
+    first = c("promise_id") == c("promise_id").first().over("payment_id")
+    paid = (
+        promises.select("promise_id", "customer_id", "invoice_id", "promise_date", "deadline")
+        .join(payments, on="customer_id")
+        .filter(c("payment_date").is_between(c("promise_date"), c("deadline")), about)
+        .sort("deadline", "promise_id")
+        .filter(c("paid_invoice").is_not_null() | first)
+        .group_by("promise_id")
+        .agg(paid=money_sum(c("paid")))
     )
     return (
-        portfolio.promises.filter(pl.col("promise_date") <= as_of)
-        .with_columns(deadline=pl.col("promised_date") + grace)
-        .join(payments, on="customer_id", how="left")
-        .group_by(
+        promises.join(paid, on="promise_id", how="left")
+        .with_columns(c("paid").fill_null(0.0))
+        .select(
             "promise_id",
             "customer_id",
             "invoice_id",
@@ -52,8 +66,8 @@ def promise_status(
             "promise_date",
             "promised_date",
             "deadline",
-        )  # fmt: skip
-        .agg(paid=money_sum(pl.col("paid").filter(in_window & about.fill_null(False))))
+            "paid",
+        )
         .with_columns(
             status=pl.when(pl.col("paid") >= pl.col("amount") - tolerance)
             .then(pl.lit("kept"))

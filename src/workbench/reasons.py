@@ -58,7 +58,7 @@ def _invoice_list(column: str, text: pl.Expr) -> pl.Expr:
     return pl.col(column).list.eval(text).list.join("; ")
 
 
-def _payments(currency: str) -> pl.Expr:
+def _payments(policy: Policy, currency: str) -> pl.Expr:
     """Partial payments on the covered invoices, short payments, payments to other invoices."""
     c, e = pl.col, pl.element().struct
     money = lambda column: money_text(c(column), currency)  # noqa: E731
@@ -74,8 +74,9 @@ def _payments(currency: str) -> pl.Expr:
                   e.field("invoice_id")),
     )  # fmt: skip
     elsewhere = pl.when(c("paid_elsewhere") > 0).then(
-        pl.format("paid {} on {} against other invoices, which does not settle these",
-                  money("paid_elsewhere"), c("paid_elsewhere_on"))
+        pl.format("paid {} in the last {} (last on {}) against other invoices, which does not "
+                  "settle these", money("paid_elsewhere"),
+                  counted(pl.lit(policy.contact.recent_payment_days), "day"), c("paid_elsewhere_on"))
     )  # fmt: skip
     return joined(
         pl.when(c("partly_paid").list.len() > 0).then(partly),
@@ -263,7 +264,7 @@ def with_reason(frame: pl.LazyFrame, as_of: date, policy: Policy, currency: str)
     c = pl.col
     parts = frame.with_columns(
         _r_escalation=_escalation(as_of, policy, currency),
-        _r_payments=_payments(currency),
+        _r_payments=_payments(policy, currency),
         _r_segment=_segment(),
         _r_shelters=_shelters(currency),
         _r_channel=_channel_note(policy, currency),

@@ -14,9 +14,10 @@ by the policy; there is no Python loop over customers. The pieces:
 1. chased invoices ready for a step: the highest of their steps. A formal notice or a
    hand-over covers only the invoices at that step; an amicable step covers every ready invoice
    (that has not reached that step yet) and the customer's pre-due invoices. A hand-over goes to
-   ``legal`` from ``escalation.legal_min_amount``, ``agency`` from ``agency_min_amount`` (or
-   whatever the amount when the customer already has invoices with the agency: they join its
-   file), else ``write_off_review``; a strategic account's hand-over needs approval. A dunning action whose
+   ``legal`` when the invoices handed over owe ``escalation.legal_min_amount``, to ``agency``
+   when they or the customer's whole chased amount reach ``agency_min_amount`` (or whatever the
+   amount when the customer already has invoices with the agency: they join its file), else to
+   ``write_off_review``; a strategic account's hand-over needs approval. A dunning action whose
    customer owes less than ``amounts.small_balance`` becomes a ``small_balance_review``;
 2. open disputes and nothing ready: ``resolve_dispute``, routed to the owner;
 3. risky invoices due within ``cadence.pre_due_days``: ``pre_due`` reminder;
@@ -321,6 +322,8 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         chased_count=c("chased").sum(),
         chased_amount=money_sum(c("chased_amount").filter(c("chased"))),
         chased_dpd=dpd.filter(c("chased")).max(),
+        chased_invoices=detail.filter(c("chased")),
+        noticed_amount=money_sum(c("chased_amount").filter(c("chased") & (c("reached_rank") == 5))),
         action_rank=c("action_rank").first(),
         covered_count=c("covered").sum(),
         covered_amount=money_sum(covered_amount.filter(c("covered"))),
@@ -376,13 +379,22 @@ def _payments_elsewhere(
     )
 
 
-def _handover(amount: pl.Expr, policy: Policy) -> pl.Expr:
-    """The hand-over of an unanswered formal notice for ``amount`` (currency) chased."""
+def _handover(handed: pl.Expr, policy: Policy) -> pl.Expr:
+    """The hand-over of an unanswered formal notice whose invoices owe ``handed`` (currency):
+    legal proceedings when that amount justifies them; else the agency when it, or the
+    customer's whole chased amount, reaches the agency minimum, or when the customer already
+    has invoices with the agency (they join its file); else a write-off review."""
     rules = policy.escalation
+    c = pl.col
+    agency = (
+        (handed >= rules.agency_min_amount)
+        | (c("chased_amount") >= rules.agency_min_amount)
+        | (c("handed_count") > 0)
+    )
     return (
-        pl.when(amount >= rules.legal_min_amount)
+        pl.when(handed >= rules.legal_min_amount)
         .then(pl.lit("legal"))
-        .when(amount >= rules.agency_min_amount)
+        .when(agency)
         .then(pl.lit("agency"))
         .otherwise(pl.lit("write_off_review"))
     )
@@ -417,14 +429,8 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
     step = (
         pl.when(c("thank_you"))
         .then(pl.lit("thank_you"))
-        .when(ready & (c("action_rank") == HANDOVER_RANK) & (c("handed_count") > 0))
-        .then(
-            pl.when(c("chased_amount") >= policy.escalation.legal_min_amount)
-            .then(pl.lit("legal"))
-            .otherwise(pl.lit("agency"))
-        )
         .when(ready & (c("action_rank") == HANDOVER_RANK))
-        .then(_handover(c("chased_amount"), policy))
+        .then(_handover(c("covered_amount"), policy))
         .when(ready)
         .then(cadence_step)
         .when(c("disputed_count") > 0)
@@ -464,7 +470,7 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
         )
         .with_columns(
             needs_approval=c("strategic") & c("step").is_in(HANDOVER_STEPS),
-            handover_kind=_handover(c("chased_amount"), policy),
+            handover_kind=_handover(c("noticed_amount"), policy),
             next_date=pl.when(c("step").is_null()).then(_excluded_next_date(as_of, policy)),
             status=pl.when(c("thank_you"))
             .then(pl.lit("thank_you"))
@@ -475,6 +481,8 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
             .then(c("cleared_invoices"))
             .when(c("step") == "resolve_dispute")
             .then(c("disputed_invoices"))
+            .when(c("step") == "small_balance_review")
+            .then(c("chased_invoices"))
             .when(c("step").is_not_null())
             .then(c("covered_invoices"))
             .otherwise(c("all_open_invoices")),
