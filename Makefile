@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The weekly job on the sample portfolio at its last date: reports/<ISO week>/.
+# `make weekly TEAM_LANG=fr` writes the team's outputs in French (reasons, headers, 1 234,56).
+TEAM_LANG ?=
 weekly: $(STAMP)
-	$(BIN)/workbench weekly --data $(SAMPLE) --as-of $(SAMPLE_AS_OF) --out reports
+	$(BIN)/workbench weekly --data $(SAMPLE) --as-of $(SAMPLE_AS_OF) --out reports $(if $(TEAM_LANG),--lang $(TEAM_LANG))
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest

@@ -1502,6 +1502,13 @@ def test_rows_after_the_as_of_date_change_nothing_in_the_stories(shared):
         book.issued(cid, day(2), day(3), 900.0)
     after = recommendations(book.portfolio(), AS_OF, STORY_POLICY, scores)
     _same(before, after)
+    # the drafts (penalties, statements, history) see nothing after AS_OF either
+    from workbench.drafts import draft_messages
+
+    acting = lambda recs: recs.filter(pl.col("status") != "excluded").sort("customer_id")  # noqa: E731
+    assert draft_messages(acting(before), AS_OF, STORY_POLICY).equals(
+        draft_messages(acting(after), AS_OF, STORY_POLICY)
+    )
 
 
 def _truncated(portfolio: Portfolio, as_of: date) -> Portfolio:

@@ -36,6 +36,15 @@ def test_partial_override_keeps_other_defaults(tmp_path: Path) -> None:
         ("[ageing]\noverdue_bounds = [60, 30]\n", "strictly increasing"),
         ("[kpis]\nperiod_days = 0\n", "period_days must be > 0"),
         ("[kpis\n", "not valid TOML"),
+        ("[sender]\ncompany = ''\n", "sender.company must be set"),
+        ("[sender]\niban = ''\n", "sender.iban or sender.payment_link must be set"),
+        ("[sender]\nshort_name = 'A very long trading name for an SMS'\n", "at most 30"),
+        ("[sender.signatures]\n'Arthur Becker' = 3\n", "signature line"),
+        ("[penalties]\nrate_percent = -1\n", "penalties.rate_percent"),
+        ("[penalties]\ncustomer_types = ['B2X']\n", "penalties.customer_types"),
+        ("[penalties]\nmention_steps = ['shouting']\n", "penalties.mention_steps"),
+        ("[team]\nlanguage = 'de'\n", "team.language must be one of en, fr"),
+        ("[drafts.country_languages]\nPT = 'pt'\n", "drafts languages must be among"),
     ],
 )
 def test_bad_policy_is_an_input_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:

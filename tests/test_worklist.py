@@ -383,7 +383,7 @@ def test_an_analyst_edits_the_policy_file(tmp_path):
         ("[segments]\nrisk_band_cuts = [0.6, 0.3]\n", "segments.risk_band_cuts"),
         ('[escalation]\nbroken_promise_min_step = "agency"\n', "escalation.broken_promise_min_step"),
         ("[escalation]\nagency_min_amount = 50000.0\n", "agency_min_amount <= legal_min_amount"),
-        ('[drafts]\ndefault_language = "de"\n', "drafts languages"),
+        ('[drafts]\ndefault_language = "pt"\n', "drafts languages"),
     ],
 )
 def test_bad_policy_values_are_input_errors(tmp_path, text, key):

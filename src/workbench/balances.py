@@ -51,7 +51,7 @@ def within_days(day: pl.Expr, as_of: date, days: int) -> pl.Expr:
     return days_between(as_of, day).is_between(0, days - 1)
 
 
-def _movements(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
+def movements(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
     """Payments applied to an invoice and credit notes, dated <= as_of.
 
     Columns: invoice_id, date, amount (currency), is_payment.
@@ -88,7 +88,7 @@ def invoice_balances(
     tolerance = policy.amounts.open_tolerance
     invoices = portfolio.invoices.filter(pl.col("issue_date") <= as_of)
     settled_by = (
-        _movements(portfolio, as_of)
+        movements(portfolio, as_of)
         .join(invoices.select("invoice_id", invoice_cents=cents(pl.col("amount"))), on="invoice_id")
         .with_columns(
             remaining=pl.col("invoice_cents")

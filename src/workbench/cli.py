@@ -12,10 +12,14 @@ import sys
 import traceback
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from workbench.errors import InputError
+
+if TYPE_CHECKING:
+    from workbench.policy import Policy
 
 ISO_DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -41,6 +45,41 @@ policy_option = click.option(
     default=None,
     help="Policy file (TOML) overriding the shipped defaults.",
 )
+TEAM_LANGUAGES = ("en", "fr")
+"""Choices of ``--lang`` (:data:`workbench.policy.TEAM_LANGUAGES`, not imported here: the
+command line imports no heavy module before a command runs)."""
+lang_option = click.option(
+    "--lang",
+    "lang",
+    type=click.Choice(TEAM_LANGUAGES),
+    default=None,
+    help="Language of the team's outputs: reasons, headers, numbers and dates (en: 1,234.56 "
+    "and 2026-11-20; fr: 1 234,56 and 20/11/2026) [default: policy team.language, en].",
+)
+
+
+def team_policy(policy_file: Path | None, lang: str | None) -> Policy:
+    """The policy of ``policy_file`` (shipped defaults when None), its team language replaced
+    by ``lang`` when given."""
+    import dataclasses
+
+    from workbench.policy import Team, load_policy
+
+    policy = load_policy(policy_file)
+    return policy if lang is None else dataclasses.replace(policy, team=Team(language=lang))
+
+
+def warn_if_fictitious_sender(policy: Policy) -> None:
+    """A note on stderr when the drafts would be signed by the shipped fictitious company."""
+    from workbench.policy import Sender
+
+    if policy.sender == Sender():
+        click.echo(
+            f"note: the drafts are signed by the shipped fictitious company "
+            f"({policy.sender.company}, IBAN {policy.sender.iban}): set [sender] in your policy "
+            "file before sending them (README: 'Your company in the drafts').",
+            err=True,
+        )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,49 +112,76 @@ def generate(out: Path, customers: int, seed: int, start: datetime, end: datetim
 @as_of_option
 @policy_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def kpis(data: Path, as_of: datetime, policy_file: Path | None, as_json: bool) -> None:
+@lang_option
+def kpis(
+    data: Path, as_of: datetime, policy_file: Path | None, as_json: bool, lang: str | None
+) -> None:
     """Receivables KPIs as of a date: AR, ageing, DSO, best possible DSO, ADD, CEI."""
     from workbench.kpis import portfolio_kpis
     from workbench.load import load_portfolio
-    from workbench.policy import load_policy
 
-    policy = load_policy(policy_file)
+    policy = team_policy(policy_file, lang)
     result = portfolio_kpis(load_portfolio(data), as_of.date(), policy)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
-        click.echo(kpi_table(result))
+        click.echo(kpi_table(result, policy.team.language))
 
 
-def kpi_table(result: dict) -> str:
-    """The KPIs as a readable two-column text table."""
+def kpi_table(result: dict, language: str = "en") -> str:
+    """The KPIs as a readable two-column text table, in ``language`` (labels, numbers, dates:
+    :data:`workbench.phrases.KPI_LABELS`)."""
+    from workbench.phrases import KPI_LABELS
+    from workbench.wording import number_text
+
+    say = KPI_LABELS[language]
     currency = result.get("currency") or ""
+    space = " " if language == "en" else "\u00a0"
 
     def money(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:,.2f} {currency}".strip()
+        """An amount in the reporting currency."""
+        return (
+            say["na"]
+            if value is None
+            else f"{number_text(value, 2, language)}{space}{currency}".strip()
+        )
 
     def days(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:,.1f} days"
+        """A number of days, one decimal."""
+        return (
+            say["na"]
+            if value is None
+            else say["days"].format(value=number_text(value, 1, language))
+        )
 
+    def bucket(name: str) -> str:
+        """An ageing bucket name (``not yet due``, ``1-30``, ``over 120``) in words."""
+        if name == "not yet due":
+            return say["not_due"]
+        return say["over"].format(days=name[5:]) if name.startswith("over ") else name
+
+    as_of = str(result["as_of"])
+    if language != "en":
+        as_of = datetime.strptime(as_of, "%Y-%m-%d").strftime("%d/%m/%Y")
     rows: list[tuple[str, str]] = [
-        ("As of", str(result["as_of"])),
-        ("Total AR", money(result["total_ar"])),
-        ("Overdue AR", money(result["overdue_ar"])),
-        ("Open invoices", f"{result['open_invoices']:,}"),
-        ("Customers with a balance", f"{result['customers_with_balance']:,}"),
+        (say["as_of"], as_of),
+        (say["total_ar"], money(result["total_ar"])),
+        (say["overdue_ar"], money(result["overdue_ar"])),
+        (say["open_invoices"], number_text(result["open_invoices"], 0, language)),
+        (say["customers"], number_text(result["customers_with_balance"], 0, language)),
     ]
-    rows += [(f"  ageing {name}", money(amount)) for name, amount in result["ageing"].items()]
+    rows += [(say["ageing"].format(bucket=bucket(name)), money(amount))
+             for name, amount in result["ageing"].items()]  # fmt: skip
     period = result.get("period_days")
+    cei = result["cei"]
     rows += [
-        (f"DSO (standard, {period} days)", days(result["dso_standard"])),
-        ("DSO (countback)", days(result["dso_countback"])),
-        ("Best possible DSO", days(result["best_possible_dso"])),
-        ("Average days delinquent", days(result["add"])),
-        (
-            f"CEI ({period} days)",
-            "n/a" if result["cei"] is None else f"{result['cei']:.1f} %",
-        ),
-    ]
+        (say["dso_standard"].format(period=period), days(result["dso_standard"])),
+        (say["dso_countback"], days(result["dso_countback"])),
+        (say["best_dso"], days(result["best_possible_dso"])),
+        (say["add"], days(result["add"])),
+        (say["cei"].format(period=period),
+         say["na"] if cei is None else say["percent"].format(value=number_text(cei, 1, language))),
+    ]  # fmt: skip
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value:>24}" for label, value in rows)
 
@@ -124,9 +190,7 @@ def kpi_table(result: dict) -> str:
 @data_option
 @as_of_option
 @policy_option
-@click.option(
-    "--out", required=True, type=click.Path(path_type=Path), help="Output Parquet file."
-)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output Parquet file.")
 def features(data: Path, as_of: datetime, policy_file: Path | None, out: Path) -> None:
     """Per-customer payment-behaviour features as of a date, written to Parquet."""
     from workbench.features import customer_features
@@ -153,6 +217,7 @@ def features(data: Path, as_of: datetime, policy_file: Path | None, out: Path) -
     "past due and payment behaviour.",
 )
 @policy_option
+@lang_option
 @click.option(
     "--out",
     required=True,
@@ -161,16 +226,21 @@ def features(data: Path, as_of: datetime, policy_file: Path | None, out: Path) -
     "watchlist.csv.",
 )
 def worklist(
-    data: Path, as_of: datetime, model_file: Path | None, policy_file: Path | None, out: Path
+    data: Path,
+    as_of: datetime,
+    model_file: Path | None,
+    policy_file: Path | None,
+    lang: str | None,
+    out: Path,
 ) -> None:
     """Prioritized worklist of the collectors as of a date, with message drafts."""
     from workbench.export import check_out_dir, write_worklist
     from workbench.load import load_portfolio
-    from workbench.policy import load_policy
     from workbench.worklist import build_worklist
 
     check_out_dir(out)
-    policy = load_policy(policy_file)
+    policy = team_policy(policy_file, lang)
+    warn_if_fictitious_sender(policy)
     portfolio = load_portfolio(data)
     scores = None
     if model_file is not None:
@@ -190,8 +260,10 @@ def worklist(
 @data_option
 @as_of_option
 @click.option(
-    "--out", required=True, type=click.Path(path_type=Path), help="Model file to write (skops); "
-    "its metadata is also written beside it as MODEL.json."
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Model file to write (skops); its metadata is also written beside it as MODEL.json.",
 )
 @click.option(
     "--horizon",
@@ -247,12 +319,16 @@ def train(
     help="Reports folder; the run writes <out>/<ISO year>-W<week>/.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def weekly(data: Path, as_of: datetime, policy_file: Path | None, out: Path, quiet: bool) -> None:
+@lang_option
+def weekly(
+    data: Path, as_of: datetime, policy_file: Path | None, out: Path, quiet: bool, lang: str | None
+) -> None:
     """The weekly run: model, worklist exports, the managers' HTML report and a manifest."""
     from workbench.weekly import run_weekly
 
+    warn_if_fictitious_sender(team_policy(policy_file, lang))
     result = run_weekly(data, as_of.date(), out=out, policy_file=policy_file, progress=not quiet,
-                        echo=click.echo)  # fmt: skip
+                        echo=click.echo, language=lang)  # fmt: skip
     click.echo(result.summary())
 
 
@@ -261,6 +337,7 @@ def weekly(data: Path, as_of: datetime, policy_file: Path | None, out: Path, qui
 @click.option("--from", "start", required=True, type=ISO_DATE, help="First week (YYYY-MM-DD).")
 @click.option("--to", "end", required=True, type=ISO_DATE, help="Last day (YYYY-MM-DD).")
 @policy_option
+@lang_option
 @click.option(
     "--out",
     required=True,
@@ -268,16 +345,23 @@ def weekly(data: Path, as_of: datetime, policy_file: Path | None, out: Path, qui
     help="Output folder, replaced as a whole: weeks.csv, actions.csv, contacts.csv, "
     "violations.csv, per_customer.csv, summary.json.",
 )
-def replay(data: Path, start: datetime, end: datetime, policy_file: Path | None, out: Path) -> None:
+def replay(
+    data: Path,
+    start: datetime,
+    end: datetime,
+    policy_file: Path | None,
+    lang: str | None,
+    out: Path,
+) -> None:
     """Run the recommendation every week on history, feeding each week's actions back as
-    contacts; report actions, contacts per customer, governance violations, amount chased."""
+    contacts; report actions, contacts per customer, governance violations, amount chased
+    (the reasons in actions.csv in the team's language)."""
     from workbench.load import load_portfolio
-    from workbench.policy import load_policy
     from workbench.replay import write_replay
 
     if end < start:
         raise InputError("--to must not be before --from")
-    policy = load_policy(policy_file)
+    policy = team_policy(policy_file, lang)
     portfolio = load_portfolio(data)
     summary = write_replay(portfolio, start.date(), end.date(), policy, out, echo=click.echo)
     click.echo(json.dumps(summary, indent=2))

@@ -1,95 +1,104 @@
-"""Message drafts (DESIGN section 6): a short email, letter, SMS or call script per action, in
-French or English, from the Jinja2 templates in ``workbench/templates/<language>/<step>.txt.j2``.
+"""Message drafts (DESIGN section 6): an e-mail, letter, SMS or call script per action, in the
+customer's language, signed by the company of ``[sender]``, true to the data as of a date.
 
-Each template covers its action in every tone (friendly, neutral, firm, formal) and channel
-(``phone``: a call script; ``sms``: one short text; ``none``: an internal note; else a written
-message), filled with the customer's facts. Collectors adapt the drafts; nothing is sent.
+- **Templates**: ``workbench/templates/<language>/<step>.txt.j2`` (Jinja2), each covering its
+  step in every tone and channel; a consumer (``customer_type`` B2C) gets
+  ``<language>/b2c/<step>.txt.j2`` where it exists (no recovery indemnity, the rights a
+  consumer has before litigation). Internal notes (hand-overs, reviews, a dispute routed
+  internally) are for the team: they are written in the team's language (``[team]``).
+- **Language** of a customer (:func:`draft_language`): its ``language`` column (ISO 639-1, any
+  case, ``nl-BE`` read as ``nl``) when templates exist for it; else its country's
+  (``[drafts.country_languages]``); else ``drafts.default_language``. A language without
+  templates, or a step missing in a language, falls back to English and ``draft_note`` says so.
+- **Facts**: amounts, dates and numbers per language from Babel (:mod:`workbench.locale_text`);
+  days late per invoice; partial payments with their date; promise dates in the right tense;
+  previous messages from the dunning state (each invoice's ``reached_step`` and date); a
+  statement of account (every open invoice, disputed ones marked) in every written reminder;
+  penalties (:mod:`workbench.penalties`) where the law and ``[penalties]`` say so.
+- **SMS**: GSM-7 only, at most 160 septets, naming the company and a phone number or link.
+
 Rendering is per message, hence the one Python loop over rows of the package (templating is
-per message by nature).
+per message by nature). Nothing is sent: collectors adapt and send.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import jinja2
 import polars as pl
 
-from workbench.policy import DEFAULT_POLICY, Policy
-from workbench.recommend import ACTIONS
+from workbench.locale_text import (
+    gsm7_septets,
+    gsm7_text,
+    long_date,
+    money_text,
+    number_text,
+    short_date,
+    to_cents,
+)
+from workbench.policy import DEFAULT_POLICY, LANGUAGES, Policy
 
-MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre"),
+INTERNAL_STEPS = ("agency", "legal", "write_off_review", "small_balance_review")
+"""Steps whose draft is a note for the team (a dispute routed internally is one too)."""
+
+REMINDER_STEPS = (
+    "pre_due", "light_reminder", "personal_contact", "solution_offer", "last_notice",
+    "formal_notice",
+)  # fmt: skip
+"""Steps whose written drafts carry the statement of account."""
+
+WRITTEN = ("email", "letter", "registered_letter")
+"""Channels of a written message (the others: phone script, SMS, internal note)."""
+
+SMS_MAX_SEPTETS = 160
+
+TITLE_GENDERS = {
+    "f": ("madame", "mme", "mademoiselle", "mlle", "ms", "mrs", "miss", "frau", "fr", "señora",
+          "sra", "senora", "signora", "sig.ra", "sigra", "mevrouw", "mevr", "mw"),
+    "m": ("monsieur", "m", "mr", "herr", "hr", "hrn", "señor", "sr", "senor", "signor", "sig",
+          "sig.r", "de heer", "heer", "dhr"),
 }  # fmt: skip
-
-CHANNEL_NAMES = {
-    "en": {"registered_letter": "registered letter", "none": "internal"},
-    "fr": {
-        "email": "e-mail", "sms": "SMS", "phone": "téléphone", "letter": "courrier",
-        "registered_letter": "lettre recommandée", "agency": "agence", "legal": "contentieux",
-        "none": "interne",
-    },
-}  # fmt: skip
+"""Courtesy titles (lower case, final dot dropped) that tell the contact's gender."""
 
 
-STEP_LABELS = {
-    "en": {},  # the English labels are workbench.recommend.ACTIONS
-    "fr": {
-        "pre_due": "rappel préventif",
-        "light_reminder": "rappel courtois",
-        "personal_contact": "contact personnel",
-        "solution_offer": "proposer un échéancier ou une nouvelle date",
-        "last_notice": "dernière relance amiable",
-        "formal_notice": "mise en demeure",
-        "agency": "transmission à la société de recouvrement",
-        "legal": "procédure judiciaire (injonction de payer)",
-        "write_off_review": "revue de passage en perte",
-        "resolve_dispute": "résoudre le litige",
-        "thank_you": "remerciement",
-    },
-}
-TONE_NAMES = {
-    "en": {},
-    "fr": {"friendly": "cordial", "neutral": "neutre", "firm": "ferme", "formal": "formel"},
-}
-
-
-def language_of(country: str | None, policy: Policy = DEFAULT_POLICY) -> str:
-    """The draft language of a customer: ``drafts.country_languages`` of its country (ISO
-    alpha-2, any case), else ``drafts.default_language``."""
+def draft_language(
+    language: str | None, country: str | None, policy: Policy = DEFAULT_POLICY
+) -> tuple[str, str | None]:
+    """(language of the drafts, note): see the module docstring. The note is None unless the
+    customer's language has no templates (then English)."""
+    code = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    if code in LANGUAGES:
+        return code, None
+    if code:
+        return "en", f"no '{code}' templates: drafted in English"
     languages = {k.upper(): v for k, v in policy.drafts.country_languages.items()}
-    return languages.get((country or "").strip().upper(), policy.drafts.default_language)
+    return languages.get((country or "").strip().upper(), policy.drafts.default_language), None
 
 
-def money(amount: float | None, currency: str | None = None, language: str = "en") -> str:
-    """``1,234.56 EUR`` (en) or ``1 234,56 EUR`` (fr), rounded half up to the cent."""
-    if amount is None:
-        return ""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{value:,.2f}"
-    if language == "fr":
-        text = text.replace(",", " ").replace(".", ",")
-    return f"{text} {currency}".strip() if currency else text
+def gender_of(title: str | None) -> str | None:
+    """``f`` or ``m`` when the courtesy ``title`` tells it (Madame, Mr, Frau...), else None."""
+    key = (title or "").strip().lower().rstrip(".")
+    return next((g for g, titles in TITLE_GENDERS.items() if key in titles), None)
 
 
-def long_date(day: date | None, language: str = "en") -> str:
-    """``14 April 2026`` (en) or ``14 avril 2026`` (fr)."""
-    if day is None:
-        return ""
-    return f"{day.day} {MONTHS[language][day.month - 1]} {day.year}"
+def surname_of(contact_name: str | None) -> str | None:
+    """The surname of ``contact_name`` ("given names then surname"): every word after the
+    first (``Jean de La Fontaine`` -> ``de La Fontaine``); None for a single word."""
+    words = (contact_name or "").split()
+    return " ".join(words[1:]) if len(words) > 1 else None
 
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.PackageLoader("workbench", "templates"),
+        # plain-text drafts are not escaped (the exports escape what they write); an HTML
+        # template would be
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "htm", "xml", "html.j2"), default_for_string=False
         ),
@@ -98,68 +107,188 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    return env
 
 
-def template_name(language: str, step: str) -> str:
-    """The template of ``step`` in ``language``."""
-    return f"{language}/{step}.txt.j2"
+def _exists(name: str) -> bool:
+    try:
+        _environment().get_template(name)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
 
 
-def _totals(invoices: Iterable[Mapping[str, Any]], language: str) -> str:
-    """Open balance of ``invoices`` per currency: ``1,200.00 EUR`` or ``100.00 EUR + 5.00 USD``."""
+def template_name(language: str, step: str, consumer: bool = False) -> str | None:
+    """The template of ``step`` in ``language`` (the B2C variant for a consumer when there is
+    one); None when ``language`` has none."""
+    names = ([f"{language}/b2c/{step}.txt.j2"] if consumer else []) + [f"{language}/{step}.txt.j2"]
+    return next((name for name in names if _exists(name)), None)
+
+
+def _is_internal(step: str, channel: str) -> bool:
+    return step in INTERNAL_STEPS or (step == "resolve_dispute" and channel == "none")
+
+
+def _sums(items: Iterable[tuple[str, Decimal]], language: str) -> str:
+    """Amounts summed per currency: ``1 200,00 EUR`` or ``100,00 EUR + 5,00 USD``."""
     sums: dict[str, Decimal] = {}
-    for invoice in invoices:
-        currency = invoice.get("currency") or ""
-        sums[currency] = sums.get(currency, Decimal(0)) + Decimal(str(invoice["open_balance"]))
-    return " + ".join(money(float(v), k, language) for k, v in sorted(sums.items()))
+    for currency, amount in items:
+        sums[currency] = sums.get(currency, Decimal(0)) + amount
+    return " + ".join(money_text(v, k or None, language) for k, v in sorted(sums.items()))
+
+
+def _invoice(item: Mapping[str, Any], language: str, penalties: bool) -> dict[str, Any]:
+    """One invoice of a row, with its figures as text in ``language``."""
+    cur = item.get("currency") or ""
+    money = lambda v: money_text(v, cur, language)  # noqa: E731
+    dpd = item.get("days_past_due") or 0
+    return {
+        **item,
+        "days_late": max(dpd, 0),
+        "not_due": dpd <= 0,
+        "amount_text": money(item["amount"]),
+        "open_text": money(item["open_balance"]),
+        "paid_text": money(item["paid"]) if item.get("paid") else None,
+        "paid_on": short_date(item.get("last_paid_on"), language) or None,
+        "issue_text": short_date(item.get("issue_date"), language),
+        "due_text": short_date(item.get("due_date"), language),
+        "penalty_text": money(item.get("penalty") or 0) if penalties else None,
+    }
+
+
+def _claim(invoices: list[dict], language: str, policy: Policy) -> dict[str, Any]:
+    """The amounts a formal notice claims: principal, penalties, indemnities and total."""
+    rules = policy.penalties
+    principal = [(i.get("currency") or "", to_cents(i["open_balance"])) for i in invoices]
+    penalty = [(i.get("currency") or "", to_cents(i.get("penalty") or 0)) for i in invoices]
+    indemnity = [(rules.indemnity_currency, to_cents(rules.indemnity)) for i in invoices]
+    return {
+        "rate_text": number_text(rules.rate_percent, language),
+        "indemnity_text": money_text(rules.indemnity, rules.indemnity_currency, language),
+        "principal_text": _sums(principal, language),
+        "penalties_text": _sums(penalty, language),
+        "indemnities_text": _sums(indemnity, language),
+        "claimed_text": _sums([*principal, *penalty, *indemnity], language),
+    }
+
+
+def _statement(row: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """The statement of account: every open invoice (oldest due first) and the totals."""
+    items = sorted(row.get("statement") or [], key=lambda i: (i["due_date"], i["invoice_id"]))
+    lines = [_invoice(i, language, False) for i in items]
+    pick = lambda test: [(i.get("currency") or "", to_cents(i["open_balance"])) for i in items  # noqa: E731
+                         if test(i)]  # fmt: skip
+    return {
+        "lines": lines,
+        "total": _sums(pick(lambda i: True), language),
+        "overdue": _sums(pick(lambda i: i["days_past_due"] > 0), language),
+        "not_due": _sums(pick(lambda i: i["days_past_due"] <= 0), language),
+        "disputed": _sums(pick(lambda i: i.get("disputed")), language),
+    }
+
+
+def _previous(invoices: list[Mapping[str, Any]]) -> list[tuple[str, date]]:
+    """The messages already sent about ``invoices`` (step, date), oldest first, from the
+    dunning state (each invoice's last step reached)."""
+    seen = {(i["reached_step"], i["reached_date"]) for i in invoices if i.get("reached_step")}
+    return sorted(seen, key=lambda pair: (pair[1], pair[0]))
+
+
+def _people(row: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
+    """Who writes and to whom: contact, title, gender, surname, sender and signature."""
+    collector = row.get("collector")
+    collector = None if collector in (None, "unassigned") else collector
+    title = (row.get("contact_title") or "").strip() or None
+    return {
+        "contact_title": title,
+        "gender": gender_of(title),
+        "surname": surname_of(row.get("contact_name")),
+        "consumer": row.get("customer_type") == "B2C",
+        "collector": collector,
+        "signature": policy.sender.signature_of(collector),
+        "sender": policy.sender,
+    }
 
 
 def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_POLICY) -> dict:
     """The template variables of one recommendation row (:func:`workbench.recommend
     .recommendations` columns; ``channel`` is the final one, after capacity)."""
-    language = language_of(row.get("country"), policy)
-    invoices = list(row.get("invoices") or [])
-    collector = row.get("collector")
-    channel = row.get("channel") or "none"
-    step, tone = row.get("step") or "", row.get("tone") or ""
-    label = STEP_LABELS[language].get(step, ACTIONS.get(step, step))
-    owner = {"en": " (account owner in the loop)", "fr": " (avec le responsable du compte)"}
+    step, channel = row.get("step") or "", row.get("channel") or "none"
+    language, note = draft_language(row.get("language"), row.get("country"), policy)
+    if _is_internal(step, channel):
+        language, note = policy.team.language, None
+    people = _people(row, policy)
+    owes = (row.get("customer_type") or "B2B") in policy.penalties.customer_types
+    claims = ("formal_notice", "agency", "legal", *policy.penalties.mention_steps)
+    penalties = owes and step in claims
+    raw = list(row.get("invoices") or [])
+    invoices = [_invoice(i, language, penalties) for i in raw]
+    waits = policy.cadence.wait_days
+    escalation = policy.escalation
+    answer = escalation.notice_postal_days + escalation.notice_answer_days
+    reply_by = as_of + timedelta(
+        days=answer if step == "formal_notice" else getattr(waits, step, escalation.notice_answer_days)
+    )  # fmt: skip
     return {
-        **{key: row.get(key) for key in (
-            "customer_name", "contact_name", "phone", "email", "step", "action", "tone",
-            "segment", "strategic", "promise_amount", "promise_date", "promise_status",
-            "pending_amount", "pending_date", "broken_recent", "notice_date", "cleared_date",
-            "reason", "currency", "unapplied_cash",
-        )},  # fmt: skip
+        **{
+            key: row.get(key)
+            for key in (
+                "customer_name",
+                "contact_name",
+                "phone",
+                "email",
+                "step",
+                "tone",
+                "strategic",
+                "promise_amount",
+                "promise_date",
+                "promise_status",
+                "pending_amount",
+                "pending_date",
+                "broken_recent",
+                "notice_date",
+                "notice_deadline",
+                "cleared_date",
+                "reason",
+                "currency",
+                "unapplied_cash",
+                "paid_elsewhere",
+                "paid_elsewhere_on",
+            )
+        },  # fmt: skip
+        **people,
         "language": language,
-        "action_label": label + (owner[language] if row.get("strategic") else ""),
-        "tone_name": TONE_NAMES[language].get(tone, tone),
+        "internal": _is_internal(step, channel),
         "channel": channel,
-        "channel_name": CHANNEL_NAMES[language].get(channel, channel),
-        "invoices": invoices,
-        "invoice_total": _totals(invoices, language),
-        "disputed_invoices": list(row.get("disputed_invoices") or []),
-        "max_dpd": max((i["days_past_due"] for i in invoices), default=0),
-        "collector": None if collector in (None, "unassigned") else collector,
-        "signature": getattr(policy.drafts, f"signature_{language}"),
         "as_of": as_of,
-        "answer_days": policy.escalation.notice_answer_days,
+        "invoices": invoices,
+        "invoice_total": _sums(
+            ((i.get("currency") or "", to_cents(i["open_balance"])) for i in raw), language
+        ),  # fmt: skip
+        "oldest_days": max((i["days_late"] for i in invoices), default=0),
+        "partly_paid": any(i.get("paid") for i in raw),
+        "previous": _previous(raw),
+        "statement": _statement(row, language),
+        "penalties": penalties,
+        "claim": _claim(raw, language, policy) if penalties else None,
+        "reply_by": reply_by,
+        "promise_past": bool(row.get("pending_date") and row["pending_date"] < as_of),
+        "answer_days": escalation.notice_answer_days,
+        "note": note,
     }
 
 
-def render_draft(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_POLICY) -> str:
-    """The draft message of one recommendation row (empty when it has no step)."""
-    if not row.get("step"):
-        return ""
-    context = draft_context(row, as_of, policy)
-    env = _environment()
-    template = env.get_template(template_name(context["language"], context["step"]))
+def _render(name: str, context: dict, short: bool = False) -> str:
     language = context["language"]
-    text = template.render(
-        **context,
-        money=lambda amount, currency=None: money(amount, currency, language),
-        day=lambda d: long_date(d, language),
+    text = (
+        _environment()
+        .get_template(name)
+        .render(
+            **context,
+            short=short,
+            money=lambda amount, currency=None: money_text(amount, currency, language),
+            day=lambda d: long_date(d, language),
+            dmy=lambda d: short_date(d, language),
+        )
     )
     lines = [line.rstrip() for line in text.strip().splitlines()]
     out: list[str] = []
@@ -169,9 +298,41 @@ def render_draft(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_P
     return "\n".join(out)
 
 
+def render_draft(
+    row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_POLICY
+) -> tuple[str, str, str | None]:
+    """(draft, its language, note) of one recommendation row; an empty draft when the row has
+    no step. An SMS is GSM-7 and at most 160 septets (the template's ``short`` form when the
+    full one is longer)."""
+    if not row.get("step"):
+        return "", "", None
+    context = draft_context(row, as_of, policy)
+    language, note = context["language"], context["note"]
+    name = template_name(language, context["step"], context["consumer"])
+    if name is None:
+        note = f"no '{language}' template for {context['step']}: drafted in English"
+        context["language"] = language = "en"
+        context.update(draft_context({**row, "language": "en"}, as_of, policy) | {"note": note})
+        name = template_name("en", context["step"], context["consumer"])
+    text = _render(name, context)
+    if context["channel"] == "sms":
+        text = gsm7_text(" ".join(text.split()))
+        if (gsm7_septets(text) or 0) > SMS_MAX_SEPTETS:
+            text = gsm7_text(" ".join(_render(name, context, short=True).split()))
+    return text, language, note
+
+
 def draft_messages(
     rows: pl.DataFrame, as_of: date, policy: Policy = DEFAULT_POLICY
-) -> pl.Series:
-    """``draft_message`` (String) for each row of ``rows`` (recommendation columns), in order."""
-    texts = [render_draft(row, as_of, policy) for row in rows.iter_rows(named=True)]
-    return pl.Series("draft_message", texts, dtype=pl.String)
+) -> pl.DataFrame:
+    """draft_message, draft_language and draft_note (why it is not in the customer's language;
+    null otherwise) for each row of ``rows`` (recommendation columns), in order."""
+    drafts = [render_draft(row, as_of, policy) for row in rows.iter_rows(named=True)]
+    return pl.DataFrame(
+        {
+            "draft_message": [d[0] for d in drafts],
+            "draft_language": [d[1] for d in drafts],
+            "draft_note": [d[2] for d in drafts],
+        },
+        schema={"draft_message": pl.String, "draft_language": pl.String, "draft_note": pl.String},
+    )

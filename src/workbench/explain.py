@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from workbench.phrases import RISK_REASONS
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.snapshots import MODEL_FEATURES
+from workbench.wording import counted, percent_text, phrase
 
 IMPORTANCE_ROWS = 5_000
 """Permutation importance uses at most this many test rows (a seeded sample)."""
@@ -62,101 +64,91 @@ def global_importance(
 
 
 def _int(expr: pl.Expr) -> pl.Expr:
-    return expr.round(0).cast(pl.Int64).cast(pl.String)
+    """``expr`` rounded to a whole number (Int64)."""
+    return expr.round(0).cast(pl.Int64)
 
 
-def _plural(count: pl.Expr, singular: str, plural: str) -> pl.Expr:
-    """"1 promise broken" / "2 promises broken"."""
-    return _int(count) + pl.when(count == 1).then(pl.lit(singular)).otherwise(pl.lit(plural))
+def _sentences(policy: Policy) -> dict[str, pl.Expr]:
+    """The sentence of each risk reason, by name, in the team's language
+    (:data:`workbench.phrases.RISK_REASONS`)."""
+    language = policy.team.language
+    say = RISK_REASONS[language]
+    settled = pl.col("invoices_settled")
+    trend, mean_late = _int(pl.col("days_late_trend")), _int(pl.col("mean_days_late"))
+    severe = pl.lit(policy.behaviour.severe_late_days)
+
+    def days(n: pl.Expr) -> dict[str, pl.Expr]:
+        """``n`` as a number and as counted days."""
+        return {"n": n, "n_days": counted(n, "day", language)}
+
+    def percent(share: pl.Expr) -> dict[str, pl.Expr]:
+        """A share (0-1) as a whole percentage: the number and its text."""
+        n = _int(share * 100)
+        return {"n": n, "percent": percent_text(n, language)}
+
+    trend_text = (
+        pl.when(pl.col("days_late_trend") >= policy.model.reason_trend_days)
+        .then(phrase(say["trend_suffix"], **days(trend)))
+        .otherwise(pl.lit(""))
+    )
+    return {
+        "broken_promises": phrase(say["broken_promises"], promises=counted(
+            _int(pl.col("promises_broken")), "promise_to_pay_broken", language)),
+        "missed_instalments": phrase(say["missed_instalments"], instalments=counted(
+            _int(pl.col("plan_instalments_missed")), "plan_instalment", language)),
+        "oldest_dpd": phrase(say["oldest_dpd"], **days(_int(pl.col("oldest_dpd")))),
+        "severely_late": phrase(
+            say["severely_late"], late=_int(pl.col("share_settled_severely_late") * settled),
+            settled=_int(settled), severe=severe, severe_days=counted(severe, "day", language)),
+        "late_share": phrase(say["late_share"], late=_int(pl.col("share_settled_late") * settled),
+                             settled=_int(settled)),
+        "average_late": phrase(say["average_late"], trend=trend_text, **days(mean_late)),
+        "getting_later": phrase(say["getting_later"], **days(trend)),
+        "open_disputes": phrase(say["open_disputes"], disputes=counted(
+            _int(pl.col("open_disputes")), "open_dispute", language)),
+        "credit_limit": phrase(say["credit_limit"], **percent(pl.col("credit_limit_use"))),
+        "no_recent_payment": phrase(say["no_recent_payment"],
+                                    **days(_int(pl.col("days_since_last_payment")))),
+        "partial_payments": phrase(say["partial_payments"],
+                                   **percent(pl.col("partial_payment_rate"))),
+        "new_customer": phrase(say["new_customer"], **days(_int(pl.col("tenure_days")))),
+    }  # fmt: skip
 
 
 def reason_rules(policy: Policy = DEFAULT_POLICY) -> list[tuple[str, pl.Expr, pl.Expr]]:
     """The risk reasons, most serious first: (name, condition, sentence) over the columns of
     :func:`workbench.features.customer_features`. A reason applies when its condition is true
-    (null counts as false)."""
+    (null counts as false). Sentences in the team's language (policy ``team.language``)."""
     r = policy.model
-    settled = pl.col("invoices_settled")
-    enough = settled >= r.reason_min_settled
-    late_share, severe_share = pl.col("share_settled_late"), pl.col("share_settled_severely_late")
+    enough = pl.col("invoices_settled") >= r.reason_min_settled
     mean_late, trend = pl.col("mean_days_late"), pl.col("days_late_trend")
-    severe_days = policy.behaviour.severe_late_days
-    trend_text = pl.when(trend >= r.reason_trend_days).then(
-        pl.lit(", getting later (+") + _int(trend) + pl.lit(" days vs the year before)")
-    ).otherwise(pl.lit(""))
+    say = _sentences(policy)
     return [
-        (
-            "broken_promises",
-            pl.col("promises_broken") >= r.reason_broken_promises,
-            _plural(pl.col("promises_broken"), " promise to pay broken", " promises to pay broken"),
-        ),
-        (
-            "missed_instalments",
-            pl.col("plan_instalments_missed") >= r.reason_missed_instalments,
-            pl.lit("missed ")
-            + _plural(
-                pl.col("plan_instalments_missed"),
-                " payment-plan instalment",
-                " payment-plan instalments",
-            ),
-        ),
-        (
-            "oldest_dpd",
-            pl.col("oldest_dpd") >= r.reason_oldest_dpd,
-            pl.lit("oldest open invoice ") + _int(pl.col("oldest_dpd")) + pl.lit(" days past due"),
-        ),
-        (
-            "severely_late",
-            enough & (severe_share >= r.reason_severe_late_share),
-            pl.lit("paid ")
-            + _int(severe_share * settled)
-            + pl.lit(" of ")
-            + _int(settled)
-            + pl.lit(f" settled invoices more than {severe_days} days late"),
-        ),
-        (
-            "late_share",
-            enough & (late_share >= r.reason_late_share),
-            pl.lit("paid ") + _int(late_share * settled) + pl.lit(" of ") + _int(settled)
-            + pl.lit(" settled invoices late"),
-        ),
-        (
-            "days_late",
-            enough & ((mean_late >= r.reason_mean_days_late) | (trend >= r.reason_trend_days)),
-            pl.when(mean_late >= r.reason_mean_days_late)
-            .then(pl.lit("average ") + _int(mean_late) + pl.lit(" days late") + trend_text)
-            .otherwise(
-                pl.lit("getting later: +") + _int(trend) + pl.lit(" days late vs the year before")
-            ),
-        ),
-        (
-            "open_disputes",
-            pl.col("open_disputes") >= r.reason_open_disputes,
-            _plural(pl.col("open_disputes"), " open dispute", " open disputes"),
-        ),
-        (
-            "credit_limit",
-            pl.col("credit_limit_use") >= r.reason_credit_limit_use,
-            pl.lit("at ") + _int(pl.col("credit_limit_use") * 100) + pl.lit(" % of the credit limit"),
-        ),
-        (
-            "no_recent_payment",
-            (pl.col("days_since_last_payment") >= r.reason_days_since_payment)
-            & (pl.col("overdue_balance") > 0),
-            pl.lit("no payment for ") + _int(pl.col("days_since_last_payment")) + pl.lit(" days"),
-        ),
-        (
-            "partial_payments",
-            (pl.col("partial_payment_rate") >= r.reason_partial_rate) & enough,
-            pl.lit("pays in part (")
-            + _int(pl.col("partial_payment_rate") * 100)
-            + pl.lit(" % of paid invoices)"),
-        ),
-        (
-            "new_customer",
-            pl.col("tenure_days") < r.reason_new_customer_days,
-            pl.lit("new customer (") + _int(pl.col("tenure_days")) + pl.lit(" days), little history"),
-        ),
-    ]
+        ("broken_promises", pl.col("promises_broken") >= r.reason_broken_promises,
+         say["broken_promises"]),
+        ("missed_instalments", pl.col("plan_instalments_missed") >= r.reason_missed_instalments,
+         say["missed_instalments"]),
+        ("oldest_dpd", pl.col("oldest_dpd") >= r.reason_oldest_dpd, say["oldest_dpd"]),
+        ("severely_late",
+         enough & (pl.col("share_settled_severely_late") >= r.reason_severe_late_share),
+         say["severely_late"]),
+        ("late_share", enough & (pl.col("share_settled_late") >= r.reason_late_share),
+         say["late_share"]),
+        ("days_late",
+         enough & ((mean_late >= r.reason_mean_days_late) | (trend >= r.reason_trend_days)),
+         pl.when(mean_late >= r.reason_mean_days_late).then(say["average_late"])
+         .otherwise(say["getting_later"])),
+        ("open_disputes", pl.col("open_disputes") >= r.reason_open_disputes, say["open_disputes"]),
+        ("credit_limit", pl.col("credit_limit_use") >= r.reason_credit_limit_use,
+         say["credit_limit"]),
+        ("no_recent_payment",
+         (pl.col("days_since_last_payment") >= r.reason_days_since_payment)
+         & (pl.col("overdue_balance") > 0),
+         say["no_recent_payment"]),
+        ("partial_payments", (pl.col("partial_payment_rate") >= r.reason_partial_rate) & enough,
+         say["partial_payments"]),
+        ("new_customer", pl.col("tenure_days") < r.reason_new_customer_days, say["new_customer"]),
+    ]  # fmt: skip
 
 
 def customer_reasons(
@@ -166,7 +158,8 @@ def customer_reasons(
 
     ``features``: :func:`workbench.features.customer_features` (collected). Returns one row per
     customer of ``features``, in its order: customer_id, risk_reasons (the sentences of
-    :func:`reason_rules` that apply, most serious first, joined by "; "; empty string when none).
+    :func:`reason_rules` that apply, most serious first, joined by "; " (French: " ; "); empty
+    string when none).
     Thresholds: the ``reason_*`` keys of the policy's ``[model]`` section.
     """
     rules = reason_rules(policy)
@@ -182,7 +175,7 @@ def customer_reasons(
             risk_reasons=pl.concat_list([f"_reason_{i}" for i in range(len(rules))])
             .list.drop_nulls()
             .list.head(top)
-            .list.join("; "),
+            .list.join(RISK_REASONS[policy.team.language]["separator"]),
         )
         .collect()
     )

@@ -10,6 +10,10 @@
   workbook converts no string to a formula, number or URL); in the CSV files a text field
   starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single
   quote (OWASP, CSV injection).
+- In the team's language (``Worklist.language``, policy ``team.language``): a French export has
+  French sheet names, titles and headers, the code columns in words (:mod:`workbench.labels`),
+  dates as dd/mm/yyyy; its CSV files use ``;`` and the decimal comma, with a UTF-8 byte order
+  mark, as LibreOffice and Excel in French expect. English exports show the codes.
 - Same worklist, same bytes: the document properties are fixed (created on the as-of date).
 - Written atomically: into a temporary folder that replaces the output folder when complete.
 """
@@ -25,6 +29,8 @@ import xlsxwriter
 
 from workbench.errors import InputError, Problem
 from workbench.files import atomic_directory
+from workbench.labels import for_display, header, word
+from workbench.phrases import WORKBOOK
 from workbench.worklist import (
     EXCLUDED_COLUMNS,
     MONEY_COLUMNS,
@@ -45,11 +51,12 @@ WIDTHS = {
     "risk_reasons": 50,
     "open_amount": 15, "overdue_amount": 15, "oldest_dpd": 10, "amount_at_risk": 15,
     "probability": 11, "segment": 14, "invoices": 50, "last_contact": 12, "last_outcome": 16,
-    "promise": 34, "draft_message": 80,
+    "promise": 34, "draft_message": 80, "draft_language": 8, "draft_note": 30,
 }  # fmt: skip
 """Column widths (characters) of the worklist sheets."""
 
 RESERVED_SHEETS = ("summary", "watch list", "excluded")
+"""The sheets of the English workbook that are not a collector's (French: :data:`WORKBOOK`)."""
 
 EXCLUDED_WIDTHS = {
     "customer_name": 30, "collector": 18, "open_amount": 15, "overdue_amount": 15,
@@ -69,15 +76,29 @@ def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def write_csv(frame: pl.DataFrame, path: Path) -> None:
-    """``frame`` as CSV (UTF-8, header, ISO dates), injection-safe (:func:`csv_safe`)."""
-    csv_safe(frame).write_csv(path, date_format="%Y-%m-%d", line_terminator="\n")
+def write_csv(frame: pl.DataFrame, path: Path, language: str = "en") -> None:
+    """``frame`` as CSV, injection-safe (:func:`csv_safe`): in English UTF-8, ``,``, ISO dates,
+    the codes; in French UTF-8 with a byte order mark, ``;``, decimal comma, dd/mm/yyyy dates,
+    French headers and words (:func:`workbench.labels.for_display`)."""
+    if language == "en":
+        csv_safe(frame).write_csv(path, date_format="%Y-%m-%d", line_terminator="\n")
+        return
+    csv_safe(for_display(frame, language)).write_csv(
+        path,
+        separator=";",
+        decimal_comma=True,
+        date_format="%d/%m/%Y",
+        include_bom=True,
+        line_terminator="\n",
+    )
 
 
-def sheet_names(collectors: list[str]) -> dict[str, str]:
+def sheet_names(collectors: list[str], language: str = "en") -> dict[str, str]:
     """A valid, unique sheet name per collector (at most 31 characters, none of ``[]:*?/\\``,
-    not ``summary`` nor ``excluded``), in the order given."""
-    used = {name.lower() for name in RESERVED_SHEETS}
+    not the name of the summary, watch list or excluded sheet of ``language``), in the order
+    given."""
+    reserved = (WORKBOOK[language][sheet] for sheet in ("summary", "watch", "excluded"))
+    used = {name.lower() for name in reserved}
     names: dict[str, str] = {}
     for collector in collectors:
         base = re.sub(r"[\[\]:*?/\\]", "_", collector).strip().strip("'")[:31] or "collector"
@@ -93,7 +114,8 @@ def sheet_names(collectors: list[str]) -> dict[str, str]:
 class _Sheets:
     """Cell formats of the workbook and the writing of typed cells."""
 
-    def __init__(self, book: xlsxwriter.Workbook, currency: str) -> None:
+    def __init__(self, book: xlsxwriter.Workbook, currency: str, language: str = "en") -> None:
+        self.language = language
         code = re.sub(r"[^A-Za-z]", "", currency)
         money = f'#,##0.00 "{code}"' if code else "#,##0.00"
         self.header = book.add_format(
@@ -102,7 +124,8 @@ class _Sheets:
         self.title = book.add_format({"bold": True, "font_size": 13})
         self.money = book.add_format({"num_format": money, "valign": "top"})
         self.percent = book.add_format({"num_format": "0%", "valign": "top"})
-        self.date = book.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
+        day = "yyyy-mm-dd" if language == "en" else "dd/mm/yyyy"
+        self.date = book.add_format({"num_format": day, "valign": "top"})
         self.integer = book.add_format({"num_format": "0", "valign": "top"})
         self.text = book.add_format({"valign": "top"})
         self.wrapped = book.add_format({"text_wrap": True, "valign": "top"})
@@ -135,19 +158,25 @@ class _Sheets:
     def table(
         self, sheet, frame: pl.DataFrame, first_row: int = 0, widths: dict | None = None
     ) -> int:
-        """``frame`` with its header at ``first_row``; returns the row after it."""
+        """``frame`` with its header at ``first_row`` (headers and code columns in the
+        workbook's language); returns the row after it."""
         formats = [self.cell_format(name, dtype) for name, dtype in frame.schema.items()]
         for col, name in enumerate(frame.columns):
-            sheet.write_string(first_row, col, name, self.header)
+            sheet.write_string(first_row, col, header(name, self.language), self.header)
             sheet.set_column(col, col, (widths or {}).get(name, max(12, len(name) + 2)))
-        for r, values in enumerate(frame.iter_rows(), start=first_row + 1):
+        shown = for_display(frame, self.language)
+        for r, values in enumerate(shown.iter_rows(), start=first_row + 1):
             for col, value in enumerate(values):
                 self.write(sheet, r, col, value, formats[col])
         return first_row + frame.height + 1
 
 
 def write_xlsx(worklist: Worklist, path: Path) -> None:
-    """The worklist workbook: summary, one sheet per collector, excluded."""
+    """The worklist workbook: summary, watch list, one sheet per collector, excluded (in the
+    worklist's language)."""
+    language = worklist.language
+    words = WORKBOOK[language]
+    day = worklist.as_of.isoformat() if language == "en" else worklist.as_of.strftime("%d/%m/%Y")
     as_of = datetime(worklist.as_of.year, worklist.as_of.month, worklist.as_of.day)
     book = xlsxwriter.Workbook(
         str(path),
@@ -155,34 +184,38 @@ def write_xlsx(worklist: Worklist, path: Path) -> None:
     )
     book.set_properties(
         {
-            "title": f"Collections worklist as of {worklist.as_of.isoformat()}",
+            "title": words["title"].format(date=day),
             "author": "workbench",
             "comments": "Generated by workbench worklist",
             "created": as_of,
         }
     )
-    formats = _Sheets(book, worklist.currency)
+    formats = _Sheets(book, worklist.currency, language)
 
-    summary = book.add_worksheet("summary")
-    summary.write_string(0, 0, f"Worklist as of {worklist.as_of.isoformat()}", formats.title)
+    summary = book.add_worksheet(words["summary"])
+    summary.write_string(0, 0, words["heading"].format(date=day), formats.title)
     row = 2
     for title, table in summary_tables(worklist).items():
         summary.write_string(row, 0, title, formats.title)
         row = formats.table(summary, table, row + 1) + 1
     summary.set_column(0, 0, 34)
 
-    _list_sheet(book, formats, "watch list", worklist.watch)
+    _list_sheet(book, formats, words["watch"], worklist.watch)
     rows = worklist.rows.select(WORKLIST_COLUMNS)
     collectors = sorted(rows["collector"].unique().to_list())
-    for collector, name in sheet_names(collectors).items():
-        sheet = book.add_worksheet(name)
+    shown = {collector: word(collector, "collector", language) for collector in collectors}
+    if len(set(shown.values())) < len(shown):  # a collector named like a translated code
+        shown = {collector: collector for collector in collectors}
+    names = sheet_names(list(shown.values()), language)
+    for collector in collectors:
+        sheet = book.add_worksheet(names[shown[collector]])
         mine = rows.filter(pl.col("collector") == collector)
         formats.table(sheet, mine, 0, WIDTHS)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(mine.height, 1), len(WORKLIST_COLUMNS) - 1)
         sheet.set_row(0, 30)
 
-    _list_sheet(book, formats, "excluded", worklist.excluded)
+    _list_sheet(book, formats, words["excluded"], worklist.excluded)
     book.close()
 
 
@@ -219,10 +252,11 @@ def check_out_dir(out_dir: str | Path) -> None:
 def write_worklist_files(worklist: Worklist, folder: Path) -> list[Path]:
     """Write :data:`OUTPUTS` into the existing ``folder`` (not atomically: for a caller that
     writes into its own temporary folder, like the weekly run). Returns the written paths."""
+    language = worklist.language
     write_xlsx(worklist, folder / "worklist.xlsx")
-    write_csv(worklist.rows.select(WORKLIST_COLUMNS), folder / "worklist.csv")
-    write_csv(worklist.excluded.select(EXCLUDED_COLUMNS), folder / "excluded.csv")
-    write_csv(worklist.watch.select(EXCLUDED_COLUMNS), folder / "watchlist.csv")
+    write_csv(worklist.rows.select(WORKLIST_COLUMNS), folder / "worklist.csv", language)
+    write_csv(worklist.excluded.select(EXCLUDED_COLUMNS), folder / "excluded.csv", language)
+    write_csv(worklist.watch.select(EXCLUDED_COLUMNS), folder / "watchlist.csv", language)
     return [folder / name for name in OUTPUTS]
 
 

@@ -268,6 +268,21 @@ LEGAL_FORMS = {
     "GB": ("Ltd", "PLC"),
     "NL": ("BV", "NV"),
 }
+FEMALE_FIRST_NAMES = frozenset((
+    "Marie", "Sophie", "Camille", "Isabelle", "Nathalie", "Céline", "Claire", "Sandrine", "Julie",
+    "Hélène", "Aurélie", "Émilie", "Emma", "Léa", "Chloé", "Laura", "Sarah", "An", "Anna", "Julia",
+    "Katrin", "Sabine", "Claudia", "Petra", "María", "Lucía", "Carmen", "Elena", "Marta", "Giulia",
+    "Francesca", "Chiara", "Sara", "Valentina", "Charlotte", "Emily", "Olivia", "Lucy", "Anne",
+    "Sanne", "Lotte", "Eva", "Femke", "Lisa",
+))  # fmt: skip
+"""The first names of FIRST_NAMES that are women's (the contact's courtesy title follows)."""
+# courtesy titles (woman, man) as an ERP of each language stores them
+TITLES = {
+    "fr": ("Madame", "Monsieur"), "nl": ("Mevrouw", "De heer"), "de": ("Frau", "Herr"),
+    "es": ("Sra.", "Sr."), "it": ("Sig.ra", "Sig."), "en": ("Ms", "Mr"),
+}  # fmt: skip
+COUNTRY_LANGUAGES = {"FR": "fr", "BE": "fr", "DE": "de", "ES": "es", "IT": "it", "GB": "en",
+                     "NL": "nl"}  # fmt: skip
 TLDS = {"FR": "fr", "BE": "be", "DE": "de", "ES": "es", "IT": "it", "GB": "co.uk", "NL": "nl"}
 PERSONAL_DOMAINS = ("gmail.com", "orange.fr", "free.fr", "outlook.com", "yahoo.fr", "laposte.net")
 # international prefix and digit groups of a national number
@@ -1546,8 +1561,31 @@ def _identity_columns(words: pl.DataFrame, cust: _Customers, rng: np.random.Gene
         collector=collectors.gather(rng.integers(0, len(collectors), cust.n)),
         strategic=pl.Series(cust.strategic, dtype=pl.Boolean),
         created_date=_dates(cust.created),
-    )
+    ).with_columns(**_language_and_title(cust.n))
     return _canonical("customers", frame)
+
+
+def _language_and_title(n: int) -> dict[str, pl.Expr]:
+    """language (set for Belgian customers: two in five Dutch-speaking, the rest French; null
+    elsewhere, where the country gives it) and contact_title (from the contact's first name, in
+    the customer's language; none for one customer in seven). Derived from the customer number,
+    not drawn, so that adding them left the other columns of a seed unchanged."""
+    number = pl.Series(np.arange(1, n + 1))
+    belgian_nl = (pl.col("country") == "BE") & (number % 5 < 2)
+    language = (
+        pl.when(belgian_nl).then(pl.lit("nl")).when(pl.col("country") == "BE").then(pl.lit("fr"))
+    )
+    spoken = language.fill_null(pl.col("country").replace_strict(COUNTRY_LANGUAGES))
+    first = pl.when(pl.col("b2b")).then(pl.col("contact_first")).otherwise(pl.col("first"))
+    woman = first.is_in(list(FEMALE_FIRST_NAMES))
+    title = pl.lit(None, pl.String)
+    for code, (madam, sir) in TITLES.items():
+        title = (
+            pl.when(spoken == code)
+            .then(pl.when(woman).then(pl.lit(madam)).otherwise(pl.lit(sir)))
+            .otherwise(title)
+        )
+    return {"language": language, "contact_title": pl.when(number % 7 != 0).then(title)}
 
 
 # --- frames ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import InputError, Problem
-from workbench.schema import TONES
+from workbench.schema import CUSTOMER_TYPES, TONES
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,11 @@ ACTION_CHANNELS = (
 )  # fmt: skip
 """Channels an action may name (``none``: an internal action, nothing sent to the customer)."""
 
-LANGUAGES = ("en", "fr")
+LANGUAGES = ("en", "fr", "de", "es", "it", "nl")
+"""Languages of the message drafts (ISO 639-1), each with a template set."""
+
+TEAM_LANGUAGES = ("en", "fr")
+"""Languages of the team's own outputs (reasons, worklist headers, number and date formats)."""
 """Languages of the message drafts."""
 
 
@@ -331,14 +335,59 @@ class WorklistRules:
 
 @dataclass(frozen=True)
 class Drafts:
-    """The ``[drafts]`` section: language of the message drafts, signature."""
+    """The ``[drafts]`` section: language of each customer's drafts."""
 
     default_language: str = "en"
-    signature_en: str = "Accounts receivable"
-    signature_fr: str = "Service recouvrement"
     country_languages: dict[str, str] = field(
-        default_factory=lambda: {"FR": "fr", "BE": "fr"}, hash=False
-    )
+        default_factory=lambda: {
+            "FR": "fr", "BE": "fr", "LU": "fr", "MC": "fr", "CH": "fr", "DE": "de", "AT": "de",
+            "ES": "es", "IT": "it", "NL": "nl", "GB": "en", "IE": "en", "US": "en",
+        },
+        hash=False,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Team:
+    """The ``[team]`` section: the language of the team's own outputs."""
+
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The ``[sender]`` section: who signs the drafts and how to pay (shown in every draft)."""
+
+    company: str = "Exemple Distribution SAS"
+    short_name: str = "Exemple Distribution"
+    address: str = "1 rue de l'Exemple, 75000 Paris, France"
+    phone: str = "+33 1 00 00 00 00"
+    email: str = "recouvrement@exemple.invalid"
+    registration: str = "SIREN 000 000 000 RCS Paris"
+    iban: str = "FR76 0000 0000 0000 0000 0000 000"
+    bic: str = "EXAMPLEFRPPXXX"
+    payment_link: str = ""
+    consumer_mediator: str = ""
+    signatures: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def signature_of(self, collector: str | None) -> str | None:
+        """The signature line of ``collector`` (its ``[sender.signatures]`` entry, else its
+        name; None when there is no collector)."""
+        if not collector:
+            return None
+        return self.signatures.get(collector, collector)
+
+
+@dataclass(frozen=True)
+class Penalties:
+    """The ``[penalties]`` section: late-payment penalties and the fixed recovery indemnity."""
+
+    rate_percent: float = 12.15
+    day_count: int = 365
+    indemnity: float = 40.0
+    indemnity_currency: str = "EUR"
+    customer_types: tuple[str, ...] = ("B2B",)
+    mention_steps: tuple[str, ...] = ("formal_notice",)
 
 
 @dataclass(frozen=True)
@@ -357,6 +406,9 @@ class Policy:
     risk_fallback: RiskFallback = field(default_factory=RiskFallback)
     worklist: WorklistRules = field(default_factory=WorklistRules)
     drafts: Drafts = field(default_factory=Drafts)
+    team: Team = field(default_factory=Team)
+    sender: Sender = field(default_factory=Sender)
+    penalties: Penalties = field(default_factory=Penalties)
 
 
 def _section(cls: type, values: dict[str, Any], where: str, file: str) -> Any:
@@ -584,6 +636,38 @@ def _check_collections(policy: Policy, file: str) -> None:
     languages = [drafts.default_language, *drafts.country_languages.values()]
     if any(language not in LANGUAGES for language in languages):
         fail(f"drafts languages must be among {', '.join(LANGUAGES)}", "country_languages")
+    if policy.team.language not in TEAM_LANGUAGES:
+        fail(f"team.language must be one of {', '.join(TEAM_LANGUAGES)}", "language")
+    _check_sender_and_penalties(policy, fail)
+
+
+def _check_sender_and_penalties(policy: Policy, fail: Any) -> None:
+    """``[sender]`` names a company and a way to pay; ``[penalties]`` values are in range."""
+    sender = policy.sender
+    for key in ("company", "short_name", "address"):
+        if not getattr(sender, key).strip():
+            fail(f"sender.{key} must be set: every draft is signed with it", key)
+    if not (sender.iban.strip() or sender.payment_link.strip()):
+        fail("sender.iban or sender.payment_link must be set: every draft says how to pay", "iban")
+    if not (sender.phone.strip() or sender.payment_link.strip()):
+        fail("sender.phone or sender.payment_link must be set: the SMS gives one", "phone")
+    if len(sender.short_name) > 30:
+        fail("sender.short_name must be at most 30 characters: it opens every SMS", "short_name")
+    if any(type(v) is not str for v in sender.signatures.values()):
+        fail("sender.signatures maps a collector to its signature line (text)", "signatures")
+    penalties = policy.penalties
+    if not 0 <= penalties.rate_percent <= 100:
+        fail("penalties.rate_percent is a yearly rate in % (0-100)", "rate_percent")
+    if penalties.day_count not in (360, 365):
+        fail("penalties.day_count must be 360 or 365", "day_count")
+    if penalties.indemnity < 0:
+        fail("penalties.indemnity must be >= 0", "indemnity")
+    if not set(penalties.customer_types) <= set(CUSTOMER_TYPES):
+        fail(
+            f"penalties.customer_types must be among {', '.join(CUSTOMER_TYPES)}", "customer_types"
+        )
+    if not set(penalties.mention_steps) <= set(MESSAGE_STEPS):
+        fail(f"penalties.mention_steps must be among {', '.join(MESSAGE_STEPS)}", "mention_steps")
 
 
 DEFAULT_POLICY = Policy()

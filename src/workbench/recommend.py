@@ -68,6 +68,8 @@ from workbench.dunning import (
     recent_messages,
 )
 from workbench.features import customer_features
+from workbench.penalties import invoice_penalties
+from workbench.phrases import ACTION_LABELS, HISTORY, PROMISE_STATUS_WORDS, REASONS, STEP_WORDS
 from workbench.plans import plan_status
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, SEGMENTS, Policy
 from workbench.portfolio import Portfolio
@@ -76,7 +78,7 @@ from workbench.reasons import with_reason
 from workbench.schema import TONES
 from workbench.segments import behaviour_segment, invoice_probabilities
 from workbench.shelters import sheltered_invoices
-from workbench.wording import money_text, tone_of, tone_rank
+from workbench.wording import day_text, money_text, phrase, tone_of, tone_rank, words
 
 __all__ = [
     "ACTIONS", "CADENCE_STEPS", "CUSTOMER_FACING", "EXCLUSIONS", "HANDOVER_STEPS",
@@ -84,21 +86,9 @@ __all__ = [
     "proportionate_channel", "recommendations",
 ]  # fmt: skip
 
-ACTIONS = {
-    "pre_due": "preventive reminder",
-    "light_reminder": "light reminder",
-    "personal_contact": "personal contact",
-    "solution_offer": "offer a payment plan or a new date",
-    "last_notice": "last amicable notice",
-    "formal_notice": "formal notice",
-    "agency": "hand over to a collection agency",
-    "legal": "start legal proceedings (injunction to pay)",
-    "write_off_review": "propose a write-off review",
-    "small_balance_review": "small balance: review (no dunning)",
-    "resolve_dispute": "resolve dispute",
-    "thank_you": "thank you",
-}
-"""The action (words a collector reads) of each step."""
+ACTIONS = ACTION_LABELS["en"]
+"""The action (words a collector reads) of each step, in English (every language:
+:data:`workbench.phrases.ACTION_LABELS`)."""
 
 INTERNAL_STEPS = ("write_off_review", "small_balance_review", "resolve_dispute")
 """Steps that send nothing to the customer (channel ``none``)."""
@@ -115,10 +105,13 @@ EXCLUSIONS = (
 
 _INVOICE = (
     "invoice_id", "due_date", "days_past_due", "amount", "open_balance", "chased_amount",
-    "currency", "step", "paid", "last_paid_on", "short_payment",
+    "currency", "step", "paid", "last_paid_on", "short_payment", "issue_date", "disputed",
+    "promised", "planned", "penalty", "indemnity", "reached_step", "reached_date",
 )  # fmt: skip
 """Fields of each element of the invoice lists (invoice currency, except chased_amount in the
-reporting currency; step: the invoice's own next step)."""
+reporting currency; step: the invoice's own next step; penalty and indemnity:
+:func:`workbench.penalties.invoice_penalties`; reached_step, reached_date: the last step sent
+for it, :func:`workbench.dunning.invoice_memory`)."""
 
 
 # --- invoice level -----------------------------------------------------------------------------
@@ -223,6 +216,7 @@ def _invoice_states(
         balances.join(disputed_invoices(portfolio, as_of), on="invoice_id", how="left")
         .join(memory, on="invoice_id", how="left")
         .join(_last_paid(portfolio, as_of), on="invoice_id", how="left")
+        .join(invoice_penalties(portfolio, as_of, policy), on="invoice_id", how="left")
         .with_columns(
             disputed=c("disputed").fill_null(False),
             open_reporting=pl.when(c("is_open")).then(c("open_reporting")).otherwise(0.0),
@@ -357,7 +351,7 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         short_invoices=detail.filter(c("short_open") & c("covered")),
         partly_paid=detail.filter(c("covered") & (c("paid") > 0)),
         next_due=c("due_date").filter(is_open & (dpd <= 0)).min(),
-        all_open_invoices=detail.filter(is_open),
+        statement=detail.filter(is_open),
         cleared_date=c("settlement_date").filter(cleared).max(),
         cleared_invoices=detail.filter(cleared),
     )  # fmt: skip
@@ -485,7 +479,7 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
             .then(c("chased_invoices"))
             .when(c("step").is_not_null())
             .then(c("covered_invoices"))
-            .otherwise(c("all_open_invoices")),
+            .otherwise(c("statement")),
         )
         .with_columns(
             covered_ids=c("invoices").list.eval(pl.element().struct.field("invoice_id")).list.sort()
@@ -718,7 +712,7 @@ RECOMMENDATION_COLUMNS = (
     "pending_amount", "pending_date", "broken_recent", "last_contact", "last_channel",
     "last_outcome", "last_outbound", "last_conversation", "notice_date", "notice_deadline",
     "cleared_date", "unapplied_cash", "paid_elsewhere", "paid_elsewhere_on", "escalated",
-    "capped",
+    "capped", "customer_type", "language", "contact_title", "statement",
 )  # fmt: skip
 """The columns of :func:`recommendations`, in order."""
 
@@ -731,6 +725,9 @@ def _customers(portfolio: Portfolio) -> pl.LazyFrame:
         phone="phone",
         email="email",
         country="country",
+        customer_type="customer_type",
+        language="language",
+        contact_title="contact_title",
         preferred_channel="preferred_channel",
         collector=pl.col("collector").fill_null("unassigned"),
         strategic=pl.col("strategic").fill_null(False),
@@ -808,49 +805,65 @@ def recommendations(
     - flags: escalated, capped.
     """
     currency = reporting_currency(portfolio, as_of) or ""
-    c = pl.col
     log = contact_log(portfolio, as_of).collect().lazy()  # read by the memory and the governance
     frame = _decide(_customer_frame(portfolio, as_of, policy, scores, log), as_of, policy)
     frame = _govern(_channel_and_tone(frame, policy), log, as_of, policy)
-    frame = frame.with_columns(
-        history=_history_words(),
-        action=c("step").replace_strict(ACTIONS, default=None, return_dtype=pl.String),
-        promise=pl.when(c("promise_amount").is_not_null()).then(
-            pl.format(
-                "{} by {} ({})",
-                money_text(c("promise_amount"), currency),
-                c("promise_date"),
-                c("promise_status"),
-            )
-        ),
-        currency=pl.lit(currency),
-    )
-    frame = with_reason(frame, as_of, policy, currency)
     return (
-        frame.with_columns(
-            action=pl.when(c("needs_approval"))
-            .then(pl.concat_str(c("action"), pl.lit(" (needs approval: strategic account)")))
-            .when(c("strategic") & (c("status") != "excluded"))
-            .then(pl.concat_str(c("action"), pl.lit(" (account owner in the loop)")))
-            .otherwise(c("action"))
-        )
+        _texts(frame, as_of, policy, currency)
         .select(RECOMMENDATION_COLUMNS)
         .sort("customer_id")
         .collect()
     )
 
 
-def _history_words() -> pl.Expr:
-    """The dunning history in words: ``formal notice sent 2026-11-19, deadline 2026-12-01``."""
+def _texts(frame: pl.LazyFrame, as_of: date, policy: Policy, currency: str) -> pl.LazyFrame:
+    """history, action, promise, currency and reason: the words of each row, in the team's
+    language (policy ``team.language``, :mod:`workbench.phrases`)."""
     c = pl.col
-    step = c("history_step").str.replace_all("_", " ")
-    return (
-        pl.when(c("history_step") == "formal_notice")
-        .then(
-            pl.format("formal notice sent {}, deadline {}", c("history_date"), c("notice_deadline"))
-        )
-        .when(c("history_step").is_in(["agency", "legal"]))
-        .then(pl.format("handed over ({}) on {}", step, c("history_date")))
-        .when(c("history_step").is_not_null())
-        .then(pl.format("{} sent {}", step, c("history_date")))
+    language = policy.team.language
+    say = REASONS[language]
+    frame = frame.with_columns(
+        history=_history_words(language),
+        action=c("step").replace_strict(
+            ACTION_LABELS[language], default=None, return_dtype=pl.String
+        ),
+        promise=pl.when(c("promise_amount").is_not_null()).then(
+            phrase(
+                say["promise"],
+                amount=money_text(c("promise_amount"), currency, language),
+                date=day_text(c("promise_date"), language),
+                status=words(c("promise_status"), PROMISE_STATUS_WORDS, language),
+            )
+        ),
+        currency=pl.lit(currency),
     )
+    return with_reason(frame, as_of, policy, currency).with_columns(
+        action=pl.when(c("needs_approval"))
+        .then(pl.concat_str(c("action"), pl.lit(say["needs_approval_suffix"])))
+        .when(c("strategic") & (c("status") != "excluded"))
+        .then(pl.concat_str(c("action"), pl.lit(say["owner_suffix"])))
+        .otherwise(c("action"))
+    )
+
+
+def _history_words(language: str = "en") -> pl.Expr:
+    """The dunning history in words: ``formal notice sent 2026-11-19, deadline 2026-12-01``,
+    ``mise en demeure envoyée le 19/11/2026, échéance le 01/12/2026``
+    (:data:`workbench.phrases.HISTORY`, by the highest step reached)."""
+    c = pl.col
+    templates = HISTORY[language]
+    if language == "en":
+        step = c("history_step").str.replace_all("_", " ")
+    else:
+        step = c("history_step").replace_strict(
+            STEP_WORDS[language], default=c("history_step"), return_dtype=pl.String
+        )
+    parts = {
+        "step": step,
+        "date": day_text(c("history_date"), language),
+        "deadline": day_text(c("notice_deadline"), language),
+    }
+    text = pl.when(c("history_step").is_not_null()).then(phrase(templates["*"], **parts))
+    for reached, template in reversed([(k, v) for k, v in templates.items() if k != "*"]):
+        text = pl.when(c("history_step") == reached).then(phrase(template, **parts)).otherwise(text)
+    return text

@@ -17,6 +17,7 @@ good report of that week untouched. Same week, same inputs, same exports.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -30,7 +31,7 @@ import polars as pl
 from workbench.errors import InputError, Problem
 from workbench.files import atomic_directory, atomic_file
 from workbench.load import table_files
-from workbench.policy import Policy, load_policy
+from workbench.policy import Policy, Team, load_policy
 from workbench.portfolio import Portfolio
 
 REPORT_NOTEBOOK = "weekly-report.ipynb"
@@ -160,7 +161,12 @@ def _inputs(data: Path, policy_file: Path | None) -> dict[str, Any]:
     return {
         "source": str(data),
         "files": [
-            {"table": table, "path": str(path), "sha256": sha256(path), "bytes": path.stat().st_size}
+            {
+                "table": table,
+                "path": str(path),
+                "sha256": sha256(path),
+                "bytes": path.stat().st_size,
+            }
             for table, path in sorted(files.items())
         ],
         "policy": None
@@ -177,10 +183,14 @@ def run_weekly(
     notebook: str | Path | None = None,
     progress: bool = True,
     echo: Callable[[str], None] = print,
+    language: str | None = None,
 ) -> WeeklyResult:
     """Run the weekly job on ``data`` as of ``as_of`` into ``<out>/<ISO week>/`` (see module).
 
-    Raises :class:`InputError` on bad input; any failure leaves the previous report untouched.
+    ``language``: the team's language of the worklist exports (en, fr), overriding the
+    policy's ``team.language``; the report notebook is not translated (it is run with the
+    policy file). Raises :class:`InputError` on bad input; any failure leaves the previous
+    report untouched.
     """
     from tqdm.auto import tqdm
 
@@ -204,6 +214,8 @@ def run_weekly(
 
     step("loading and validating the data")
     policy = load_policy(policy_file)
+    if language is not None:
+        policy = dataclasses.replace(policy, team=Team(language=language))
     portfolio = load_portfolio(data)
     kpis = portfolio_kpis(portfolio, as_of, policy)
     steps.update()
@@ -263,7 +275,9 @@ def run_weekly(
             ],
         }
         with atomic_file(folder / "manifest.json") as tmp:
-            tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            tmp.write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
         steps.update()
     steps.close()
     return WeeklyResult(folder=out / week, week=week, manifest=manifest)

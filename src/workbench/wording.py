@@ -1,21 +1,50 @@
-"""Wording helpers of the reasons (:mod:`workbench.reasons`): money, counts, months, channel
-and tone names, as polars expressions (English; the drafts have their own per language)."""
+"""Wording helpers of the team's texts (:mod:`workbench.reasons`, the worklist): money, counts,
+dates, months, channel names, as polars expressions, in the team's language (English or French:
+:mod:`workbench.phrases`; the drafts have their own per language)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from functools import cache
 
 import polars as pl
 
 from workbench.balances import cents
+from workbench.phrases import CHANNEL_WORDS, NOUNS, SINGULAR
 from workbench.schema import TONES
 
-CHANNEL_WORDS = {"registered_letter": "registered letter"}
-"""How a reason names a channel whose code is not a word."""
+_FIELD = re.compile(r"\{(\w+)\}")
 
 
-def money_text(amount: pl.Expr, currency: pl.Expr | str | None = None) -> pl.Expr:
-    """``amount`` (currency) as text with thousands separators and cents: ``1,234.56 EUR``."""
+@cache
+def number_symbols(language: str = "en") -> tuple[str, str, str]:
+    """(group, decimal, minus) symbols of ``language`` from Babel's locale data (French: the
+    narrow no-break space U+202F, the comma, the hyphen-minus)."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+
+    return get_group_symbol(language), get_decimal_symbol(language), get_minus_sign_symbol(language)
+
+
+def number_text(value: float, decimals: int = 2, language: str = "en") -> str:
+    """A number (a Python scalar) with grouping: ``1,234.56`` (en), ``1 234,56`` (fr). Rounded
+    by Python's format in every language (same figure), then written with the symbols of
+    :func:`number_symbols`."""
+    text = f"{value:,.{decimals}f}"
+    if language == "en":
+        return text
+    group, decimal, minus = number_symbols(language)
+    return text.translate(str.maketrans({",": group, ".": decimal, "-": minus}))
+
+
+def money_text(
+    amount: pl.Expr, currency: pl.Expr | str | None = None, language: str = "en"
+) -> pl.Expr:
+    """``amount`` (currency) as text with thousands separators and cents (rounded to the cent
+    by :func:`workbench.balances.cents`): ``1,234.56 EUR`` (en), ``1 234,56 EUR`` (fr: the
+    group, decimal and minus symbols of Babel's locale data, the group a U+202F; a no-break
+    space U+00A0 before the currency, as in :func:`workbench.locale_text.money_text`)."""
+    group, decimal, minus = number_symbols(language)
     amount_cents = cents(amount)
     units = (
         (amount_cents.abs() // 100)
@@ -25,36 +54,73 @@ def money_text(amount: pl.Expr, currency: pl.Expr | str | None = None) -> pl.Exp
         .str.strip_chars_end(",")
         .str.reverse()
     )
+    if group != ",":
+        units = units.str.replace_all(",", group, literal=True)
     text = pl.concat_str(
-        pl.when(amount_cents < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+        pl.when(amount_cents < 0).then(pl.lit(minus)).otherwise(pl.lit("")),
         units,
-        pl.lit("."),
+        pl.lit(decimal),
         (amount_cents.abs() % 100).cast(pl.String).str.zfill(2),
     )
     if currency is None:
         return text
     currency = pl.lit(currency) if isinstance(currency, str) else currency
-    return pl.concat_str(text, pl.lit(" "), currency)
+    return pl.concat_str(text, pl.lit(" " if language == "en" else "\u00a0"), currency)
 
 
-def counted(n: pl.Expr, word: str, plural: str | None = None) -> pl.Expr:
-    """``"1 invoice"``, ``"3 invoices"``."""
-    many = plural or f"{word}s"
-    return pl.format("{} {}", n, pl.when(n == 1).then(pl.lit(word)).otherwise(pl.lit(many)))
+def phrase(template: str, **parts: pl.Expr) -> pl.Expr:
+    """``template`` (a :mod:`workbench.phrases` template) with each ``{name}`` filled with the
+    expression ``parts[name]``; parts the template does not name are left out."""
+    names = _FIELD.findall(template)
+    if not names:
+        return pl.lit(template)
+    return pl.format(_FIELD.sub("{}", template), *(parts[name] for name in names))
 
 
-def month_text(day: pl.Expr, as_of: date) -> pl.Expr:
-    """``June`` (same year as as_of) or ``June 2025``."""
-    return (
-        pl.when(day.dt.year() == as_of.year)
-        .then(day.dt.strftime("%B"))
-        .otherwise(day.dt.strftime("%B %Y"))
-    )
+def counted(n: pl.Expr, noun: str, language: str = "en") -> pl.Expr:
+    """``"1 invoice"``, ``"3 invoices"``; ``"0 facture"``, ``"3 factures"`` (``noun``: a key
+    of :data:`workbench.phrases.NOUNS`)."""
+    one, many = NOUNS[language][noun]
+    word = pl.when(n.is_in(SINGULAR[language])).then(pl.lit(one)).otherwise(pl.lit(many))
+    return pl.format("{} {}", n, word)
 
 
-def channel_words(channel: pl.Expr) -> pl.Expr:
-    """A channel code in words (``registered letter``)."""
-    return channel.replace(CHANNEL_WORDS)
+def day_text(day: pl.Expr, language: str = "en") -> pl.Expr:
+    """A date in a text: ISO (``2026-11-20``, as is) in English, ``20/11/2026`` in French."""
+    return day if language == "en" else day.dt.strftime("%d/%m/%Y")
+
+
+def percent_text(n: pl.Expr, language: str = "en") -> pl.Expr:
+    """A whole percentage as text with the locale's pattern (Babel): ``12%``, ``12 %``."""
+    from babel.numbers import format_percent
+
+    before, after = format_percent(0, locale=language).split("0", 1)
+    return pl.concat_str(pl.lit(before), n.cast(pl.String), pl.lit(after))
+
+
+def month_text(day: pl.Expr, as_of: date, language: str = "en") -> pl.Expr:
+    """``June`` (same year as as_of) or ``June 2025``; ``juin``, ``juin 2025``."""
+    if language == "en":
+        name, with_year = day.dt.strftime("%B"), day.dt.strftime("%B %Y")
+    else:
+        from babel.dates import get_month_names
+
+        months = dict(get_month_names("wide", locale=language).items())
+        name = day.dt.month().cast(pl.Int64).replace_strict(months, return_dtype=pl.String)
+        with_year = pl.format("{} {}", name, day.dt.year())
+    return pl.when(day.dt.year() == as_of.year).then(name).otherwise(with_year)
+
+
+def words(code: pl.Expr, table: dict[str, dict[str, str]], language: str = "en") -> pl.Expr:
+    """``code`` in words from a per-language :mod:`workbench.phrases` table (a code missing
+    from the table is kept as it is)."""
+    mapping = table[language]
+    return code.replace(mapping) if mapping else code
+
+
+def channel_words(channel: pl.Expr, language: str = "en") -> pl.Expr:
+    """A channel code in words (``registered letter``, ``lettre recommandée``)."""
+    return words(channel, CHANNEL_WORDS, language)
 
 
 def joined(*parts: pl.Expr) -> pl.Expr:

@@ -23,16 +23,19 @@ import polars as pl
 
 from workbench.balances import money_sum
 from workbench.drafts import draft_messages
+from workbench.labels import shown
+from workbench.phrases import ACTION_LABELS, REASONS, SUMMARY
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, Policy
 from workbench.portfolio import Portfolio
 from workbench.recommend import money_text, proportionate_channel, recommendations
 from workbench.segments import priority_matrix
+from workbench.wording import channel_words, day_text, number_text, phrase
 
 WORKLIST_COLUMNS = (
     "rank", "collector", "customer_id", "customer_name", "contact", "phone", "email", "channel",
     "tone", "action", "step", "reason", "risk_reasons", "open_amount", "overdue_amount", "oldest_dpd",
     "amount_at_risk", "probability", "segment", "invoices", "last_contact", "last_outcome",
-    "promise", "draft_message",
+    "promise", "draft_message", "draft_language", "draft_note",
 )  # fmt: skip
 """The columns of the worklist (XLSX sheets and CSV), in order."""
 
@@ -58,7 +61,9 @@ class Worklist:
       that have something overdue (largest first);
     - matrix: :func:`workbench.segments.priority_matrix` of the customers with an open balance;
     - detail: the :func:`workbench.recommend.recommendations` rows after ranking and capacity
-      (rank, capacity_fallback, draft_message added), for analysis.
+      (rank, capacity_fallback, draft_message added), for analysis;
+    - language: the team's language of its texts (policy ``team.language``: reasons, actions,
+      invoices, exports).
     """
 
     as_of: date
@@ -69,6 +74,7 @@ class Worklist:
     capacity: pl.DataFrame
     matrix: pl.DataFrame
     detail: pl.DataFrame
+    language: str = "en"
 
 
 def ranked(actions: pl.DataFrame) -> pl.DataFrame:
@@ -104,9 +110,11 @@ def assign_capacity(actions: pl.DataFrame, policy: Policy = DEFAULT_POLICY) -> p
     ``actions`` needs rank, collector, step, channel, reason, covered_amount. A phone action
     beyond its collector's capacity takes the step's ``[capacity.fallback]`` channel (made
     proportionate: :func:`workbench.recommend.proportionate_channel`), ``capacity_fallback`` is
-    true and its reason ends with ``phone capacity reached: sent by <channel>``.
+    true and its reason ends with ``phone capacity reached: sent by <channel>`` (in the team's
+    language).
     """
     c = pl.col
+    language = policy.team.language
     fallback = {step: getattr(policy.capacity.fallback, step) for step in MESSAGE_STEPS}
     phone = c("channel") == "phone"
     position = phone.cast(pl.Int64).cum_sum().over("collector", order_by="rank")
@@ -120,10 +128,10 @@ def assign_capacity(actions: pl.DataFrame, policy: Policy = DEFAULT_POLICY) -> p
         .with_columns(
             reason=pl.when(c("capacity_fallback"))
             .then(
-                pl.format(
-                    "{}; phone capacity reached: sent by {}",
-                    c("reason"),
-                    c("channel").replace({"registered_letter": "registered letter"}),
+                phrase(
+                    REASONS[language]["capacity"],
+                    reason=c("reason"),
+                    channel=channel_words(c("channel"), language),
                 )
             )
             .otherwise(c("reason"))
@@ -151,16 +159,22 @@ def capacity_usage(actions: pl.DataFrame, policy: Policy = DEFAULT_POLICY) -> pl
     )
 
 
-def _invoice_text() -> pl.Expr:
-    """The invoices of a row as text: ``I5 (1,999.75 EUR due 2026-04-14); ...``."""
+def _invoice_text(language: str = "en") -> pl.Expr:
+    """The invoices of a row as text: ``I5 (1,999.75 EUR due 2026-04-14); ...``,
+    ``I5 (1 999,75 EUR échue le 14/04/2026) ; ...``."""
     element = pl.element().struct
-    one = pl.format(
-        "{} ({} due {})",
-        element.field("invoice_id"),
-        money_text(element.field("open_balance"), element.field("currency")),
-        element.field("due_date"),
+    say = REASONS[language]
+    parts = {
+        "invoice": element.field("invoice_id"),
+        "amount": money_text(element.field("open_balance"), element.field("currency"), language),
+        "date": day_text(element.field("due_date"), language),
+    }
+    one = (
+        pl.when(element.field("days_past_due") > 0)
+        .then(phrase(say["invoice_overdue"], **parts))
+        .otherwise(phrase(say["invoice_not_due"], **parts))
     )
-    return pl.col("invoices").list.eval(one).list.join("; ")
+    return pl.col("invoices").list.eval(one).list.join(say["list_separator"])
 
 
 def _risk_reasons(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.DataFrame:
@@ -186,13 +200,13 @@ def build_worklist(
     recs = recommendations(portfolio, as_of, policy, scores)
     currency = recs["currency"][0] if recs.height else ""
     actions = assign_capacity(ranked(recs.filter(pl.col("status") != "excluded")), policy)
-    actions = actions.with_columns(draft_messages(actions, as_of, policy)).join(
+    actions = actions.hstack(draft_messages(actions, as_of, policy)).join(
         _risk_reasons(portfolio, as_of, policy), on="customer_id", how="left", maintain_order="left"
     )
     c = pl.col
-    rows = actions.with_columns(contact=c("contact_name"), invoices=_invoice_text()).select(
-        WORKLIST_COLUMNS
-    )
+    rows = actions.with_columns(
+        contact=c("contact_name"), invoices=_invoice_text(policy.team.language)
+    ).select(WORKLIST_COLUMNS)
     excluded = (
         recs.filter(c("status") == "excluded")
         .sort(["open_amount", "customer_id"], descending=[True, False])
@@ -211,16 +225,41 @@ def build_worklist(
         capacity=capacity_usage(actions, policy),
         matrix=matrix,
         detail=actions,
+        language=policy.team.language,
     )
+
+
+def _totals(worklist: Worklist, thanks: int) -> pl.DataFrame:
+    """The totals table of :func:`summary_tables` (item, value), in the worklist's language."""
+    language = worklist.language
+    say = SUMMARY[language]
+    rows, excluded = worklist.rows, worklist.excluded
+    as_of = worklist.as_of.isoformat() if language == "en" else worklist.as_of.strftime("%d/%m/%Y")
+    items = ("as_of", "currency", "customers", "actions", "thanks", "excluded", "open_amount",
+             "at_risk")  # fmt: skip
+    values = [
+        as_of,
+        worklist.currency,
+        str(rows.height - thanks + excluded.height),
+        str(rows.height - thanks),
+        str(thanks),
+        str(excluded.height),
+        number_text(rows["open_amount"].sum() + excluded["open_amount"].sum(), 2, language),
+        number_text(rows["amount_at_risk"].sum(), 2, language),
+    ]
+    return pl.DataFrame({"item": [say[item] for item in items], "value": values})
 
 
 def summary_tables(worklist: Worklist) -> dict[str, pl.DataFrame]:
     """Small tables describing the worklist, by title: totals, actions by channel, by tone, by
-    action, excluded by reason, capacity per collector, priority matrix."""
+    action, excluded by reason, capacity per collector, priority matrix. Titles, items and the
+    codes in the cells (channels, tones, exclusions, bands) are in the worklist's language; the
+    column names are codes (:mod:`workbench.labels` names them in the exports)."""
     c = pl.col
+    language = worklist.language
+    say = SUMMARY[language]
     rows, excluded = worklist.rows, worklist.excluded
-    thanks = rows.filter(c("action") == "thank you").height
-    category = c("exclusion")
+    thanks = rows.filter(c("action") == ACTION_LABELS[language]["thank_you"]).height
 
     def counts(frame: pl.DataFrame, by: pl.Expr, name: str) -> pl.DataFrame:
         return (
@@ -229,36 +268,15 @@ def summary_tables(worklist: Worklist) -> dict[str, pl.DataFrame]:
             .sort(["customers", name], descending=[True, False])
         )
 
-    totals = pl.DataFrame(
-        {
-            "item": [
-                "as of",
-                "currency",
-                "customers with an open balance",
-                "actions",
-                "thank-you messages",
-                "excluded",
-                "open amount",
-                "amount at risk of the actions",
-            ],  # fmt: skip
-            "value": [
-                worklist.as_of.isoformat(),
-                worklist.currency,
-                str(rows.height - thanks + excluded.height),
-                str(rows.height - thanks),
-                str(thanks),
-                str(excluded.height),
-                f"{rows['open_amount'].sum() + excluded['open_amount'].sum():,.2f}",
-                f"{rows['amount_at_risk'].sum():,.2f}",
-            ],
-        }
-    )
+    bands = [shown(c(band), band, language) for band in ("risk_band", "value_band")]
     return {
-        "totals": totals,
-        "actions by channel": counts(rows, c("channel"), "channel"),
-        "actions by tone": counts(rows, c("tone"), "tone"),
-        "actions by action": counts(rows, c("action"), "action"),
-        "excluded by reason": counts(excluded, category, "reason"),
-        "capacity per collector": worklist.capacity,
-        "priority matrix": worklist.matrix,
+        say["totals"]: _totals(worklist, thanks),
+        say["by_channel"]: counts(rows, shown(c("channel"), "channel", language), "channel"),
+        say["by_tone"]: counts(rows, shown(c("tone"), "tone", language), "tone"),
+        say["by_action"]: counts(rows, c("action"), "action"),
+        say["by_exclusion"]: counts(
+            excluded, shown(c("exclusion"), "exclusion", language), "reason"
+        ),
+        say["capacity"]: worklist.capacity,
+        say["matrix"]: worklist.matrix.with_columns(bands),
     }
