@@ -42,6 +42,25 @@ INV_B = invoice("INV-B", date(2026, 10, 20), date(2026, 11, 19), 880.50, 880.50,
 INV_C = invoice("INV-C", date(2026, 11, 5), date(2026, 12, 5), 1500.00, 1500.00)
 INV_D = invoice("INV-D", date(2026, 10, 1), date(2026, 10, 31), 640.00, 640.00, disputed=True)
 
+SENT = [
+    # a call is a conversation, not a message sent: the drafts do not list it
+    {"contact_date": date(2026, 10, 20), "channel": "phone", "step": "personal_contact",
+     "invoice_ids": ["INV-A"]},
+    {"contact_date": date(2026, 11, 2), "channel": "letter", "step": "last_notice",
+     "invoice_ids": ["INV-A"]},
+    # about another invoice (paid since): not listed either
+    {"contact_date": date(2026, 8, 1), "channel": "email", "step": "light_reminder",
+     "invoice_ids": ["INV-Z"]},
+]  # fmt: skip
+"""The messages already sent to the customer (recommend's ``sent`` column)."""
+
+
+def promise(invoice_id, amount, promised_date, status):
+    """One element of a row's ``promises`` (pending or broken promises)."""
+    return {"invoice_id": invoice_id, "amount": amount, "promised_date": promised_date,
+            "status": status}  # fmt: skip
+
+
 STEPS_CHANNELS = {
     "pre_due": ("email", "sms", "phone"),
     "light_reminder": ("email", "letter", "sms", "phone"),
@@ -86,8 +105,7 @@ def row(step: str, channel: str, language: str, audience: str = "B2B") -> dict:
         "collector": "Arthur Becker", "strategic": False, "step": step, "channel": channel,
         "tone": TONES.get(step, "formal"), "invoices": covered,
         "statement": [INV_A, INV_B, INV_C, INV_D], "currency": "EUR",
-        "promise_amount": None, "promise_date": None, "promise_status": None,
-        "pending_amount": 0.0, "pending_date": None, "broken_recent": 0,
+        "promises": [], "sent": SENT,
         "notice_date": date(2026, 10, 20) if step in ("agency", "legal", "write_off_review")
         else None, "notice_deadline": date(2026, 10, 31) if step in ("agency", "legal",
         "write_off_review") else None, "cleared_date": date(2026, 11, 16),

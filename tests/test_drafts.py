@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 from babel.numbers import parse_decimal
 
-from draft_cases import AS_OF, INV_A, LANGUAGES, STEPS_CHANNELS, cases, row
+from draft_cases import AS_OF, INV_A, INV_B, LANGUAGES, STEPS_CHANNELS, cases, promise, row
 from workbench.drafts import (
     _environment,
     draft_language,
@@ -146,10 +146,7 @@ def test_greeting_and_sign_off_follow_title_and_language():
 def test_agreement_in_gender_where_the_title_gives_it():
     base = {
         **row("light_reminder", "letter", "fr"),
-        "promise_amount": 900.0,
-        "promise_date": date(2026, 11, 10),
-        "promise_status": "broken",
-        "broken_recent": 1,
+        "promises": [promise("INV-A", 900.0, date(2026, 11, 10), "broken")],
     }
     assert "vous vous étiez engagée à régler" in draft(base)
     assert "vous vous étiez engagé à régler" in draft({**base, "contact_title": "Monsieur"})
@@ -317,9 +314,13 @@ def test_days_late_are_per_invoice():
 
 
 def test_promise_in_the_right_tense():
-    base = {**row("light_reminder", "email", "fr"), "pending_amount": 500.0}
-    future = draft({**base, "pending_date": AS_OF + timedelta(days=5)})
-    past = draft({**base, "pending_date": AS_OF - timedelta(days=1)})
+    base = row("light_reminder", "email", "fr")
+    future = draft(
+        {**base, "promises": [promise("INV-B", 500.0, AS_OF + timedelta(days=5), "pending")]}
+    )
+    past = draft(
+        {**base, "promises": [promise("INV-B", 500.0, AS_OF - timedelta(days=1), "pending")]}
+    )
     assert (
         "Nous prenons note de votre engagement à régler 500,00\u00a0EUR d'ici le 25/11/2026"
         in future
@@ -329,6 +330,40 @@ def test_promise_in_the_right_tense():
         in past
     )
     assert "prenons note" not in past
+
+
+def test_only_promises_about_the_draft_invoices_are_quoted():
+    base = row("light_reminder", "email", "fr")
+    other = draft({**base, "promises": [promise("INV-Z", 205.13, date(2026, 11, 10), "broken")]})
+    assert "205,13" not in other and "engag" not in other
+    general = draft({**base, "promises": [promise(None, 700.0, date(2026, 11, 10), "broken")]})
+    assert "vous vous étiez engagée à régler 700,00\u00a0EUR au plus tard le 10/11/2026" in general
+    old = draft({**base, "promises": [promise("INV-A", 900.0, date(2026, 5, 10), "broken")]})
+    assert "900,00" not in old  # broken long ago (escalation.broken_promise_days)
+    script = draft(
+        {
+            **row("personal_contact", "phone", "fr"),  # a call: every promise
+            "promises": [promise("INV-Y", 300.0, date(2026, 11, 19), "pending")],
+        }
+    )
+    assert (
+        "Rappeler l'engagement de régler 300,00\u00a0EUR au plus tard le 19/11/2026, non encore reçu"
+        in script
+    )
+
+
+def test_previous_messages_are_the_written_ones_about_these_invoices():
+    text = draft(row("light_reminder", "email", "fr"))
+    assert "Nos précédents envois : dernière relance amiable du 02/11/2026." in text
+    # not the call of 20/10 nor the e-mail of 01/08 about another invoice
+    assert "Nos précédents envois : dernière relance amiable du 02/11/2026.\n" in text
+    notice = draft(row("formal_notice", "registered_letter", "fr"))
+    assert "Malgré notre message du 02/11/2026, les factures suivantes restent impayées" in notice
+
+
+def test_singular_when_one_invoice():
+    text = draft({**row("light_reminder", "letter", "fr"), "invoices": [INV_B]})
+    assert "la facture suivante est échue :" in text
 
 
 def test_step_named_after_what_was_sent_before():
@@ -509,3 +544,10 @@ def test_drafts_of_a_generated_worklist(generated_portfolio):
                 r"facture (INV-\d+) du \S+ \([^)]*\), échéance \S+, (\d+) jours? de retard", text
             ):
                 assert int(n) == (as_of - due[invoice_id]).days, (invoice_id, n)
+
+
+def test_statement_marks_promised_and_planned_invoices():
+    statement = [dict(INV_A, planned=True), dict(INV_B, promised=True)]
+    text = draft({**row("light_reminder", "email", "fr"), "statement": statement})
+    assert "(35 jours de retard ; dans un échéancier)" in text
+    assert "(1 jour de retard ; sous engagement de paiement)" in text

@@ -186,11 +186,48 @@ def _statement(row: Mapping[str, Any], language: str) -> dict[str, Any]:
     }
 
 
-def _previous(invoices: list[Mapping[str, Any]]) -> list[tuple[str, date]]:
-    """The messages already sent about ``invoices`` (step, date), oldest first, from the
-    dunning state (each invoice's last step reached)."""
-    seen = {(i["reached_step"], i["reached_date"]) for i in invoices if i.get("reached_step")}
+def _previous(row: Mapping[str, Any], invoices: list[Mapping[str, Any]]) -> list[tuple[str, date]]:
+    """The written messages already sent about ``invoices`` (step, date), oldest first: the
+    contact log's outbound e-mails, SMS and letters naming one of them, or naming none and
+    dated after the oldest one was issued (calls are conversations, not messages sent)."""
+    ids = {i["invoice_id"] for i in invoices}
+    since = min((i["issue_date"] for i in invoices if i.get("issue_date")), default=None)
+    seen = {
+        (m["step"], m["contact_date"])
+        for m in row.get("sent") or []
+        if m["channel"] in (*WRITTEN, "sms")
+        and (set(m["invoice_ids"] or []) & ids
+             or (not m["invoice_ids"] and since is not None and m["contact_date"] >= since))
+    }  # fmt: skip
     return sorted(seen, key=lambda pair: (pair[1], pair[0]))
+
+
+def _promises(
+    row: Mapping[str, Any], invoices: list[Mapping[str, Any]] | None, as_of: date, policy: Policy
+) -> dict[str, Any]:
+    """The promises a draft about ``invoices`` may quote: those about one of them or about no
+    invoice in particular (every promise of the customer when ``invoices`` is None: a call
+    script, for the collector); the latest broken within ``escalation.broken_promise_days``, and the
+    pending ones (summed, latest pay-by date; ``promise_past`` when that date is today or gone)."""
+    ids = {i["invoice_id"] for i in invoices} if invoices is not None else None
+    about = [p for p in row.get("promises") or [] if ids is None or p["invoice_id"] in ids | {None}]
+    window = policy.escalation.broken_promise_days
+    broken = sorted(
+        (p for p in about if p["status"] == "broken" and (as_of - p["promised_date"]).days <= window),
+        key=lambda p: p["promised_date"],
+    )  # fmt: skip
+    pending = [p for p in about if p["status"] == "pending"]
+    last = broken[-1] if broken else None
+    pending_date = max((p["promised_date"] for p in pending), default=None)
+    return {
+        "promise_status": "broken" if last else None,
+        "broken_recent": len(broken),
+        "promise_amount": last["amount"] if last else None,
+        "promise_date": last["promised_date"] if last else None,
+        "pending_amount": float(sum(to_cents(p["amount"]) for p in pending)) if pending else 0.0,
+        "pending_date": pending_date,
+        "promise_past": bool(pending_date and pending_date <= as_of),
+    }
 
 
 def _people(row: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
@@ -239,12 +276,6 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
                 "step",
                 "tone",
                 "strategic",
-                "promise_amount",
-                "promise_date",
-                "promise_status",
-                "pending_amount",
-                "pending_date",
-                "broken_recent",
                 "notice_date",
                 "notice_deadline",
                 "cleared_date",
@@ -255,6 +286,7 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
                 "paid_elsewhere_on",
             )
         },  # fmt: skip
+        **_promises(row, None if channel == "phone" else raw, as_of, policy),
         **people,
         "language": language,
         "internal": _is_internal(step, channel),
@@ -266,12 +298,11 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
         ),  # fmt: skip
         "oldest_days": max((i["days_late"] for i in invoices), default=0),
         "partly_paid": any(i.get("paid") for i in raw),
-        "previous": _previous(raw),
+        "previous": _previous(row, raw),
         "statement": _statement(row, language),
         "penalties": penalties,
         "claim": _claim(raw, language, policy) if penalties else None,
         "reply_by": reply_by,
-        "promise_past": bool(row.get("pending_date") and row["pending_date"] < as_of),
         "answer_days": escalation.notice_answer_days,
         "note": note,
     }

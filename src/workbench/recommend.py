@@ -65,6 +65,7 @@ from workbench.dunning import (
     contact_log,
     customer_contacts,
     invoice_memory,
+    messages,
     recent_messages,
 )
 from workbench.features import customer_features
@@ -526,7 +527,21 @@ def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.Lazy
             promise_amount=c("amount").last(),
             promise_date=c("promised_date").last(),
             promise_status=c("status").last(),
+            promises=pl.struct("invoice_id", "amount", "promised_date", "status").filter(
+                c("status").is_in(["pending", "broken"])
+            ),
         )
+    )
+
+
+def _sent_messages(log: pl.LazyFrame) -> pl.LazyFrame:
+    """Per customer: sent, the outbound messages of ``log`` (contact_date, channel, step,
+    invoice_ids), oldest first (what the drafts say was sent before)."""
+    return (
+        messages(log)
+        .sort("contact_date", "channel", "step")
+        .group_by("customer_id")
+        .agg(sent=pl.struct("contact_date", "channel", "step", "invoice_ids"))
     )
 
 
@@ -712,7 +727,7 @@ RECOMMENDATION_COLUMNS = (
     "pending_amount", "pending_date", "broken_recent", "last_contact", "last_channel",
     "last_outcome", "last_outbound", "last_conversation", "notice_date", "notice_deadline",
     "cleared_date", "unapplied_cash", "paid_elsewhere", "paid_elsewhere_on", "escalated",
-    "capped", "customer_type", "language", "contact_title", "statement",
+    "capped", "customer_type", "language", "contact_title", "statement", "promises", "sent",
 )  # fmt: skip
 """The columns of :func:`recommendations`, in order."""
 
@@ -760,6 +775,7 @@ def _customer_frame(
         .join(state.lazy().drop("segment", "escalated"), on="customer_id", how="left")
         .join(customer_contacts(log, portfolio, as_of, policy), on="customer_id", how="left")
         .join(_promise_facts(portfolio, as_of, policy), on="customer_id", how="left")
+        .join(_sent_messages(log), on="customer_id", how="left")
         .join(_plan_facts(portfolio, as_of, policy), on="customer_id", how="left")
         .join(_payments_elsewhere(portfolio, invoices, as_of, policy), on="customer_id", how="left")
         .with_columns(
@@ -802,6 +818,9 @@ def recommendations(
       parts, pending_amount, pending_date, broken_recent, last contact (date, channel,
       outcome), last_outbound, last_conversation, notice_date, notice_deadline, cleared_date,
       unapplied_cash, paid_elsewhere (recent payments to other invoices) and its date;
+      promises (pending or broken: invoice_id, amount, promised_date, status), sent (the
+      messages already sent: contact_date, channel, step, invoice_ids);
+    - for the drafts: customer_type, language, contact_title, statement (every open invoice);
     - flags: escalated, capped.
     """
     currency = reporting_currency(portfolio, as_of) or ""
