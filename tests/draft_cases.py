@@ -15,8 +15,7 @@ LANGUAGES = ("en", "fr", "de", "es", "it", "nl")
 
 
 def invoice(invoice_id, issue, due, amount, open_balance, *, paid=0.0, last_paid_on=None,
-            disputed=False, reached_step=None, reached_date=None, penalty=0.0, indemnity=0.0,
-            currency="EUR"):  # fmt: skip
+            disputed=False, penalty=0.0, indemnity=0.0, currency="EUR"):  # fmt: skip
     """One element of a row's invoice lists (the fields of recommend._INVOICE)."""
     return {
         "invoice_id": invoice_id, "due_date": due, "days_past_due": (AS_OF - due).days,
@@ -24,7 +23,6 @@ def invoice(invoice_id, issue, due, amount, open_balance, *, paid=0.0, last_paid
         "currency": currency, "step": None, "paid": paid, "last_paid_on": last_paid_on,
         "short_payment": False, "issue_date": issue, "disputed": disputed, "promised": False,
         "planned": False, "penalty": penalty, "indemnity": indemnity,
-        "reached_step": reached_step, "reached_date": reached_date,
     }  # fmt: skip
 
 
@@ -33,8 +31,7 @@ def invoice(invoice_id, issue, due, amount, open_balance, *, paid=0.0, last_paid
 # + 1,342.00 x 2 days (19/11, 20/11) = 79,827 + 2,684 = 82,511 EUR-days
 # x 0.1215 / 365 = 27.4659... -> 27.47 EUR.
 INV_A = invoice("INV-A", date(2026, 9, 16), date(2026, 10, 16), 2419.00, 1342.00, paid=1077.00,
-                last_paid_on=date(2026, 11, 18), reached_step="last_notice",
-                reached_date=date(2026, 11, 2), penalty=27.47, indemnity=40.0)  # fmt: skip
+                last_paid_on=date(2026, 11, 18), penalty=27.47, indemnity=40.0)  # fmt: skip
 # INV-B: 880.50 EUR due 2026-11-19, 1 day late: 880.50 x 1 x 0.1215 / 365 = 0.2931 -> 0.29
 INV_B = invoice("INV-B", date(2026, 10, 20), date(2026, 11, 19), 880.50, 880.50,
                 penalty=0.29, indemnity=40.0)  # fmt: skip

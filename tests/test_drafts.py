@@ -264,7 +264,10 @@ def expected_dates(r: dict) -> set[date]:
     days = {AS_OF, r.get("cleared_date"), r.get("notice_date"), r.get("notice_deadline"),
             r.get("promise_date"), r.get("pending_date")}  # fmt: skip
     for i in [*r["invoices"], *r["statement"]]:
-        days |= {i["issue_date"], i["due_date"], i["last_paid_on"], i["reached_date"]}
+        days |= {i["issue_date"], i["due_date"], i["last_paid_on"]}
+    ids = {i["invoice_id"] for i in [*r["invoices"], *r["statement"]]}
+    days |= {m["contact_date"] for m in r["sent"]  # the letters sent about these invoices
+             if m["channel"] != "phone" and set(m["invoice_ids"]) & ids}  # fmt: skip
     waits = DEFAULT_POLICY.cadence.wait_days
     days |= {AS_OF + timedelta(days=n) for n in (11, waits.last_notice, waits.solution_offer)}
     return {d for d in days if d}

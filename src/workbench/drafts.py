@@ -12,7 +12,7 @@ customer's language, signed by the company of ``[sender]``, true to the data as 
   templates, or a step missing in a language, falls back to English and ``draft_note`` says so.
 - **Facts**: amounts, dates and numbers per language from Babel (:mod:`workbench.locale_text`);
   days late per invoice; partial payments with their date; promise dates in the right tense;
-  previous messages from the dunning state (each invoice's ``reached_step`` and date); a
+  previous messages from the dunning state (the written messages of the contact log); a
   statement of account (every open invoice, disputed ones marked) in every written reminder;
   penalties (:mod:`workbench.penalties`) where the law and ``[penalties]`` say so.
 - **SMS**: GSM-7 only, at most 160 septets, naming the company and a phone number or link.
@@ -41,10 +41,9 @@ from workbench.locale_text import (
     short_date,
     to_cents,
 )
+from workbench.dunning import CUSTOMER_FACING
+from workbench.penalties import owes_penalties
 from workbench.policy import DEFAULT_POLICY, LANGUAGES, Policy
-
-INTERNAL_STEPS = ("agency", "legal", "write_off_review", "small_balance_review")
-"""Steps whose draft is a note for the team (a dispute routed internally is one too)."""
 
 REMINDER_STEPS = (
     "pre_due", "light_reminder", "personal_contact", "solution_offer", "last_notice",
@@ -124,8 +123,9 @@ def template_name(language: str, step: str, consumer: bool = False) -> str | Non
     return next((name for name in names if _exists(name)), None)
 
 
-def _is_internal(step: str, channel: str) -> bool:
-    return step in INTERNAL_STEPS or (step == "resolve_dispute" and channel == "none")
+def _is_internal(channel: str) -> bool:
+    """A note for the team: the action contacts nobody (agency, legal, none)."""
+    return channel not in CUSTOMER_FACING
 
 
 def _sums(items: Iterable[tuple[str, Decimal]], language: str) -> str:
@@ -136,8 +136,11 @@ def _sums(items: Iterable[tuple[str, Decimal]], language: str) -> str:
     return " + ".join(money_text(v, k or None, language) for k, v in sorted(sums.items()))
 
 
-def _invoice(item: Mapping[str, Any], language: str, penalties: bool) -> dict[str, Any]:
-    """One invoice of a row, with its figures as text in ``language``."""
+def _invoice(
+    item: Mapping[str, Any], language: str, penalties: bool, indemnity_currency: str = ""
+) -> dict[str, Any]:
+    """One invoice of a row, with its figures as text in ``language`` (penalty and indemnity:
+    :func:`workbench.penalties.invoice_penalties`, shown when ``penalties``)."""
     cur = item.get("currency") or ""
     money = lambda v: money_text(v, cur, language)  # noqa: E731
     dpd = item.get("days_past_due") or 0
@@ -152,6 +155,9 @@ def _invoice(item: Mapping[str, Any], language: str, penalties: bool) -> dict[st
         "issue_text": short_date(item.get("issue_date"), language),
         "due_text": short_date(item.get("due_date"), language),
         "penalty_text": money(item.get("penalty") or 0) if penalties else None,
+        "indemnity_text": money_text(item.get("indemnity") or 0, indemnity_currency, language)
+        if penalties
+        else None,
     }
 
 
@@ -160,9 +166,9 @@ def _claim(invoices: list[dict], language: str, policy: Policy) -> dict[str, Any
     rules = policy.penalties
     principal = [(i.get("currency") or "", to_cents(i["open_balance"])) for i in invoices]
     penalty = [(i.get("currency") or "", to_cents(i.get("penalty") or 0)) for i in invoices]
-    indemnity = [(rules.indemnity_currency, to_cents(rules.indemnity)) for i in invoices]
+    indemnity = [(rules.indemnity_currency, to_cents(i.get("indemnity") or 0)) for i in invoices]
     return {
-        "rate_text": number_text(rules.rate_percent, language),
+        "rate_text": number_text(rules.rate_percent, 2, language),
         "indemnity_text": money_text(rules.indemnity, rules.indemnity_currency, language),
         "principal_text": _sums(principal, language),
         "penalties_text": _sums(penalty, language),
@@ -251,14 +257,14 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
     .recommendations` columns; ``channel`` is the final one, after capacity)."""
     step, channel = row.get("step") or "", row.get("channel") or "none"
     language, note = draft_language(row.get("language"), row.get("country"), policy)
-    if _is_internal(step, channel):
+    if _is_internal(channel):
         language, note = policy.team.language, None
     people = _people(row, policy)
-    owes = (row.get("customer_type") or "B2B") in policy.penalties.customer_types
+    owes = owes_penalties(row.get("customer_type"), policy)
     claims = ("formal_notice", "agency", "legal", *policy.penalties.mention_steps)
     penalties = owes and step in claims
     raw = list(row.get("invoices") or [])
-    invoices = [_invoice(i, language, penalties) for i in raw]
+    invoices = [_invoice(i, language, penalties, policy.penalties.indemnity_currency) for i in raw]
     waits = policy.cadence.wait_days
     escalation = policy.escalation
     answer = escalation.notice_postal_days + escalation.notice_answer_days
@@ -289,7 +295,7 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
         **_promises(row, None if channel == "phone" else raw, as_of, policy),
         **people,
         "language": language,
-        "internal": _is_internal(step, channel),
+        "internal": _is_internal(channel),
         "channel": channel,
         "as_of": as_of,
         "invoices": invoices,
@@ -338,13 +344,12 @@ def render_draft(
     if not row.get("step"):
         return "", "", None
     context = draft_context(row, as_of, policy)
-    language, note = context["language"], context["note"]
-    name = template_name(language, context["step"], context["consumer"])
-    if name is None:
-        note = f"no '{language}' template for {context['step']}: drafted in English"
-        context["language"] = language = "en"
-        context.update(draft_context({**row, "language": "en"}, as_of, policy) | {"note": note})
+    name = template_name(context["language"], context["step"], context["consumer"])
+    if name is None:  # a step missing in that language: in English, and the note says so
+        note = f"no '{context['language']}' template for {context['step']}: drafted in English"
+        context = draft_context({**row, "language": "en"}, as_of, policy) | {"note": note}
         name = template_name("en", context["step"], context["consumer"])
+    language, note = context["language"], context["note"]
     text = _render(name, context)
     if context["channel"] == "sms":
         text = gsm7_text(" ".join(text.split()))

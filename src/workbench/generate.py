@@ -92,6 +92,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from workbench.policy import DEFAULT_POLICY
 from workbench.schema import CONTACT_CHANNELS, CONTACT_STEPS, TABLES
 
 __all__ = ["ARCHETYPES", "ARCHETYPE_SHARES", "TABLE_NAMES", "generate_portfolio", "write_portfolio"]
@@ -281,8 +282,6 @@ TITLES = {
     "fr": ("Madame", "Monsieur"), "nl": ("Mevrouw", "De heer"), "de": ("Frau", "Herr"),
     "es": ("Sra.", "Sr."), "it": ("Sig.ra", "Sig."), "en": ("Ms", "Mr"),
 }  # fmt: skip
-COUNTRY_LANGUAGES = {"FR": "fr", "BE": "fr", "DE": "de", "ES": "es", "IT": "it", "GB": "en",
-                     "NL": "nl"}  # fmt: skip
 TLDS = {"FR": "fr", "BE": "be", "DE": "de", "ES": "es", "IT": "it", "GB": "co.uk", "NL": "nl"}
 PERSONAL_DOMAINS = ("gmail.com", "orange.fr", "free.fr", "outlook.com", "yahoo.fr", "laposte.net")
 # international prefix and digit groups of a national number
@@ -1575,7 +1574,8 @@ def _language_and_title(n: int) -> dict[str, pl.Expr]:
     language = (
         pl.when(belgian_nl).then(pl.lit("nl")).when(pl.col("country") == "BE").then(pl.lit("fr"))
     )
-    spoken = language.fill_null(pl.col("country").replace_strict(COUNTRY_LANGUAGES))
+    by_country = DEFAULT_POLICY.drafts.country_languages  # the drafts' own default
+    spoken = language.fill_null(pl.col("country").replace_strict(by_country, default=None))
     first = pl.when(pl.col("b2b")).then(pl.col("contact_first")).otherwise(pl.col("first"))
     woman = first.is_in(list(FEMALE_FIRST_NAMES))
     title = pl.lit(None, pl.String)

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from babel.dates import format_date, get_date_format
-from babel.numbers import format_decimal
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
 LOCALES = {
     "en": "en_GB", "fr": "fr_FR", "de": "de_DE", "es": "es_ES", "it": "it_IT", "nl": "nl_NL",
@@ -26,19 +26,29 @@ def to_cents(amount: float | Decimal) -> Decimal:
     return Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def number_text(value: float | Decimal, language: str, decimals: int = 2) -> str:
-    """``value`` with the language's grouping and decimal symbols: ``1 234,56`` (fr, narrow
-    no-break space), ``1,234.56`` (en), ``1.234,56`` (de, it, nl), ``1234,56`` (es: CLDR groups
-    from five digits)."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(Decimal(str(value)), format=pattern, locale=LOCALES[language])
+@cache
+def number_symbols(language: str = "en") -> tuple[str, str, str]:
+    """(group, decimal, minus) symbols of ``language`` from Babel's locale data (French: the
+    narrow no-break space U+202F, the comma, the hyphen-minus; German: the dot, the comma)."""
+    return get_group_symbol(language), get_decimal_symbol(language), get_minus_sign_symbol(language)
+
+
+def number_text(value: float | Decimal, decimals: int = 2, language: str = "en") -> str:
+    """A number (a Python scalar) with grouping: ``1,234.56`` (en), ``1 234,56`` (fr),
+    ``1.234,56`` (de, es, it, nl). Rounded by Python's format in every language (same figure),
+    then written with the symbols of :func:`number_symbols`."""
+    text = f"{value:,.{decimals}f}"
+    if language == "en":
+        return text
+    group, decimal, minus = number_symbols(language)
+    return text.translate(str.maketrans({",": group, ".": decimal, "-": minus}))
 
 
 def money_text(amount: float | Decimal | None, currency: str | None, language: str) -> str:
     """``1 234,56 EUR``: the amount rounded half up to the cent, then the currency code."""
     if amount is None:
         return ""
-    text = number_text(to_cents(amount), language)
+    text = number_text(to_cents(amount), 2, language)
     return f"{text}\u00a0{currency}" if currency else text
 
 

@@ -30,6 +30,16 @@ from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 
 
+UNTYPED = "B2B"
+"""The customer type of a customer without one (the workbench's default audience)."""
+
+
+def owes_penalties(customer_type: str | None, policy: Policy = DEFAULT_POLICY) -> bool:
+    """Whether a customer of ``customer_type`` owes penalties and the indemnity
+    (``penalties.customer_types``; no type counts as :data:`UNTYPED`)."""
+    return (customer_type or UNTYPED) in policy.penalties.customer_types
+
+
 def invoice_penalties(
     portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
 ) -> pl.LazyFrame:
@@ -38,8 +48,7 @@ def invoice_penalties(
     ``penalties.indemnity_currency`` for an invoice paid late or still unpaid after its due
     date); both 0 when the invoice was paid on time or its customer type does not owe them.
 
-    Owed by the customers whose ``customer_type`` is in ``penalties.customer_types``; a
-    customer without a type counts as B2B (the workbench's default audience).
+    Owed by the customers of :func:`owes_penalties`.
     """
     rules = policy.penalties
     c = pl.col
@@ -67,7 +76,8 @@ def invoice_penalties(
     )
     owes = portfolio.customers.select(
         "customer_id",
-        owes=c("customer_type").fill_null("B2B").is_in(list(rules.customer_types)),
+        # the rule of owes_penalties, for every customer at once
+        owes=c("customer_type").fill_null(UNTYPED).is_in(list(rules.customer_types)),
     )
     late_days = days_between(pl.lit(as_of), c("due_date")).clip(lower_bound=0)
     due_cents = (c("amount_cents") - c("before_cents").fill_null(0)).clip(lower_bound=0)

@@ -107,12 +107,11 @@ EXCLUSIONS = (
 _INVOICE = (
     "invoice_id", "due_date", "days_past_due", "amount", "open_balance", "chased_amount",
     "currency", "step", "paid", "last_paid_on", "short_payment", "issue_date", "disputed",
-    "promised", "planned", "penalty", "indemnity", "reached_step", "reached_date",
+    "promised", "planned", "penalty", "indemnity",
 )  # fmt: skip
 """Fields of each element of the invoice lists (invoice currency, except chased_amount in the
 reporting currency; step: the invoice's own next step; penalty and indemnity:
-:func:`workbench.penalties.invoice_penalties`; reached_step, reached_date: the last step sent
-for it, :func:`workbench.dunning.invoice_memory`)."""
+:func:`workbench.penalties.invoice_penalties`)."""
 
 
 # --- invoice level -----------------------------------------------------------------------------

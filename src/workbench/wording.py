@@ -6,35 +6,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cache
 
 import polars as pl
 
 from workbench.balances import cents
+from workbench.locale_text import number_symbols, number_text  # noqa: F401 (re-exported)
 from workbench.phrases import CHANNEL_WORDS, NOUNS, SINGULAR
 from workbench.schema import TONES
 
 _FIELD = re.compile(r"\{(\w+)\}")
-
-
-@cache
-def number_symbols(language: str = "en") -> tuple[str, str, str]:
-    """(group, decimal, minus) symbols of ``language`` from Babel's locale data (French: the
-    narrow no-break space U+202F, the comma, the hyphen-minus)."""
-    from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
-
-    return get_group_symbol(language), get_decimal_symbol(language), get_minus_sign_symbol(language)
-
-
-def number_text(value: float, decimals: int = 2, language: str = "en") -> str:
-    """A number (a Python scalar) with grouping: ``1,234.56`` (en), ``1 234,56`` (fr). Rounded
-    by Python's format in every language (same figure), then written with the symbols of
-    :func:`number_symbols`."""
-    text = f"{value:,.{decimals}f}"
-    if language == "en":
-        return text
-    group, decimal, minus = number_symbols(language)
-    return text.translate(str.maketrans({",": group, ".": decimal, "-": minus}))
 
 
 def money_text(
