@@ -345,14 +345,16 @@ def test_only_promises_about_the_draft_invoices_are_quoted():
     assert "900,00" not in old  # broken long ago (escalation.broken_promise_days)
     script = draft(
         {
-            **row("personal_contact", "phone", "fr"),  # a call: every promise
-            "promises": [promise("INV-Y", 300.0, date(2026, 11, 19), "pending")],
+            **row("personal_contact", "phone", "fr"),  # a call: every pending promise
+            "promises": [promise("INV-Y", 300.0, date(2026, 11, 19), "pending"),
+                         promise("INV-Z", 912.11, date(2026, 11, 1), "broken")],
         }
-    )
+    )  # fmt: skip
     assert (
         "Rappeler l'engagement de régler 300,00\u00a0EUR au plus tard le 19/11/2026, non encore reçu"
         in script
     )
+    assert "912,11" not in script  # broken, about an invoice not in the call (paid since?)
 
 
 def test_previous_messages_are_the_written_ones_about_these_invoices():

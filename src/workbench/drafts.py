@@ -209,20 +209,26 @@ def _previous(row: Mapping[str, Any], invoices: list[Mapping[str, Any]]) -> list
 
 
 def _promises(
-    row: Mapping[str, Any], invoices: list[Mapping[str, Any]] | None, as_of: date, policy: Policy
+    row: Mapping[str, Any],
+    invoices: list[Mapping[str, Any]],
+    as_of: date,
+    policy: Policy,
+    every_pending: bool = False,
 ) -> dict[str, Any]:
     """The promises a draft about ``invoices`` may quote: those about one of them or about no
-    invoice in particular (every promise of the customer when ``invoices`` is None: a call
-    script, for the collector); the latest broken within ``escalation.broken_promise_days``, and the
-    pending ones (summed, latest pay-by date; ``promise_past`` when that date is today or gone)."""
-    ids = {i["invoice_id"] for i in invoices} if invoices is not None else None
-    about = [p for p in row.get("promises") or [] if ids is None or p["invoice_id"] in ids | {None}]
+    invoice in particular; the latest broken within ``escalation.broken_promise_days``, and the
+    pending ones (summed, latest pay-by date; ``promise_past`` when that date is today or gone).
+    ``every_pending``: every pending promise of the customer (a call script, for the collector);
+    a broken one is still quoted only about these invoices (others may be paid since)."""
+    ids = {i["invoice_id"] for i in invoices} | {None}
+    about = [p for p in row.get("promises") or [] if p["invoice_id"] in ids]
     window = policy.escalation.broken_promise_days
     broken = sorted(
         (p for p in about if p["status"] == "broken" and (as_of - p["promised_date"]).days <= window),
         key=lambda p: p["promised_date"],
     )  # fmt: skip
-    pending = [p for p in about if p["status"] == "pending"]
+    pending = [p for p in (row.get("promises") or [] if every_pending else about)
+               if p["status"] == "pending"]  # fmt: skip
     last = broken[-1] if broken else None
     pending_date = max((p["promised_date"] for p in pending), default=None)
     return {
@@ -292,7 +298,7 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
                 "paid_elsewhere_on",
             )
         },  # fmt: skip
-        **_promises(row, None if channel == "phone" else raw, as_of, policy),
+        **_promises(row, raw, as_of, policy, every_pending=channel == "phone"),
         **people,
         "language": language,
         "internal": _is_internal(channel),
