@@ -20,17 +20,58 @@ from workbench.errors import InputError
 
 if TYPE_CHECKING:
     from workbench.policy import Policy
+    from workbench.sources import SourceOptions
 
 ISO_DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-data_option = click.option(
-    "--data",
-    "data",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Data source: a folder of CSV or Parquet files named after the tables.",
-)
+def data_option(command):
+    """``--data SRC`` and the options that say how to read it (``--mapping``, ``--encoding``,
+    ``--dialect``), passed to the command as ``data`` (str) and ``source``
+    (:class:`workbench.sources.SourceOptions`)."""
+    import functools
+
+    @click.option(
+        "--data",
+        "data",
+        required=True,
+        help="Data source: a folder of CSV or Parquet files named after the tables, an .xlsx "
+        "workbook with a sheet per table, or duckdb:///file.duckdb, sqlite:///file.db, "
+        "postgresql://user@host/db.",
+    )
+    @click.option(
+        "--mapping",
+        "mapping",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Column-mapping file (TOML) for a source whose tables or columns are named "
+        "otherwise (examples/mappings/).",
+    )
+    @click.option(
+        "--encoding",
+        "encoding",
+        default=None,
+        help="Text encoding of the CSV files (utf-8, cp1252, latin-1) [default: detected: "
+        "UTF-8 with or without BOM, else Windows-1252 with a warning].",
+    )
+    @click.option(
+        "--dialect",
+        "dialect",
+        type=click.Choice(["fr", "iso"]),
+        default=None,
+        help="Numbers and dates written as text: fr = 1 234,56 and 31/12/2026; iso = 1234.56 "
+        "and 2026-12-31 [default: detected where unambiguous].",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, mapping=None, encoding=None, dialect=None, **kwargs):
+        from workbench.sources import SourceOptions
+
+        source = SourceOptions(mapping=mapping, encoding=encoding, dialect=dialect)
+        return command(*args, source=source, **kwargs)
+
+    return wrapper
+
+
 as_of_option = click.option(
     "--as-of",
     "as_of",
@@ -114,14 +155,19 @@ def generate(out: Path, customers: int, seed: int, start: datetime, end: datetim
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @lang_option
 def kpis(
-    data: Path, as_of: datetime, policy_file: Path | None, as_json: bool, lang: str | None
+    data: str,
+    source: SourceOptions,
+    as_of: datetime,
+    policy_file: Path | None,
+    as_json: bool,
+    lang: str | None,
 ) -> None:
     """Receivables KPIs as of a date: AR, ageing, DSO, best possible DSO, ADD, CEI."""
     from workbench.kpis import portfolio_kpis
     from workbench.load import load_portfolio
 
     policy = team_policy(policy_file, lang)
-    result = portfolio_kpis(load_portfolio(data), as_of.date(), policy)
+    result = portfolio_kpis(load_portfolio(data, source), as_of.date(), policy)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -191,7 +237,9 @@ def kpi_table(result: dict, language: str = "en") -> str:
 @as_of_option
 @policy_option
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output Parquet file.")
-def features(data: Path, as_of: datetime, policy_file: Path | None, out: Path) -> None:
+def features(
+    data: str, source: SourceOptions, as_of: datetime, policy_file: Path | None, out: Path
+) -> None:
     """Per-customer payment-behaviour features as of a date, written to Parquet."""
     from workbench.features import customer_features
     from workbench.files import atomic_file
@@ -199,7 +247,7 @@ def features(data: Path, as_of: datetime, policy_file: Path | None, out: Path) -
     from workbench.policy import load_policy
 
     policy = load_policy(policy_file)
-    frame = customer_features(load_portfolio(data), as_of.date(), policy).collect()
+    frame = customer_features(load_portfolio(data, source), as_of.date(), policy).collect()
     with atomic_file(out) as tmp:
         frame.write_parquet(tmp)
     click.echo(f"{out}  {frame.height} customers, {frame.width} columns")
@@ -226,7 +274,8 @@ def features(data: Path, as_of: datetime, policy_file: Path | None, out: Path) -
     "watchlist.csv.",
 )
 def worklist(
-    data: Path,
+    data: str,
+    source: SourceOptions,
     as_of: datetime,
     model_file: Path | None,
     policy_file: Path | None,
@@ -241,7 +290,7 @@ def worklist(
     check_out_dir(out)
     policy = team_policy(policy_file, lang)
     warn_if_fictitious_sender(policy)
-    portfolio = load_portfolio(data)
+    portfolio = load_portfolio(data, source)
     scores = None
     if model_file is not None:
         from workbench.model import load_model, score
@@ -281,7 +330,8 @@ def worklist(
 )
 @policy_option
 def train(
-    data: Path,
+    data: str,
+    source: SourceOptions,
     as_of: datetime,
     out: Path,
     horizon: int | None,
@@ -294,7 +344,7 @@ def train(
     from workbench.policy import load_policy
 
     policy = load_policy(policy_file)
-    portfolio = load_portfolio(data)
+    portfolio = load_portfolio(data, source)
     model, report = train_model(
         portfolio,
         as_of.date(),
@@ -321,13 +371,19 @@ def train(
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @lang_option
 def weekly(
-    data: Path, as_of: datetime, policy_file: Path | None, out: Path, quiet: bool, lang: str | None
+    data: str,
+    source: SourceOptions,
+    as_of: datetime,
+    policy_file: Path | None,
+    out: Path,
+    quiet: bool,
+    lang: str | None,
 ) -> None:
     """The weekly run: model, worklist exports, the managers' HTML report and a manifest."""
     from workbench.weekly import run_weekly
 
     warn_if_fictitious_sender(team_policy(policy_file, lang))
-    result = run_weekly(data, as_of.date(), out=out, policy_file=policy_file, progress=not quiet,
+    result = run_weekly(data, as_of.date(), out=out, policy_file=policy_file, progress=not quiet, source=source,
                         echo=click.echo, language=lang)  # fmt: skip
     click.echo(result.summary())
 
@@ -346,7 +402,8 @@ def weekly(
     "violations.csv, per_customer.csv, summary.json.",
 )
 def replay(
-    data: Path,
+    data: str,
+    source: SourceOptions,
     start: datetime,
     end: datetime,
     policy_file: Path | None,
@@ -362,7 +419,7 @@ def replay(
     if end < start:
         raise InputError("--to must not be before --from")
     policy = team_policy(policy_file, lang)
-    portfolio = load_portfolio(data)
+    portfolio = load_portfolio(data, source)
     summary = write_replay(portfolio, start.date(), end.date(), policy, out, echo=click.echo)
     click.echo(json.dumps(summary, indent=2))
 

@@ -52,3 +52,15 @@ class InputError(Exception):
         if self.more:
             lines.append(f"... and {self.more} more problem(s) of the same kinds")
         return "\n".join(lines)
+
+
+class InputWarning(UserWarning):
+    """Input accepted with a caveat the user should know (a guessed encoding, a value rounded):
+    the command line prints it on stderr as ``warning: ...``; the run goes on."""
+
+
+def warn_input(problem: Problem | str) -> None:
+    """Emit ``problem`` as an :class:`InputWarning` (located like an error)."""
+    import warnings
+
+    warnings.warn(InputWarning(str(problem)), stacklevel=2)

@@ -23,10 +23,15 @@ class Portfolio:
     frames: Mapping[str, pl.DataFrame]
     present: frozenset[str]
     sources: Mapping[str, str] = field(default_factory=dict)
+    inputs: tuple[dict, ...] = ()
+    """What was read, for the weekly manifest: files with their checksum, or a database URI."""
 
     @classmethod
     def from_frames(
-        cls, frames: Mapping[str, pl.DataFrame | Mapping[str, list]], sources: Mapping[str, str] | None = None
+        cls,
+        frames: Mapping[str, pl.DataFrame | Mapping[str, list]],
+        sources: Mapping[str, str] | None = None,
+        inputs: tuple[dict, ...] = (),
     ) -> Portfolio:
         """Validate in-memory tables (frames or dicts of columns) into a portfolio.
 
@@ -36,11 +41,15 @@ class Portfolio:
         from workbench.validate import validated_tables
 
         raw = {
-            name: frame if isinstance(frame, pl.DataFrame) else pl.DataFrame(dict(frame), strict=False)
+            name: frame
+            if isinstance(frame, pl.DataFrame)
+            else pl.DataFrame(dict(frame), strict=False)
             for name, frame in frames.items()
         }
         tables = validated_tables(raw, sources or {})
-        return cls(frames=tables, present=frozenset(raw), sources=dict(sources or {}))
+        return cls(
+            frames=tables, present=frozenset(raw), sources=dict(sources or {}), inputs=tuple(inputs)
+        )
 
     def has(self, table: str) -> bool:
         """Whether ``table`` came with the source (absent tables are empty)."""

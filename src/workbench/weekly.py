@@ -18,8 +18,8 @@ good report of that week untouched. Same week, same inputs, same exports.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -29,10 +29,10 @@ from typing import Any
 import polars as pl
 
 from workbench.errors import InputError, Problem
-from workbench.files import atomic_directory, atomic_file
-from workbench.load import table_files
+from workbench.files import atomic_directory, atomic_file, sha256
 from workbench.policy import Policy, Team, load_policy
 from workbench.portfolio import Portfolio
+from workbench.sources import SourceOptions
 
 REPORT_NOTEBOOK = "weekly-report.ipynb"
 TEMPLATES = Path(__file__).parent / "templates" / "nbconvert"
@@ -70,15 +70,6 @@ def week_label(as_of: date) -> str:
     calendar year in the first and last days of January and December)."""
     year, week, _ = as_of.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_notebook() -> Path:
@@ -128,6 +119,15 @@ def _model(portfolio: Portfolio, as_of: date, policy: Policy, out: Path) -> tupl
     return model, path, True
 
 
+def _canonical_copy(portfolio: Portfolio, folder: Path) -> Path:
+    """The validated tables of ``portfolio`` written as Parquet into ``folder``: what the report
+    notebook reads, whatever the source was (a workbook, a database, a mapped export)."""
+    folder.mkdir()
+    for table in sorted(portfolio.present):
+        portfolio.frames[table].write_parquet(folder / f"{table}.parquet")
+    return folder
+
+
 def _execute_report(
     notebook: Path, folder: Path, parameters: dict[str, Any], progress: bool
 ) -> Path:
@@ -153,22 +153,14 @@ def _execute_report(
     html = folder / "report.html"
     html.write_text(body, encoding="utf-8")
     executed.unlink()
+    shutil.rmtree(folder / ".data", ignore_errors=True)
     return html
 
 
-def _inputs(data: Path, policy_file: Path | None) -> dict[str, Any]:
-    files = table_files(Path(data)) if Path(data).is_dir() else {}
+def _inputs(data: str, portfolio: Portfolio, policy_file: Path | None) -> dict[str, Any]:
     return {
-        "source": str(data),
-        "files": [
-            {
-                "table": table,
-                "path": str(path),
-                "sha256": sha256(path),
-                "bytes": path.stat().st_size,
-            }
-            for table, path in sorted(files.items())
-        ],
+        "source": data,
+        "files": list(portfolio.inputs),
         "policy": None
         if policy_file is None
         else {"path": str(policy_file), "sha256": sha256(Path(policy_file))},
@@ -184,6 +176,7 @@ def run_weekly(
     progress: bool = True,
     echo: Callable[[str], None] = print,
     language: str | None = None,
+    source: SourceOptions | None = None,
 ) -> WeeklyResult:
     """Run the weekly job on ``data`` as of ``as_of`` into ``<out>/<ISO week>/`` (see module).
 
@@ -216,7 +209,7 @@ def run_weekly(
     policy = load_policy(policy_file)
     if language is not None:
         policy = dataclasses.replace(policy, team=Team(language=language))
-    portfolio = load_portfolio(data)
+    portfolio = load_portfolio(data, source)
     kpis = portfolio_kpis(portfolio, as_of, policy)
     steps.update()
 
@@ -235,7 +228,7 @@ def run_weekly(
             notebook,
             folder,
             {
-                "data": str(Path(data).resolve()),
+                "data": str(_canonical_copy(portfolio, folder / ".data").resolve()),
                 "as_of": as_of.isoformat(),
                 "policy_file": str(Path(policy_file).resolve()) if policy_file else "",
                 "model_path": str(model_path.resolve()),
@@ -250,7 +243,7 @@ def run_weekly(
         manifest = {
             "week": week,
             "as_of": as_of.isoformat(),
-            "inputs": _inputs(Path(data), Path(policy_file) if policy_file else None),
+            "inputs": _inputs(str(data), portfolio, Path(policy_file) if policy_file else None),
             "model": {
                 "path": str(model_path),
                 "sha256": sha256(model_path),
