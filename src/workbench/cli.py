@@ -424,10 +424,33 @@ def replay(
     click.echo(json.dumps(summary, indent=2))
 
 
+def _show_input_warnings() -> None:
+    """Print each :class:`InputWarning` once as ``warning: ...`` on stderr; other warnings as
+    Python prints them."""
+    import warnings
+
+    from workbench.errors import InputWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, InputWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    warnings.simplefilter("default", InputWarning)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the command and maps errors to exit codes (2 bad input, 1 internal)."""
+    import warnings
+
     try:
-        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+        with warnings.catch_warnings():
+            _show_input_warnings()
+            cli.main(args=argv, prog_name="workbench", standalone_mode=False)
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
