@@ -24,7 +24,6 @@ from test_recommend import AS_OF, Book, day, one
 from workbench import labels, phrases
 from workbench.export import csv_safe, write_worklist
 from workbench.labels import for_display, from_display, header
-from workbench.load import load_portfolio
 from workbench.policy import DEFAULT_POLICY, TEAM_LANGUAGES, Team
 from workbench.recommend import EXCLUSIONS, recommendations
 from workbench.schema import TONES
@@ -40,7 +39,8 @@ from workbench.worklist import EXCLUDED_COLUMNS, WORKLIST_COLUMNS, build_worklis
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 FR = dataclasses.replace(DEFAULT_POLICY, team=Team(language="fr"))
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+LAST_DAY = date(2026, 10, 31)
+"""The last day of the ``generated_portfolio`` fixture (tests/conftest.py)."""
 
 ENGLISH_WORDS = (
     "invoice", "invoices", "day", "days", "past due", "sent", "promise", "promised", "promises",
@@ -308,11 +308,12 @@ def test_french_history_and_broken_promise():
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return load_portfolio(SAMPLE)
+def sample(generated_portfolio):
+    """The 120-customer generated portfolio (cheaper than data/sample, same generator)."""
+    return generated_portfolio[0]
 
 
-@pytest.mark.parametrize("as_of", [date(2025, 3, 31), date(2026, 11, 20)])
+@pytest.mark.parametrize("as_of", [date(2025, 12, 31), LAST_DAY])
 def test_every_reason_of_the_sample_has_a_french_one(sample, as_of):
     en = recommendations(sample, as_of)
     fr = recommendations(sample, as_of, FR)
@@ -330,7 +331,7 @@ def test_every_reason_of_the_sample_has_a_french_one(sample, as_of):
 
 @pytest.fixture(scope="module")
 def french_worklist(sample):
-    return build_worklist(sample, date(2026, 11, 20), FR)
+    return build_worklist(sample, LAST_DAY, FR)
 
 
 def test_french_worklist_texts(french_worklist):
@@ -395,7 +396,7 @@ def test_french_workbook(french_worklist, tmp_path):
     names = book.sheetnames
     assert (names[0], names[1], names[-1]) == ("synthèse", "à surveiller", "exclus")
     summary = book["synthèse"]
-    assert summary["A1"].value == "Liste des actions au 20/11/2026"
+    assert summary["A1"].value == "Liste des actions au 31/10/2026"
     assert summary["A3"].value == "totaux"
     sheet = book[names[2]]
     headers = [cell.value for cell in sheet[1]]
