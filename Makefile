@@ -9,7 +9,7 @@ SAMPLE_AS_OF := 2026-11-20
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: .venv weekly test sample benchmark clean
+.PHONY: .venv weekly test sample benchmark clean postgresql
 
 .venv: $(STAMP)
 
@@ -25,7 +25,7 @@ TEAM_LANG ?=
 weekly: $(STAMP)
 	$(BIN)/workbench weekly --data $(SAMPLE) --as-of $(SAMPLE_AS_OF) --out reports $(if $(TEAM_LANG),--lang $(TEAM_LANG))
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) postgresql
 	$(BIN)/python -m pytest
 
 # Debian's Chromium for the browser test of the HTML report (Playwright drives it; nothing is
@@ -35,6 +35,17 @@ $(CHROMIUM):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
 		echo "Chromium is missing: 'sudo apt-get install chromium' enables the browser test."; \
+	fi
+
+# Debian's PostgreSQL for the tests that read a real database (tests/postgres.py starts a
+# throw-away server on 127.0.0.1 and stops it). Installed with apt-get when running as root (CI).
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "PostgreSQL is missing: 'sudo apt-get install postgresql' enables the PostgreSQL tests."; \
+		fi; \
 	fi
 
 # Regenerates the committed sample portfolio (deterministic: same seed, same bytes).

@@ -303,3 +303,38 @@ def generated_portfolio() -> tuple[Portfolio, date]:
     tables = generate_portfolio(customers=120, seed=11, start=start, end=end)
     tables.pop("ground_truth")
     return Portfolio.from_frames(tables), end
+
+
+# --- A. Databases and workbooks: a real PostgreSQL server for the source tests -----------------
+
+
+@pytest.fixture(scope="session")
+def source_tables() -> tuple[dict[str, pl.DataFrame], date]:
+    """A small generated portfolio (40 customers over 8 months) as canonical tables, and its
+    last date: what the source tests write as CSV, Parquet, XLSX, DuckDB, SQLite, PostgreSQL."""
+    from workbench.generate import generate_portfolio
+
+    end = date(2026, 6, 30)
+    tables = generate_portfolio(customers=40, seed=3, start=date(2025, 11, 1), end=end)
+    tables.pop("ground_truth")
+    return tables, end
+
+
+@pytest.fixture(scope="session")
+def postgres_uri(source_tables: tuple[dict[str, pl.DataFrame], date]):
+    """The URI (with its password) of a throw-away PostgreSQL server on 127.0.0.1 holding
+    :func:`source_tables` (the customers table created as "Customers", to be matched
+    case-insensitively); stopped at the end of the session (tests/postgres.py). Skipped with the
+    reason when PostgreSQL is not installed and we are not root (as root it must run)."""
+    import postgres
+
+    reason = postgres.skip_reason()
+    if reason and postgres.must_run():
+        pytest.fail(f"{reason} (as root, the PostgreSQL tests must run)")
+    if reason:
+        pytest.skip(reason)
+    tables, _ = source_tables
+    with postgres.cluster() as server:
+        named = {("Customers" if n == "customers" else n): frame for n, frame in tables.items()}
+        postgres.load_tables(server.uri(), named)
+        yield server.uri()

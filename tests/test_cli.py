@@ -118,3 +118,127 @@ def test_generate_is_deterministic_and_loadable(tmp_path: Path) -> None:
     result = run("kpis", "--data", str(tmp_path / "a"), "--as-of", "2025-12-31", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["open_invoices"] > 0
+
+
+# --- issue 10: usage errors, dates out of range, unwritable --out --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "first_line"),
+    [
+        (["kpis", "--data", "x"], "error: Missing option '--as-of'."),
+        (["kpis", "--data", "x", "--as-of", "20/11/2026"],
+         ("error: Invalid value for '--as-of': '20/11/2026' is not a date written YYYY-MM-DD "
+          "(e.g. 2026-11-20)")),
+        (["kpis", "--data", "x", "--as-of", "0001-01-01"],
+         ("error: Invalid value for '--as-of': '0001-01-01' is outside the dates the workbench "
+          "handles (1900-01-01 to 2200-12-31)")),
+        ([], "error: no command given: one of generate, kpis, features, worklist, train, weekly, replay"),
+    ],
+)  # fmt: skip
+def test_usage_errors_state_the_problem_first(args: list[str], first_line: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == first_line
+    assert lines[1].startswith("Usage: workbench")
+    assert lines[2].startswith("Try 'workbench") and lines[2].endswith("--help' for help.")
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [("1900-01-01", True), ("2200-12-31", True), ("1899-12-31", False), ("2201-01-01", False),
+     ("0001-01-01", False), ("9999-12-31", False), ("2026-02-30", False), ("2026-1-5", True)],
+)  # fmt: skip
+def test_dates_of_the_command_line(text: str, accepted: bool) -> None:
+    from datetime import date
+
+    import click
+
+    from workbench.cli import ISO_DATE
+
+    if accepted:
+        year, month, day = (int(part) for part in text.split("-"))
+        assert ISO_DATE.convert(text, None, None).date() == date(year, month, day)
+    else:
+        with pytest.raises(click.BadParameter):
+            ISO_DATE.convert(text, None, None)
+
+
+def test_output_errors_turn_only_errors_about_the_output_into_input_errors(tmp_path: Path) -> None:
+    import errno
+
+    from workbench.cli import output_errors
+    from workbench.errors import InputError
+
+    out = tmp_path / "out"
+    about_out = [
+        out,  # the path itself
+        out / "week" / "worklist.xlsx",  # inside it
+        tmp_path / ".out.k3j2.tmp",  # a temporary sibling of the atomic writers
+        tmp_path,  # a folder above it
+    ]
+    for path in about_out:
+        with pytest.raises(InputError) as error, output_errors(out):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        assert str(error.value) == f"cannot write --out {out}: Permission denied ({path})"
+    with pytest.raises(InputError, match="No space left on device"), output_errors(out):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / ".out.x.tmp"), None, str(out))
+    # an error reading an input beside it, or without a path, is not the output's
+    for unrelated in (OSError(errno.EACCES, "Permission denied", str(tmp_path / "data" / "a.csv")),
+                      OSError(errno.EIO, "Input/output error"), ValueError("not an OSError")):  # fmt: skip
+        with pytest.raises(type(unrelated)) as error, output_errors(out):
+            raise unrelated
+        assert error.value is unrelated
+
+
+def test_check_output_refuses_before_any_work(tmp_path: Path) -> None:
+    from workbench.cli import check_output
+    from workbench.errors import InputError
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="is a directory; give a file name"):
+        check_output(tmp_path, folder=False)
+    with pytest.raises(InputError, match="is a file; give a folder"):
+        check_output(tmp_path / "afile", folder=True)
+    with pytest.raises(InputError, match=f"{tmp_path / 'afile'} is a file, not a folder"):
+        check_output(tmp_path / "afile" / "deeper" / "f.parquet", folder=False)
+    check_output(tmp_path / "new" / "deeper" / "f.parquet", folder=False)  # created when written
+    check_output(tmp_path / "new-folder", folder=True)
+    assert not (tmp_path / "new").exists() and not (tmp_path / "new-folder").exists()
+
+
+def _without_privileges() -> list[str]:
+    """A command prefix that runs without root's right to write anywhere (setpriv dropping every
+    capability) when running as root; nothing otherwise."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: a read-only folder cannot be tested")
+    return ["setpriv", "--bounding-set=-all"]
+
+
+@pytest.mark.parametrize("command", ["features", "generate", "worklist"])
+def test_read_only_out_exits_2_naming_the_path(tmp_path: Path, command: str) -> None:
+    folder = write_source(tmp_path / "src", payments=PAYMENTS)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    out = locked / ("f.parquet" if command == "features" else "out")
+    args = {
+        "features": ["--data", str(folder), "--as-of", "2026-03-01"],
+        "worklist": ["--data", str(folder), "--as-of", "2026-03-01"],
+        "generate": ["--customers", "3"],
+    }[command]
+    result = subprocess.run(
+        [*_without_privileges(), str(WORKBENCH), command, *args, "--out", str(out)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"--out {out}: cannot write in {locked} (permission denied or read-only)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(locked.iterdir()) == []

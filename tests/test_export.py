@@ -13,7 +13,7 @@ import pytest
 
 from test_recommend import AS_OF, Book, day
 from workbench import export
-from workbench.errors import InputError
+from workbench.errors import InputError, InputWarning
 from workbench.export import OUTPUTS, csv_safe, sheet_names, write_worklist
 from workbench.worklist import EXCLUDED_COLUMNS, WORKLIST_COLUMNS, build_worklist
 
@@ -70,11 +70,15 @@ def test_files_and_csv_rows_match_the_worklist(worklist, written):
     )  # fmt: skip
 
 
-def test_csv_text_starting_like_a_formula_is_prefixed_with_a_quote(written):
+def test_csv_text_starting_like_a_formula_is_prefixed_with_a_quote(worklist, written):
     rows = pl.read_csv(written / "worklist.csv", infer_schema=False)
     names = dict(zip(rows["customer_id"], rows["customer_name"]))
+    # the names as the export receives them (validation may trim a leading tab or return)
+    loaded = dict(zip(worklist.rows["customer_id"], worklist.rows["customer_name"]))
     for k, name in enumerate(EVIL_NAMES):
-        assert names[f"E{k}"] == "'" + name
+        assert loaded[f"E{k}"] in (name, name.strip())
+        risky = loaded[f"E{k}"][0] in "=+-@\t\r"
+        assert names[f"E{k}"] == ("'" if risky else "") + loaded[f"E{k}"]
     assert names["T1"] == "Thanks SA"
     # phone numbers from the input start with "+": text, kept readable behind the quote
     assert rows["phone"].str.starts_with("'+").all()
@@ -84,24 +88,28 @@ def test_csv_text_starting_like_a_formula_is_prefixed_with_a_quote(written):
 
 
 def test_csv_safe_leaves_numbers_and_plain_text_alone():
-    frame = pl.DataFrame({"t": ["=1", "a=1", "-x", None, "ok"], "n": [-1, 2, 3, 4, 5]})
+    frame = pl.DataFrame(
+        {"t": ["=1", "a=1", "-x", None, "ok", "\tTab", "\rCR"], "n": [-1, 2, 3, 4, 5, 6, 7]}
+    )
     out = csv_safe(frame)
-    assert out["t"].to_list() == ["'=1", "a=1", "'-x", None, "ok"]
-    assert out["n"].to_list() == [-1, 2, 3, 4, 5]
+    assert out["t"].to_list() == ["'=1", "a=1", "'-x", None, "ok", "'\tTab", "'\rCR"]
+    assert out["n"].to_list() == [-1, 2, 3, 4, 5, 6, 7]
 
 
-def test_xlsx_text_is_never_a_formula(written):
+def test_xlsx_text_is_never_a_formula(worklist, written):
     book = openpyxl.load_workbook(written / "worklist.xlsx")
+    names = set(worklist.rows["customer_name"])
     seen = set()
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
-                if isinstance(cell.value, str) and cell.value in EVIL_NAMES:
+                if isinstance(cell.value, str) and cell.value in names:
                     assert cell.data_type == "s"
                     seen.add(cell.value)
     # openpyxl reads a lone carriage return back as a newline-free string; the rest as written
-    assert seen >= set(EVIL_NAMES) - {"\rReturn Ltd"}
+    assert seen >= names - {"\rReturn Ltd"}
+    assert {n for n in names if n[0] in "=+-@"} >= {n for n in EVIL_NAMES if n[0] in "=+-@"}
 
 
 def test_xlsx_layout(worklist, written):
@@ -167,13 +175,87 @@ def test_a_failed_write_leaves_the_previous_output(worklist, tmp_path, monkeypat
     assert [p.name for p in tmp_path.iterdir()] == ["week"]  # no temporary folder left
 
 
-def test_refuses_to_replace_a_folder_with_other_files(worklist, tmp_path):
+def test_a_rerun_keeps_the_users_files_and_replaces_its_own(worklist, tmp_path):
     out = tmp_path / "report"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(InputError, match="holds other files"):
+    (out / "worklist.csv").write_text("an old worklist")
+    write_worklist(worklist, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUTS, "notes.txt"])
+    assert (out / "notes.txt").read_text() == "mine"
+    assert pl.read_csv(out / "worklist.csv").height == worklist.rows.height
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]  # no temporary folder, no lock
+
+
+def test_a_folder_named_like_an_output_is_refused(worklist, tmp_path):
+    out = tmp_path / "report"
+    (out / "excluded.csv").mkdir(parents=True)
+    with pytest.raises(InputError, match="excluded.csv: is a folder"):
         write_worklist(worklist, out)
-    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert [p.name for p in out.iterdir()] == ["excluded.csv"]
+
+
+LONG = 40_000
+
+
+def long_book() -> Book:
+    """One customer whose name is 40,000 characters (an 'x' then digits, so any cut shows)."""
+    book = Book()
+    name = "Long " + "".join(str(k % 10) for k in range(LONG - 5))
+    cid = book.customer("L1", name=name, collector="Zoe")
+    book.invoice(cid, 40, 5000.0)
+    return book
+
+
+def test_cells_over_excels_limit_are_cut_visibly_and_the_csv_keeps_them(tmp_path):
+    worklist = build_worklist(long_book().portfolio(), AS_OF)
+    name = worklist.rows["customer_name"][0]
+    assert len(name) == LONG
+    rows = worklist.rows.select(WORKLIST_COLUMNS)
+    texts = [c for c, t in rows.schema.items() if t == pl.String]
+    too_long = {c for c in texts if (rows[c].str.len_chars() > 32_767).any()}
+    assert "customer_name" in too_long  # and the draft, which names the customer
+    out = tmp_path / "out"
+    with pytest.warns(InputWarning, match=f"worklist.xlsx: {len(too_long)} cell"):
+        write_worklist(worklist, out)
+    sheet = openpyxl.load_workbook(out / "worklist.xlsx")["Zoe"]
+    header = [c.value for c in sheet[1]]
+    note = "… [cut: full text in worklist.csv]"
+    csv = pl.read_csv(out / "worklist.csv")
+    for column in too_long:
+        cell = sheet.cell(row=2, column=header.index(column) + 1).value
+        full = rows[column][0]
+        assert len(cell) == 32_767 and cell == full[: 32_767 - len(note)] + note, column
+        assert csv[column][0] == full, column
+    assert csv["customer_name"][0] == name
+
+
+def test_cell_text_counts_utf16_units_and_never_splits_a_character():
+    assert export.cell_text("short", "worklist.csv") == "short"
+    exact = "é" * 32_767
+    assert export.cell_text(exact, "worklist.csv") is exact
+    emoji = "\N{GRINNING FACE}" * 20_000  # 40,000 UTF-16 units in 20,000 characters
+    cut = export.cell_text(emoji, "excluded.csv", "fr")
+    note = "… [coupé : texte complet dans excluded.csv]"
+    assert cut.endswith(note)
+    head = cut[: -len(note)]
+    assert set(head) == {"\N{GRINNING FACE}"}
+    # 2 units per emoji: as many as fit in what the note leaves
+    assert len(head) == (32_767 - len(note)) // 2
+    assert len(cut.encode("utf-16-le")) // 2 <= 32_767
+
+
+def test_rows_beyond_a_sheets_limit_are_left_out_with_a_warning(worklist, tmp_path, monkeypatch):
+    """Excel's 1,048,576 rows, scaled down: a sheet of 3 rows holds a header and 2 rows."""
+    monkeypatch.setattr(export, "SHEET_ROWS", 3)
+    zoe = worklist.rows.filter(pl.col("collector") == "Zoe").height
+    assert zoe > 2
+    with pytest.warns(InputWarning, match="beyond Excel's 3 rows"):
+        write_worklist(worklist, tmp_path / "out")
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "worklist.xlsx")["Zoe"]
+    assert sheet.max_row == 3
+    csv = pl.read_csv(tmp_path / "out" / "worklist.csv")
+    assert csv.filter(pl.col("collector") == "Zoe").height == zoe
 
 
 def test_sheet_names_valid_and_unique():

@@ -392,3 +392,133 @@ def test_cli_train_bad_policy_exits_2(small_source, tmp_path):
     assert result.returncode == 2
     assert "calibration_method" in result.stderr
 
+
+
+# --- issue 10: damaged model files, models from the future, the weekly run's choice -------------
+
+
+def _builders():
+    """tests/bad_inputs/builders.py (small fitted estimators and model files)."""
+    import importlib.util
+
+    path = Path(__file__).parent / "bad_inputs" / "builders.py"
+    spec = importlib.util.spec_from_file_location("bad_input_builders", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("build", "culprit", "says"),
+    [
+        ("model_not_skops", "model.skops", "not a readable skops model file"),
+        ("model_metadata_not_json", "model.skops", "the metadata inside the model file is not JSON"),
+        ("model_metadata_missing_keys", "model.skops", "missing keys as_of, features"),
+        ("model_wrong_estimator", "model.skops", "estimator is a LogisticRegression"),
+        ("model_sidecar_not_json", "model.skops.json", "the model's metadata is not JSON"),
+        ("model_sidecar_mismatch", "model.skops.json", "does not match the one inside model.skops"),
+        ("model_newer_format", "model.skops", "model format version 99"),
+    ],
+)
+def test_damaged_model_files_are_input_errors_naming_the_file(tmp_path, build, culprit, says):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "invoices.csv").write_text("invoice_id\nI1\n")
+    getattr(_builders(), build)(tmp_path)
+    with pytest.raises(InputError) as error:
+        load_model(tmp_path / "model.skops")
+    assert str(error.value).startswith(f"file {tmp_path / culprit}: ")
+    assert says in str(error.value)
+
+
+def test_a_model_file_without_its_sidecar_loads_and_round_trips(tmp_path):
+    builders = _builders()
+    metadata = builders.model_metadata(as_of="2026-11-13")
+    save_model(RiskModel(estimator=builders._fitted_estimator(), metadata=metadata), tmp_path / "m.skops")
+    assert json.loads(sidecar_path(tmp_path / "m.skops").read_text()) == metadata
+    sidecar_path(tmp_path / "m.skops").unlink()
+    loaded = load_model(tmp_path / "m.skops")
+    assert loaded.metadata == {**metadata, "path": str(tmp_path / "m.skops")}
+
+
+def test_a_model_is_refused_for_an_as_of_before_its_training_date():
+    from workbench.model import check_trained_by
+
+    metadata = _builders().model_metadata(as_of="2026-11-13")
+    check_trained_by(metadata, date(2026, 11, 13), "m.skops")  # the same day: fine
+    check_trained_by(RiskModel(estimator=None, metadata=metadata), date(2027, 1, 1), "m.skops")
+    with pytest.raises(InputError) as error:
+        check_trained_by(metadata, date(2026, 11, 12), "m.skops")
+    assert str(error.value) == (
+        "file m.skops: the model was trained on data as of 2026-11-13, after --as-of 2026-11-12: "
+        "it has seen what happened after 2026-11-12; use a model trained as of 2026-11-12 or "
+        "earlier (workbench train --as-of)"
+    )
+
+
+def test_reusable_model_skips_a_corrupt_sidecar_with_a_warning(tmp_path):
+    from workbench.errors import InputWarning
+    from workbench.weekly import reusable_model
+
+    builders = _builders()
+    folder = tmp_path / "models"
+    folder.mkdir()
+    # retrain_after_days is 28: as of 2026-11-20, models trained 2026-10-23..2026-11-20 qualify
+    for day, sidecar in [
+        ("2026-10-01", "same"),  # too old
+        ("2026-11-06", "same"),  # usable
+        ("2026-11-13", "{broken"),  # the newest usable one, but its sidecar is damaged
+        ("2026-11-27", "same"),  # trained after the as-of date: never used, no warning
+    ]:
+        path = folder / f"model-{day}.skops"
+        builders.write_model_file(path, builders.model_metadata(as_of=day), sidecar=sidecar)
+    with pytest.warns(InputWarning) as caught:
+        chosen = reusable_model(folder, date(2026, 11, 20), DEFAULT_POLICY)
+    assert chosen == folder / "model-2026-11-06.skops"
+    assert [str(w.message) for w in caught] == [
+        (f"file {folder / 'model-2026-11-13.skops.json'}: the model's metadata is not JSON "
+         "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1)); the "
+         "model model-2026-11-13.skops is skipped")
+    ]  # fmt: skip
+    # 2026-10-20: 19 days after 2026-10-01; the others are trained after it
+    with pytest.warns(InputWarning, match="model-2026-11-13.skops is skipped"):
+        earlier = reusable_model(folder, date(2026, 10, 20), DEFAULT_POLICY)
+    assert earlier == folder / "model-2026-10-01.skops"
+    with pytest.warns(InputWarning, match="model-2026-11-13.skops is skipped"):
+        assert reusable_model(folder, date(2026, 9, 30), DEFAULT_POLICY) is None
+
+
+def test_weekly_retrains_over_a_model_file_that_does_not_load(tmp_path, monkeypatch):
+    import workbench.model
+    from workbench.errors import InputWarning
+    from workbench.weekly import _model
+
+    builders = _builders()
+    folder = tmp_path / "models"
+    folder.mkdir()
+    damaged = folder / "model-2026-11-13.skops"
+    builders.write_model_file(damaged, builders.model_metadata(as_of="2026-11-13"))
+    damaged.write_bytes(b"truncated")  # the sidecar is fine, the model file is not
+    fresh = RiskModel(estimator=builders._fitted_estimator(), metadata=builders.model_metadata(as_of="2026-11-20"))
+    monkeypatch.setattr(workbench.model, "train_model", lambda portfolio, as_of, policy: (fresh, {}))
+    with pytest.warns(InputWarning, match="model-2026-11-13.skops: not a readable skops model file"):
+        model, path, trained_now = _model(None, date(2026, 11, 20), DEFAULT_POLICY, tmp_path)
+    assert (model, path, trained_now) == (fresh, folder / "model-2026-11-20.skops", True)
+    assert load_model(path).metadata["as_of"] == "2026-11-20"
+
+
+def test_worklist_model_must_not_be_trained_after_as_of(model_and_report, tmp_path):
+    # The real model (trained as of AS_OF) drives a worklist as of AS_OF, and is refused for the
+    # day before: it has seen that day's future.
+    from workbench.cli import main
+
+    model, _ = model_and_report
+    save_model(model, tmp_path / "risk.skops")
+    data = tmp_path / "data"
+    tables = generate_portfolio(customers=120, seed=1, start=START, end=AS_OF)
+    write_portfolio(tables, data)
+    args = ["worklist", "--data", str(data), "--model", str(tmp_path / "risk.skops")]
+    assert main([*args, "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "ok")]) == 0
+    assert (tmp_path / "ok" / "worklist.csv").is_file()
+    day_before = (AS_OF - timedelta(days=1)).isoformat()
+    assert main([*args, "--as-of", day_before, "--out", str(tmp_path / "refused")]) == 2
+    assert not (tmp_path / "refused").exists()

@@ -160,5 +160,5 @@ def test_replay_command_writes_its_files_and_refuses_bad_input(small_book, tmp_p
     assert (summary["weeks"], summary["violations"]) == (3, 0)
     assert run("2026-06-19", "2026-06-05") == 2
     (out / "mine.txt").write_text("keep me")
-    assert run("2026-06-05", "2026-06-12") == 2
+    assert run("2026-06-05", "2026-06-12") == 0  # the run's files are replaced, not the user's
     assert (out / "mine.txt").read_text() == "keep me"

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -78,7 +81,19 @@ def test_outputs_and_manifest(first_run, source) -> None:
 def test_same_week_same_inputs_same_exports_and_model_reused(first_run, source) -> None:
     result, out = first_run
     before = {o["path"]: o["sha256"] for o in result.manifest["outputs"]}
+    folder = out / week_label(AS_OF)
+    (folder / "notes.txt").write_text("the user's notes")
+    (folder / "calls").mkdir()
+    (folder / "calls" / "monday.txt").write_text("called C1")
     again = run_weekly(source, AS_OF, out=out, progress=False, echo=lambda _: None)
+    assert (folder / "notes.txt").read_text() == "the user's notes", "a user's file was lost"
+    assert (folder / "calls" / "monday.txt").read_text() == "called C1"
+    assert {o["path"] for o in again.manifest["outputs"]} == {
+        p.name for p in folder.iterdir() if p.name not in ("manifest.json", "notes.txt", "calls")
+    }
+    (folder / "notes.txt").unlink()
+    (folder / "calls" / "monday.txt").unlink()
+    (folder / "calls").rmdir()
     after = {o["path"]: o["sha256"] for o in again.manifest["outputs"]}
     for name in ("worklist.csv", "worklist.xlsx", "excluded.csv"):
         assert after[name] == before[name], name
@@ -99,6 +114,144 @@ def test_a_failing_run_leaves_the_previous_report_untouched(first_run, source, t
     assert {p.name: sha256(p) for p in folder.iterdir()} == before
     leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
     assert leftovers == [], f"temporary folders left behind: {leftovers}"
+
+
+def test_a_second_run_on_the_same_week_is_refused_at_once(first_run, source) -> None:
+    import fcntl
+
+    from workbench.errors import InputError
+    from workbench.files import lock_path
+
+    _, out = first_run
+    folder = out / week_label(AS_OF)
+    before = {p.name: sha256(p) for p in folder.iterdir()}
+    fd = os.open(lock_path(folder), os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, b"4242")
+        start = time.monotonic()
+        with pytest.raises(InputError, match=r"another workbench run \(process 4242\)"):
+            run_weekly(source, AS_OF, out=out, progress=False, echo=lambda _: None)
+        assert time.monotonic() - start < 5, "refused before loading or training anything"
+    finally:
+        os.close(fd)
+        lock_path(folder).unlink()
+    assert {p.name: sha256(p) for p in folder.iterdir()} == before
+
+
+RUNNER = """
+import sys
+from datetime import date
+from workbench.weekly import run_weekly
+data, out, notebook = sys.argv[1:4]
+run_weekly(data, date.fromisoformat(sys.argv[4]), out=out, notebook=notebook, progress=False,
+           echo=lambda _: None)
+"""
+
+
+def _stalling_notebook(path: Path, marker: Path) -> Path:
+    """A report notebook that records its kernel (process id, connection file) in ``marker``,
+    then waits: the run is then in its report step with a live kernel."""
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell(
+        'data = ""\nas_of = ""\npolicy_file = ""\nmodel_path = ""\ninteractive = False'
+    )
+    parameters.metadata["tags"] = ["parameters"]
+    stall = nbformat.v4.new_code_cell(
+        "import json, os, pathlib, time\n"
+        "from ipykernel import get_connection_file\n"
+        f"pathlib.Path({str(marker)!r}).write_text(json.dumps("
+        "{'pid': os.getpid(), 'connection': get_connection_file()}))\n"
+        "time.sleep(600)"
+    )
+    notebook.cells = [parameters, stall]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.metadata["kernelspec"]["language"] = "python"
+    nbformat.write(notebook, path)
+    return path
+
+
+def _processes_with(text: str) -> list[int]:
+    """Processes whose command line contains ``text`` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _gone_within(text: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _processes_with(text):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc (Linux)")
+def test_a_killed_run_takes_its_kernel_with_it(first_run, source, tmp_path) -> None:
+    """SIGTERM during the report step: the run stops (exit 143), its kernel is shut down, its
+    temporary folder and lock are removed. SIGKILL (no clean-up possible): the kernel's parent
+    poller sees its parent gone and exits; the next run removes the temporary folder. Both runs
+    at once, to keep the test short."""
+    from workbench.files import lock_path, output_lock
+
+    _, reports = first_run
+    runs = {}
+    for name in ("TERM", "KILL"):
+        out = tmp_path / name
+        shutil.copytree(reports / "models", out / "models")  # reused: no training
+        marker = tmp_path / f"{name}.json"
+        notebook = _stalling_notebook(tmp_path / f"{name}.ipynb", marker)
+        args = [sys.executable, "-c", RUNNER, str(source), str(out), str(notebook), str(AS_OF)]
+        process = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+        runs[name] = (process, out, marker)
+    try:
+        deadline = time.monotonic() + 400  # the machine may be busy
+        while not all(marker.exists() for _, _, marker in runs.values()):
+            assert time.monotonic() < deadline, "the report step never started"
+            ended = [p for p, _, _ in runs.values() if p.poll() is not None]
+            assert not ended, f"a run ended early: {ended[0].stderr.read()[-2000:]}"
+            time.sleep(0.2)
+        time.sleep(0.3)  # the marker is written; let its cell reach the sleep
+        kernels = {name: json.loads(marker.read_text()) for name, (_, _, marker) in runs.items()}
+        for name, (process, _, _) in runs.items():
+            assert _processes_with(kernels[name]["connection"]), "the kernel is not running"
+            process.send_signal(getattr(signal, f"SIG{name}"))
+        codes = {name: process.wait(timeout=60) for name, (process, _, _) in runs.items()}
+    finally:
+        for process, _, _ in runs.values():
+            if process.poll() is None:
+                process.kill()
+    for name, kernel in kernels.items():
+        assert _gone_within(kernel["connection"], 10), f"SIG{name}: the kernel survived"
+    term_err = runs["TERM"][0].stderr.read()
+    assert codes == {"TERM": 128 + signal.SIGTERM, "KILL": -signal.SIGKILL}, term_err
+    assert "stopped by SIGTERM" in term_err
+    week = week_label(AS_OF)
+    assert sorted(os.listdir(runs["TERM"][1])) == ["models"], "SIGTERM left files behind"
+    killed = runs["KILL"][1]
+    left = sorted(p.name for p in killed.iterdir() if p.name.startswith(f".{week}."))
+    assert len(left) == 2 and lock_path(killed / week).name in left  # a temp folder, the lock
+    with output_lock(killed / week):  # the next run on that week
+        pass
+    assert sorted(os.listdir(killed)) == ["models"]
+
+
+def test_sighup_and_sigterm_raise_stopped_then_the_handlers_come_back() -> None:
+    from workbench.weekly import Stopped, stopped_by_signals
+
+    before = signal.getsignal(signal.SIGHUP)
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        with pytest.raises(Stopped) as stopped, stopped_by_signals():
+            os.kill(os.getpid(), signum)
+            time.sleep(5)  # the handler runs before this ends
+        assert stopped.value.code == 128 + signum
+    assert signal.getsignal(signal.SIGHUP) == before
 
 
 def test_report_has_no_contact_details(first_run, source) -> None:

@@ -2,7 +2,21 @@
 
 Everything is computed **as of** ``as_of``: invoices issued after it do not exist yet, and
 payments, credit notes and disputes dated after it are invisible. Amounts are in currency
-(Float64), totals are summed in integer cents so they are exact to the cent.
+(Float64).
+
+**Sums are exact, rounded once.** Every amount is read in micro-units (10^-6 of the currency,
+Int128: :func:`micros`), summed exactly, and the sum is rounded to the cent once, half away
+from zero (:func:`cents_of_micros`). An invoice of 100.00 paid by three payments of 33.333 is
+settled (100 - 99.999 = 0.001, which is 0.00), not open for 0.01 as rounding each payment to
+the cent would say; three unapplied payments of 33.333 are 100.00 of cash, not 99.99. We sum
+exactly rather than round every amount at load because a rounded row is a changed input the
+user never sees, while an exact sum keeps what the ERP booked and rounds only the result the
+team reads (Int128 micro-units cannot overflow: 1.7 x 10^38).
+
+**Over-payments and excess credit notes are customer credit.** An invoice paid or credited
+beyond its amount has an open balance of 0 and an ``excess`` (what it received beyond its
+amount); the excess is a credit of the customer (:func:`customer_credit`), set against its
+other invoices when deciding whom to chase (:mod:`workbench.shelters`), never lost.
 """
 
 from __future__ import annotations
@@ -34,9 +48,29 @@ def from_cents(amount_cents: pl.Expr) -> pl.Expr:
     return (amount_cents / 100).round(2)
 
 
+MICROS = 1_000_000
+"""Micro-units per currency unit: amounts are summed exactly in 10^-6 of the currency."""
+
+
+def micros(amount: pl.Expr) -> pl.Expr:
+    """``amount`` (currency) as integer micro-units (Int128, exact for any amount with at most
+    6 decimals; finer digits are rounded)."""
+    return (amount * MICROS).round().cast(pl.Int128)
+
+
+def cents_of_micros(amount_micros: pl.Expr) -> pl.Expr:
+    """Micro-units rounded once to whole cents (Int64), half away from zero (0.005 -> 0.01,
+    -0.005 -> -0.01, as :class:`decimal.Decimal` ``ROUND_HALF_UP``)."""
+    per_cent = MICROS // 100
+    half = per_cent // 2
+    magnitude = ((amount_micros.abs() + half) // per_cent).cast(pl.Int64)
+    return pl.when(amount_micros < 0).then(-magnitude).otherwise(magnitude)
+
+
 def money_sum(amount: pl.Expr) -> pl.Expr:
-    """Sum of ``amount`` (currency), summed in integer cents: exact to the cent (Float64)."""
-    return from_cents(cents(amount).sum())
+    """Sum of ``amount`` (currency), summed exactly in micro-units and rounded once to the cent
+    (Float64)."""
+    return from_cents(cents_of_micros(micros(amount).sum()))
 
 
 def days_between(later: pl.Expr | date, earlier: pl.Expr | date) -> pl.Expr:
@@ -75,8 +109,10 @@ def invoice_balances(
 
     - invoice_id, customer_id, issue_date, due_date, amount, currency;
     - paid: payments applied to the invoice (currency); credited: credit notes (currency);
-    - open_balance = amount - paid - credited, rounded to the cent and never below 0 (an
-      overpayment is not receivable; currency); is_open: open_balance > amounts.open_tolerance;
+    - open_balance = amount - paid - credited, summed exactly and rounded once to the cent,
+      never below 0 (currency); is_open: open_balance > amounts.open_tolerance;
+    - excess = paid + credited - amount when above 0, rounded once to the cent (an over-payment
+      or a credit note beyond the balance: a credit of the customer, not lost; currency);
     - days_past_due = as_of - due_date (days, negative when not yet due);
     - settlement_date: first date the balance fell to the tolerance or below (payments and credit
       notes cumulated by date); null while open;
@@ -89,33 +125,36 @@ def invoice_balances(
     invoices = portfolio.invoices.filter(pl.col("issue_date") <= as_of)
     settled_by = (
         movements(portfolio, as_of)
-        .join(invoices.select("invoice_id", invoice_cents=cents(pl.col("amount"))), on="invoice_id")
+        .join(
+            invoices.select("invoice_id", invoice_micros=micros(pl.col("amount"))), on="invoice_id"
+        )
         .with_columns(
-            remaining=pl.col("invoice_cents")
-            - cents(pl.col("amount")).cum_sum().over("invoice_id", order_by="date")
+            remaining=pl.col("invoice_micros")
+            - micros(pl.col("amount")).cum_sum().over("invoice_id", order_by="date")
         )
         .group_by("invoice_id")
         .agg(
-            paid_cents=cents(pl.col("amount")).filter("is_payment").sum(),
-            credited_cents=cents(pl.col("amount")).filter(~pl.col("is_payment")).sum(),
+            paid_micros=micros(pl.col("amount")).filter("is_payment").sum(),
+            credited_micros=micros(pl.col("amount")).filter(~pl.col("is_payment")).sum(),
             n_payments=pl.col("is_payment").sum().cast(pl.Int64),
             settlement_date=pl.col("date")
-            .filter(from_cents(pl.col("remaining")) <= tolerance)
+            .filter(from_cents(cents_of_micros(pl.col("remaining"))) <= tolerance)
             .min(),
         )
     )
     disputed = disputed_invoices(portfolio, as_of).select("invoice_id", disputed=pl.lit(True))
-    open_cents = (cents(pl.col("amount")) - pl.col("paid_cents") - pl.col("credited_cents")).clip(
-        lower_bound=0
-    )
+    net = micros(pl.col("amount")) - pl.col("paid_micros") - pl.col("credited_micros")
     balances = (
         invoices.join(settled_by, on="invoice_id", how="left")
         .join(disputed, on="invoice_id", how="left")
-        .with_columns(pl.col("paid_cents", "credited_cents", "n_payments").fill_null(0))
         .with_columns(
-            paid=from_cents(pl.col("paid_cents")),
-            credited=from_cents(pl.col("credited_cents")),
-            open_balance=from_cents(open_cents),
+            pl.col("paid_micros", "credited_micros").fill_null(0), pl.col("n_payments").fill_null(0)
+        )
+        .with_columns(
+            paid=from_cents(cents_of_micros(pl.col("paid_micros"))),
+            credited=from_cents(cents_of_micros(pl.col("credited_micros"))),
+            open_balance=from_cents(cents_of_micros(net.clip(lower_bound=0))),
+            excess=from_cents(cents_of_micros(net.clip(upper_bound=0).abs())),
         )
         .with_columns(is_open=pl.col("open_balance") > tolerance)
         .with_columns(
@@ -138,8 +177,8 @@ def invoice_balances(
     )
     return balances.select(
         "invoice_id", "customer_id", "issue_date", "due_date", "amount", "currency",
-        "paid", "credited", "open_balance", "is_open", "days_past_due", "settlement_date",
-        "days_to_pay", "days_late", "n_payments", "disputed",
+        "paid", "credited", "open_balance", "excess", "is_open", "days_past_due",
+        "settlement_date", "days_to_pay", "days_late", "n_payments", "disputed",
     )  # fmt: skip
 
 
@@ -188,7 +227,7 @@ def reporting_balances(
     """:func:`invoice_balances` with its money in the reporting currency.
 
     Same columns as :func:`invoice_balances`. A single-currency portfolio is returned as is. With
-    several currencies, amount, paid, credited and open_balance are converted at the latest
+    several currencies, amount, paid, credited, open_balance and excess are converted at the latest
     fx_rates rate dated <= as_of of each invoice currency (rounded to the cent) and ``currency``
     is the reporting currency (:func:`reporting_currency`). Raises :class:`InputError` when the
     portfolio has several currencies and no fx_rates, or a currency has no rate dated <= as_of.
@@ -201,14 +240,8 @@ def reporting_balances(
     rates = _latest_rates(portfolio, as_of)
     missing = sorted(set(currencies) - set(rates["currency"].to_list()))
     if missing:
-        raise InputError(
-            Problem(
-                f"no fx rate dated on or before {as_of.isoformat()} for {', '.join(missing)}",
-                table="fx_rates",
-                column="rate_to_base",
-            )
-        )
-    money = ["amount", "paid", "credited", "open_balance"]
+        raise InputError(_missing_rate(portfolio, as_of, missing))
+    money = ["amount", "paid", "credited", "open_balance", "excess"]
     return (
         balances.join(rates.lazy(), on="currency", how="left")
         .with_columns(
@@ -217,3 +250,186 @@ def reporting_balances(
         )
         .drop("rate_to_base")
     )
+
+
+def _missing_rate(portfolio: Portfolio, as_of: date, missing: list[str]) -> Problem:
+    """The problem of invoice currencies without an fx rate dated <= as_of, located at the
+    first invoice (1-based data row of the invoices table) in the first such currency."""
+    first = (
+        portfolio.invoices.with_row_index("row", offset=1)
+        .filter(pl.col("issue_date") <= as_of, pl.col("currency") == missing[0])
+        .select("row", "invoice_id")
+        .head(1)
+        .collect()
+    )
+    row, invoice = first.row(0) if first.height else (None, None)
+    rates = portfolio.sources.get("fx_rates", "the fx_rates table")
+    return Problem(
+        f"no fx rate dated on or before {as_of.isoformat()} for {', '.join(missing)} "
+        f"(invoice {invoice} is in {missing[0]}; add its rate_to_base to {rates})",
+        file=portfolio.sources.get("invoices"),
+        table="invoices",
+        row=row,
+        column="currency",
+    )
+
+
+def in_reporting_currency(
+    rows: pl.LazyFrame, portfolio: Portfolio, as_of: date, amount: str = "amount"
+) -> pl.LazyFrame:
+    """``rows`` (with ``currency``: payments, promises, ... after :func:`in_invoice_currency`)
+    with ``amount`` in the reporting currency, at the latest rate dated <= as_of, as
+    :func:`reporting_balances` converts the invoices. A single-currency portfolio is returned as
+    is; a row whose currency is null (a customer with no invoice) is taken as in the reporting
+    currency."""
+    if len(_currencies(portfolio, as_of)) <= 1:
+        return rows
+    rates = _latest_rates(portfolio, as_of).lazy()
+    return (
+        rows.join(rates, on="currency", how="left")
+        .with_columns(pl.col(amount) * pl.col("rate_to_base").fill_null(1.0))
+        .drop("rate_to_base")
+    )
+
+
+def customer_credit(
+    portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
+) -> pl.LazyFrame:
+    """Per customer with a credit as of ``as_of``: customer_id, customer_credit (the sum of the
+    ``excess`` of its invoices: over-payments and credit notes beyond an invoice's balance,
+    reporting currency) and credit_invoices (how many invoices carry an excess). Unapplied cash
+    (payments without an invoice) is not in it: it is cash to reconcile, told apart."""
+    return (
+        reporting_balances(portfolio, as_of, policy)
+        .filter(pl.col("excess") > 0)
+        .group_by("customer_id")
+        .agg(customer_credit=money_sum(pl.col("excess")), credit_invoices=pl.len().cast(pl.Int64))
+    )
+
+
+# --- rows in another currency than their invoice -----------------------------------------------
+
+CONVERTED = {
+    "payments": "payment_date",
+    "promises": "promise_date",
+    "payment_plans": "agreed",
+    "credit_notes": "date",
+}
+"""Tables whose rows may carry their own ``currency``, and the date a row's rate is taken at:
+the payment, the promise (when made), the plan (agreed, else its first instalment), the credit
+note. Each is on or before the as-of date whenever the row is visible, so no conversion uses a
+rate dated after the as-of date."""
+
+ROW_NAMES = {"payments": "payment", "promises": "promise", "payment_plans": "plan instalment",
+             "credit_notes": "credit note"}  # fmt: skip
+
+
+def in_invoice_currency(
+    tables: dict[str, pl.DataFrame], sources: dict[str, str] | None = None
+) -> dict[str, pl.DataFrame]:
+    """``tables`` (validated) with every payment, promise, plan instalment and credit note in
+    the currency of its invoice, before any balance is computed.
+
+    A row whose ``currency`` differs from its target currency is converted at the latest
+    fx_rates rate of each currency dated on or before the row's date (:data:`CONVERTED`):
+    amount x rate_to_base(row currency) / rate_to_base(target) (a cross rate through the base).
+    The target is the row's invoice's currency; for a row without an invoice, the customer's
+    invoices' single currency, else the portfolio's single currency (a row in one of its
+    customer's several currencies is kept as it is). ``currency`` is then the target (null
+    rows: the target). Raises :class:`InputError` naming the file, table, row and column when
+    the target cannot be determined or a rate is missing.
+    """
+    sources = sources or {}
+    out = dict(tables)
+    for name in CONVERTED:
+        frame = tables.get(name)
+        if frame is None or "currency" not in frame.columns or frame.height == 0:
+            continue
+        out[name] = _converted(name, frame, tables, sources.get(name))
+    return out
+
+
+def _targets(name: str, frame: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """``frame`` with row (1-based), target (currency) and known (the customer's currencies)."""
+    c = pl.col
+    invoices = tables["invoices"].select("invoice_id", "customer_id", "currency")
+    single = invoices["currency"].unique()
+    portfolio = single[0] if single.len() == 1 else None
+    by_customer = invoices.group_by("customer_id").agg(known=c("currency").unique().sort())
+    frame = frame.with_row_index("row", offset=1).join(
+        invoices.select("invoice_id", invoice_currency="currency"), on="invoice_id", how="left"
+    )
+    if "customer_id" not in frame.columns:  # credit notes: the invoice's customer
+        frame = frame.join(
+            invoices.select("invoice_id", "customer_id"), on="invoice_id", how="left"
+        )
+    frame = frame.join(by_customer, on="customer_id", how="left").with_columns(
+        customer_currency=pl.when(c("known").list.len() == 1).then(c("known").list.first())
+    )
+    kept = c("known").list.contains(c("currency")).fill_null(False)
+    target = pl.coalesce(
+        "invoice_currency",
+        "customer_currency",
+        pl.when(kept).then(c("currency")),
+        pl.lit(portfolio, pl.String),
+    )
+    if name == "payment_plans":
+        first = c("instalment_date").min().over("plan_id")
+        agreed = pl.coalesce(c("agreed_date").min().over("plan_id"), first)
+        frame = frame.with_columns(agreed=agreed)
+    return frame.sort("row").with_columns(target=target)
+
+
+def _converted(
+    name: str, frame: pl.DataFrame, tables: dict[str, pl.DataFrame], file: str | None
+) -> pl.DataFrame:
+    """:func:`in_invoice_currency` of one table."""
+    c = pl.col
+    rows = _targets(name, frame, tables)
+    differs = (c("currency") != c("target")).fill_null(True)
+    foreign = rows.filter(c("currency").is_not_null() & differs)
+    if foreign.height == 0:
+        return frame.with_columns(currency=rows["target"])
+    where = {"file": file, "table": name, "column": "currency"}
+    undetermined = foreign.filter(c("target").is_null())
+    if undetermined.height:
+        row = undetermined.row(0, named=True)
+        known = ", ".join(row["known"] or []) or "no invoice"
+        raise InputError(Problem(
+            f"{ROW_NAMES[name]} in {row['currency']} names no invoice and customer "
+            f"{row['customer_id']} has {known}: cannot tell which currency to convert it to "
+            "(give the invoice_id, or a row in the customer's invoice currency)",
+            row=row["row"], **where))  # fmt: skip
+    rates = tables["fx_rates"].select("currency", "date", "rate_to_base").sort("date")
+    rates = rates.rename({"date": "rate_date"})
+    rated = (
+        foreign.select("row", "currency", "target", "invoice_id", day=c(CONVERTED[name]))
+        .sort("day")
+        .join_asof(
+            rates, left_on="day", right_on="rate_date", by="currency", strategy="backward",
+            check_sortedness=False,
+        )  # fmt: skip
+        .drop("rate_date", strict=False)
+        .rename({"rate_to_base": "rate_from"})
+        .join_asof(
+            rates.rename({"currency": "target"}), left_on="day", right_on="rate_date",
+            by="target", strategy="backward", check_sortedness=False,
+        )  # fmt: skip
+        .drop("rate_date", strict=False)
+        .rename({"rate_to_base": "rate_to"})
+        .sort("row")
+    )
+    missing = rated.filter(c("rate_from").is_null() | c("rate_to").is_null())
+    if missing.height:
+        row = missing.row(0, named=True)
+        lacking = row["currency"] if row["rate_from"] is None else row["target"]
+        invoice = f"its invoice {row['invoice_id']}" if row["invoice_id"] else "its customer"
+        raise InputError(Problem(
+            f"{ROW_NAMES[name]} in {row['currency']} where {invoice} is in {row['target']}: "
+            f"no fx rate for {lacking} dated on or before {row['day'].isoformat()} "
+            "(fx_rates: currency, date, rate_to_base)",
+            row=row["row"], **where))  # fmt: skip
+    factor = rows.select("row").join(
+        rated.select("row", factor=c("rate_from") / c("rate_to")), on="row", how="left"
+    )["factor"].fill_null(1.0)
+    return frame.with_columns(amount=c("amount") * factor, currency=rows["target"])

@@ -6,13 +6,15 @@ Exit status: 0 on success, 2 on bad input (the message names the file, table, ro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import traceback
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,7 +24,99 @@ if TYPE_CHECKING:
     from workbench.policy import Policy
     from workbench.sources import SourceOptions
 
-ISO_DATE = click.DateTime(formats=["%Y-%m-%d"])
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+"""Dates the command line accepts (``--as-of``, ``--from``, ``--start``...): the range the data
+may hold too. A technical limit, not a business rule: date arithmetic (an as-of date minus ten
+years of history, plus a horizon) must stay inside what Python and polars represent, and
+``0001-01-01`` or ``9999-12-31`` are typos, not dates a receivables team works on."""
+
+MAX_GENERATED_CUSTOMERS = 1_000_000
+"""``generate --customers`` at most: the synthetic portfolio is built in memory."""
+
+MAX_GENERATED_INVOICES = 20_000_000
+"""``generate`` refuses a portfolio of more invoices than this (about 2 per customer per month
+over the period): with their payments and contacts it would not fit in memory (tens of GB)."""
+
+
+class IsoDate(click.DateTime):
+    """A date written ``YYYY-MM-DD`` between :data:`EARLIEST_DATE` and :data:`LATEST_DATE`
+    (a :class:`datetime` at midnight, like ``click.DateTime``)."""
+
+    name = "date"
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def get_metavar(self, *args: Any, **kwargs: Any) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        try:
+            converted = super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value!r} is not a date written YYYY-MM-DD (e.g. 2026-11-20)", param, ctx)
+        if not EARLIEST_DATE <= converted.date() <= LATEST_DATE:
+            self.fail(
+                f"{value!r} is outside the dates the workbench handles ({EARLIEST_DATE} to "
+                f"{LATEST_DATE})",
+                param,
+                ctx,
+            )
+        return converted
+
+
+ISO_DATE = IsoDate()
+
+
+def check_output(out: Path, *, folder: bool) -> None:
+    """Refuse (:class:`InputError` naming the path) an ``--out`` that cannot be written, before
+    any work: a folder where a file is wanted, a file where a folder is wanted, a path under a
+    file, or a folder this process may not write in (read-only, permission denied)."""
+    if not folder and out.is_dir():
+        raise InputError(f"--out {out} is a directory; give a file name")
+    if folder and out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
+    target = out.absolute()
+    existing = target if folder and target.is_dir() else None
+    if existing is None:
+        existing = next(p for p in target.parents if p.exists() or p == p.parent)
+    if not existing.is_dir():
+        raise InputError(f"--out {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(
+            f"--out {out}: cannot write in {existing} (permission denied or read-only)"
+        )
+
+
+def _names_output(exc: OSError, out: Path) -> bool:
+    """Whether ``exc`` is about ``out``: the path itself, a folder above it, anything inside it,
+    or a temporary sibling ``.<name>...`` of the atomic writers."""
+    target = out.absolute()
+    for name in (exc.filename, exc.filename2):
+        if name is None or isinstance(name, int):
+            continue
+        path = Path(os.fsdecode(name)).absolute()
+        if path == target or path in target.parents or target in path.parents:
+            return True
+        if path.parent == target.parent and path.name.startswith(f".{target.name}"):
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def output_errors(out: Path) -> Iterator[None]:
+    """Turn an :class:`OSError` about the output path ``out`` (see :func:`_names_output`:
+    permission denied, read-only file system, disk full, a path under a file) raised in the block
+    into an :class:`InputError` naming it; any other error passes through unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        if not _names_output(exc, out):
+            raise
+        culprit = exc.filename if exc.filename is not None else out
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"cannot write --out {out}: {reason} ({os.fsdecode(culprit)})") from None
 
 
 def data_option(command):
@@ -131,8 +225,13 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--customers", default=400, show_default=True, type=click.IntRange(min=1))
-@click.option("--seed", default=7, show_default=True, type=int)
+@click.option(
+    "--customers",
+    default=400,
+    show_default=True,
+    type=click.IntRange(min=1, max=MAX_GENERATED_CUSTOMERS),
+)
+@click.option("--seed", default=7, show_default=True, type=click.IntRange(min=0))
 @click.option("--start", default="2024-11-01", show_default=True, type=ISO_DATE)
 @click.option("--end", default="2026-11-20", show_default=True, type=ISO_DATE)
 def generate(out: Path, customers: int, seed: int, start: datetime, end: datetime) -> None:
@@ -141,8 +240,17 @@ def generate(out: Path, customers: int, seed: int, start: datetime, end: datetim
 
     if end <= start:
         raise InputError("--end must be after --start")
+    invoices = 2 * customers * (end - start).days / 30.4  # about 2 per customer per month
+    if invoices > MAX_GENERATED_INVOICES:
+        raise InputError(
+            f"--customers {customers} from {start.date()} to {end.date()} would make about "
+            f"{invoices:,.0f} invoices, more than {MAX_GENERATED_INVOICES:,} fit in memory: give "
+            "fewer customers or a shorter period"
+        )
+    check_output(out, folder=True)
     tables = generate_portfolio(customers=customers, seed=seed, start=start.date(), end=end.date())
-    paths = write_portfolio(tables, out)
+    with output_errors(out):
+        paths = write_portfolio(tables, out)
     for path in paths:
         rows = tables[path.stem].height if path.stem in tables else ""
         click.echo(f"{path}  {rows} rows")
@@ -246,9 +354,10 @@ def features(
     from workbench.load import load_portfolio
     from workbench.policy import load_policy
 
+    check_output(out, folder=False)
     policy = load_policy(policy_file)
     frame = customer_features(load_portfolio(data, source), as_of.date(), policy).collect()
-    with atomic_file(out) as tmp:
+    with output_errors(out), atomic_file(out) as tmp:
         frame.write_parquet(tmp)
     click.echo(f"{out}  {frame.height} customers, {frame.width} columns")
 
@@ -270,7 +379,8 @@ def features(
     "--out",
     required=True,
     type=click.Path(path_type=Path),
-    help="Output folder, replaced as a whole: worklist.xlsx, worklist.csv, excluded.csv, "
+    help="Output folder: the run replaces its own files and keeps any other file: "
+    "worklist.xlsx, worklist.csv, excluded.csv, "
     "watchlist.csv.",
 )
 def worklist(
@@ -287,17 +397,22 @@ def worklist(
     from workbench.load import load_portfolio
     from workbench.worklist import build_worklist
 
+    check_output(out, folder=True)
     check_out_dir(out)
     policy = team_policy(policy_file, lang)
     warn_if_fictitious_sender(policy)
     portfolio = load_portfolio(data, source)
     scores = None
     if model_file is not None:
-        from workbench.model import load_model, score
+        from workbench.model import check_trained_by, load_model, score
 
-        scores = score(load_model(model_file), portfolio, as_of.date(), policy)
+        model = load_model(model_file)
+        check_trained_by(model, as_of.date(), str(model_file))
+        scores = score(model, portfolio, as_of.date(), policy)
     result = build_worklist(portfolio, as_of.date(), policy, scores)
-    for path in write_worklist(result, out):
+    with output_errors(out):
+        written = write_worklist(result, out)
+    for path in written:
         click.echo(str(path))
     click.echo(
         f"{result.rows.height} actions, {result.excluded.height} customers excluded "
@@ -316,7 +431,7 @@ def worklist(
 )
 @click.option(
     "--horizon",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=3650),
     default=None,
     help="Horizon of the label, in days: still open this many days after the snapshot "
     "[default: policy model.horizon_days, 30].",
@@ -343,6 +458,7 @@ def train(
     from workbench.model import save_model, train_model
     from workbench.policy import load_policy
 
+    check_output(out, folder=False)
     policy = load_policy(policy_file)
     portfolio = load_portfolio(data, source)
     model, report = train_model(
@@ -352,7 +468,8 @@ def train(
         horizon_days=horizon,
         cutoff=None if cutoff is None else cutoff.date(),
     )
-    sidecar = save_model(model, out)
+    with output_errors(out):
+        sidecar = save_model(model, out)
     report = {**report, "model": str(out), "metadata": str(sidecar)}
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
 
@@ -382,9 +499,11 @@ def weekly(
     """The weekly run: model, worklist exports, the managers' HTML report and a manifest."""
     from workbench.weekly import run_weekly
 
+    check_output(out, folder=True)
     warn_if_fictitious_sender(team_policy(policy_file, lang))
-    result = run_weekly(data, as_of.date(), out=out, policy_file=policy_file, progress=not quiet, source=source,
-                        echo=click.echo, language=lang)  # fmt: skip
+    with output_errors(out):
+        result = run_weekly(data, as_of.date(), out=out, policy_file=policy_file, progress=not quiet,
+                            source=source, echo=click.echo, language=lang)  # fmt: skip
     click.echo(result.summary())
 
 
@@ -398,7 +517,8 @@ def weekly(
     "--out",
     required=True,
     type=click.Path(path_type=Path),
-    help="Output folder, replaced as a whole: weeks.csv, actions.csv, contacts.csv, "
+    help="Output folder: the run replaces its own files and keeps any other file: "
+    "weeks.csv, actions.csv, contacts.csv, "
     "violations.csv, per_customer.csv, summary.json.",
 )
 def replay(
@@ -418,9 +538,11 @@ def replay(
 
     if end < start:
         raise InputError("--to must not be before --from")
+    check_output(out, folder=True)
     policy = team_policy(policy_file, lang)
     portfolio = load_portfolio(data, source)
-    summary = write_replay(portfolio, start.date(), end.date(), policy, out, echo=click.echo)
+    with output_errors(out):
+        summary = write_replay(portfolio, start.date(), end.date(), policy, out, echo=click.echo)
     click.echo(json.dumps(summary, indent=2))
 
 
@@ -443,6 +565,20 @@ def _show_input_warnings() -> None:
     warnings.simplefilter("default", InputWarning)
 
 
+def _show_usage_error(exc: click.UsageError) -> None:
+    """A usage error on stderr, the problem on the first line (``error: Missing option
+    '--as-of'.``), then the command's usage and where to find help."""
+    ctx = exc.ctx
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError) and ctx is not None:
+        commands = ", ".join(getattr(ctx.command, "commands", {}))
+        click.echo(f"error: no command given: one of {commands}", err=True)
+    else:
+        click.echo(f"error: {exc.format_message()}", err=True)
+    if ctx is not None:
+        click.echo(ctx.get_usage(), err=True)
+        click.echo(f"Try '{ctx.command_path} {ctx.help_option_names[-1]}' for help.", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the command and maps errors to exit codes (2 bad input, 1 internal)."""
     import warnings
@@ -457,8 +593,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 1
+    except click.UsageError as exc:
+        _show_usage_error(exc)
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into exit 1
         click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)

@@ -161,10 +161,15 @@ def _invoice(
     }
 
 
-def _claim(invoices: list[dict], language: str, policy: Policy) -> dict[str, Any]:
-    """The amounts a formal notice claims: principal, penalties, indemnities and total."""
+def _claim(
+    invoices: list[dict], language: str, policy: Policy, deducted: tuple[str, Decimal] | None
+) -> dict[str, Any]:
+    """The amounts a formal notice claims: principal (less the customer credit ``deducted``, a
+    (currency, amount) pair), penalties, indemnities and total."""
     rules = policy.penalties
     principal = [(i.get("currency") or "", to_cents(i["open_balance"])) for i in invoices]
+    if deducted is not None:
+        principal.append((deducted[0], -deducted[1]))
     penalty = [(i.get("currency") or "", to_cents(i.get("penalty") or 0)) for i in invoices]
     indemnity = [(rules.indemnity_currency, to_cents(i.get("indemnity") or 0)) for i in invoices]
     return {
@@ -175,6 +180,36 @@ def _claim(invoices: list[dict], language: str, policy: Policy) -> dict[str, Any
         "indemnities_text": _sums(indemnity, language),
         "claimed_text": _sums([*principal, *penalty, *indemnity], language),
     }
+
+
+def _credit(row: Mapping[str, Any], raw: list[Mapping[str, Any]], language: str) -> dict[str, Any]:
+    """The customer credit set against the invoices of the draft (over-payments and credit notes
+    beyond their invoices: :mod:`workbench.shelters`), and what remains due after it.
+
+    ``invoice_total`` is the amount the draft asks for: the open balances less the credit set
+    against them (reporting currency, which is the invoices' when they share it); ``gross_total``
+    the open balances; ``credit_text`` the credit deducted; ``credit_total`` the customer's whole
+    credit (statement); ``credit_from`` the invoices it comes from. Empty texts when no credit.
+    """
+    open_items = [(i.get("currency") or "", to_cents(i["open_balance"])) for i in raw]
+    gross = _sums(open_items, language)
+    currency = row.get("currency") or ""
+    credit = to_cents(row.get("credit_amount") or 0)
+    sources = [s["invoice_id"] for s in row.get("credit_sources") or []]
+    whole = to_cents(row.get("customer_credit") or 0)
+    context: dict[str, Any] = {
+        "invoice_total": gross,
+        "gross_total": gross,
+        "credit_text": None,
+        "credit_from": ", ".join(sources),
+        "credit_count": len(sources),
+        "credit_total": money_text(whole, currency or None, language) if whole else None,
+    }
+    if credit > 0 and {c for c, _ in open_items} <= {currency}:
+        net = sum((a for _, a in open_items), Decimal(0)) - credit
+        context["credit_text"] = money_text(credit, currency or None, language)
+        context["invoice_total"] = money_text(max(net, Decimal(0)), currency or None, language)
+    return context
 
 
 def _statement(row: Mapping[str, Any], language: str) -> dict[str, Any]:
@@ -271,6 +306,12 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
     penalties = owes and step in claims
     raw = list(row.get("invoices") or [])
     invoices = [_invoice(i, language, penalties, policy.penalties.indemnity_currency) for i in raw]
+    credit = _credit(row, raw, language)
+    deducted = (
+        (row.get("currency") or "", to_cents(row.get("credit_amount") or 0))
+        if credit["credit_text"]
+        else None
+    )
     waits = policy.cadence.wait_days
     escalation = policy.escalation
     answer = escalation.notice_postal_days + escalation.notice_answer_days
@@ -305,15 +346,13 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
         "channel": channel,
         "as_of": as_of,
         "invoices": invoices,
-        "invoice_total": _sums(
-            ((i.get("currency") or "", to_cents(i["open_balance"])) for i in raw), language
-        ),  # fmt: skip
+        **credit,
         "oldest_days": max((i["days_late"] for i in invoices), default=0),
         "partly_paid": any(i.get("paid") for i in raw),
         "previous": _previous(row, raw),
         "statement": _statement(row, language),
         "penalties": penalties,
-        "claim": _claim(raw, language, policy) if penalties else None,
+        "claim": _claim(raw, language, policy, deducted) if penalties else None,
         "reply_by": reply_by,
         "answer_days": escalation.notice_answer_days,
         "note": note,

@@ -14,8 +14,12 @@
   French sheet names, titles and headers, the code columns in words (:mod:`workbench.labels`),
   dates as dd/mm/yyyy; its CSV files use ``;`` and the decimal comma, with a UTF-8 byte order
   mark, as LibreOffice and Excel in French expect. English exports show the codes.
+- Excel holds at most 32,767 characters in a cell: a longer text (a name or draft from the
+  input) is cut visibly, ending with "… [cut: full text in worklist.csv]" (the CSV file of that
+  sheet, which keeps the full text), with one warning per workbook counting the cells cut.
 - Same worklist, same bytes: the document properties are fixed (created on the as-of date).
-- Written atomically: into a temporary folder that replaces the output folder when complete.
+- Written atomically (:func:`workbench.files.atomic_outputs`): into a temporary folder beside the
+  output folder, then each file renamed into it; the folder's other files are kept.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from workbench.errors import InputError, Problem
-from workbench.files import atomic_directory
+from workbench.errors import InputError, Problem, warn_input
+from workbench.files import atomic_outputs
 from workbench.labels import for_display, header, word
 from workbench.phrases import WORKBOOK
 from workbench.worklist import (
@@ -41,6 +45,16 @@ from workbench.worklist import (
 
 OUTPUTS = ("worklist.xlsx", "worklist.csv", "excluded.csv", "watchlist.csv")
 """The files :func:`write_worklist` writes."""
+
+CELL_LIMIT = 32_767
+"""The most characters an Excel cell holds (UTF-16 code units: a character outside the Basic
+Multilingual Plane, an emoji, counts twice)."""
+
+SHEET_ROWS = 1_048_576
+"""The most rows an Excel sheet holds (header included)."""
+
+CUT_NOTE = {"en": "… [cut: full text in {file}]", "fr": "… [coupé : texte complet dans {file}]"}
+"""The end of a text cut to :data:`CELL_LIMIT`, by language; ``{file}`` is the CSV file."""
 
 FORMULA_START = r"^[=+\-@\t\r]"
 """Text starting like this would be read as a formula by a spreadsheet."""
@@ -62,6 +76,23 @@ EXCLUDED_WIDTHS = {
     "customer_name": 30, "collector": 18, "open_amount": 15, "overdue_amount": 15,
     "exclusion": 24, "next_step": 18, "next_date": 12, "reason": 90,
 }  # fmt: skip
+
+
+def _units(text: str) -> int:
+    """Length of ``text`` in UTF-16 code units (how Excel counts a cell's characters)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cell_text(text: str, file: str, language: str = "en") -> str:
+    """``text`` as an XLSX cell can hold it: unchanged up to :data:`CELL_LIMIT` code units,
+    else cut so that with the note (:data:`CUT_NOTE`, naming the CSV ``file`` that keeps the
+    full text) it is exactly at the limit or just under (a character is never split)."""
+    if len(text) <= CELL_LIMIT // 2 or _units(text) <= CELL_LIMIT:
+        return text
+    note = CUT_NOTE.get(language, CUT_NOTE["en"]).format(file=file)
+    room = 2 * (CELL_LIMIT - _units(note))  # bytes of UTF-16-LE
+    head = text.encode("utf-16-le")[:room].decode("utf-16-le", errors="ignore")
+    return head + note
 
 
 def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -127,6 +158,9 @@ class _Sheets:
         day = "yyyy-mm-dd" if language == "en" else "dd/mm/yyyy"
         self.date = book.add_format({"num_format": day, "valign": "top"})
         self.integer = book.add_format({"num_format": "0", "valign": "top"})
+        self.full_text_in = "worklist.csv"  # the CSV file of the sheet being written
+        self.cut = 0  # cells cut to CELL_LIMIT
+        self.rows_left_out = 0  # rows beyond SHEET_ROWS
         self.text = book.add_format({"valign": "top"})
         self.wrapped = book.add_format({"text_wrap": True, "valign": "top"})
 
@@ -147,7 +181,9 @@ class _Sheets:
         if value is None:
             sheet.write_blank(row, col, None, fmt)
         elif isinstance(value, str):
-            sheet.write_string(row, col, value, fmt)
+            text = cell_text(value, self.full_text_in, self.language)
+            self.cut += text is not value
+            sheet.write_string(row, col, text, fmt)
         elif isinstance(value, bool):
             sheet.write_boolean(row, col, value, fmt)
         elif isinstance(value, date):
@@ -164,11 +200,13 @@ class _Sheets:
         for col, name in enumerate(frame.columns):
             sheet.write_string(first_row, col, header(name, self.language), self.header)
             sheet.set_column(col, col, (widths or {}).get(name, max(12, len(name) + 2)))
-        shown = for_display(frame, self.language)
+        room = max(SHEET_ROWS - first_row - 1, 0)
+        self.rows_left_out += max(frame.height - room, 0)
+        shown = for_display(frame.head(room), self.language)
         for r, values in enumerate(shown.iter_rows(), start=first_row + 1):
             for col, value in enumerate(values):
                 self.write(sheet, r, col, value, formats[col])
-        return first_row + frame.height + 1
+        return first_row + shown.height + 1
 
 
 def write_xlsx(worklist: Worklist, path: Path) -> None:
@@ -200,7 +238,8 @@ def write_xlsx(worklist: Worklist, path: Path) -> None:
         row = formats.table(summary, table, row + 1) + 1
     summary.set_column(0, 0, 34)
 
-    _list_sheet(book, formats, words["watch"], worklist.watch)
+    _list_sheet(book, formats, words["watch"], worklist.watch, "watchlist.csv")
+    formats.full_text_in = "worklist.csv"
     rows = worklist.rows.select(WORKLIST_COLUMNS)
     collectors = sorted(rows["collector"].unique().to_list())
     shown = {collector: word(collector, "collector", language) for collector in collectors}
@@ -215,14 +254,32 @@ def write_xlsx(worklist: Worklist, path: Path) -> None:
         sheet.autofilter(0, 0, max(mine.height, 1), len(WORKLIST_COLUMNS) - 1)
         sheet.set_row(0, 30)
 
-    _list_sheet(book, formats, words["excluded"], worklist.excluded)
+    _list_sheet(book, formats, words["excluded"], worklist.excluded, "excluded.csv")
     book.close()
+    if formats.cut:
+        warn_input(
+            Problem(
+                f"{formats.cut} cell(s) longer than Excel's {CELL_LIMIT:,} characters cut, "
+                "marked as cut; the CSV files keep the full text",
+                file=path.name,
+            )
+        )
+    if formats.rows_left_out:
+        warn_input(
+            Problem(
+                f"{formats.rows_left_out} row(s) beyond Excel's {SHEET_ROWS:,} rows a sheet "
+                "holds left out; the CSV files have every row",
+                file=path.name,
+            )
+        )
 
 
 def _list_sheet(
-    book: xlsxwriter.Workbook, formats: _Sheets, name: str, frame: pl.DataFrame
+    book: xlsxwriter.Workbook, formats: _Sheets, name: str, frame: pl.DataFrame, csv: str
 ) -> None:
-    """A sheet of excluded customers (the excluded list or the watch list)."""
+    """A sheet of excluded customers (the excluded list or the watch list, whose full texts are
+    in the CSV file ``csv``)."""
+    formats.full_text_in = csv
     sheet = book.add_worksheet(name)
     table = frame.select(EXCLUDED_COLUMNS)
     formats.table(sheet, table, 0, EXCLUDED_WIDTHS)
@@ -231,20 +288,18 @@ def _list_sheet(
 
 
 def check_out_dir(out_dir: str | Path) -> None:
-    """Refuse (:class:`InputError`) an output folder that is a file or holds anything but
-    worklist outputs: :func:`write_worklist` replaces it as a whole."""
+    """Refuse (:class:`InputError`) early, before any work, an output folder that is a file or
+    holds a folder named like one of :data:`OUTPUTS`. Other files in it are fine:
+    :func:`write_worklist` replaces its own files and keeps the rest."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(Problem("--out must be a folder", file=str(out_dir)))
-    if out_dir.is_dir():
-        others = sorted(p.name for p in out_dir.iterdir() if p.name not in OUTPUTS)
-        if others:
+        raise InputError(Problem("--out must be a folder, not a file", file=str(out_dir)))
+    for name in OUTPUTS:
+        if (out_dir / name).is_dir():
             raise InputError(
                 Problem(
-                    "the output folder is replaced as a whole and holds other files "
-                    f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}): "
-                    "choose an empty or new folder",
-                    file=str(out_dir),
+                    "is a folder where the worklist writes its file: move or rename it",
+                    file=str(out_dir / name),
                 )
             )
 
@@ -261,11 +316,12 @@ def write_worklist_files(worklist: Worklist, folder: Path) -> list[Path]:
 
 
 def write_worklist(worklist: Worklist, out_dir: str | Path) -> list[Path]:
-    """Write :data:`OUTPUTS` into ``out_dir``, atomically: a temporary folder beside it
-    replaces it when every file is written (:func:`check_out_dir` first). Returns the written
-    paths."""
+    """Write :data:`OUTPUTS` into ``out_dir``, atomically (:func:`workbench.files.atomic_outputs`:
+    written into a temporary folder beside it, then each file renamed into it when all are
+    written; other files of ``out_dir`` are kept; a concurrent run on ``out_dir`` is refused).
+    Returns the written paths."""
     out_dir = Path(out_dir).absolute()
     check_out_dir(out_dir)
-    with atomic_directory(out_dir) as tmp:
+    with atomic_outputs(out_dir) as tmp:
         write_worklist_files(worklist, tmp)
     return [out_dir / name for name in OUTPUTS]

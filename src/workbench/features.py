@@ -2,8 +2,10 @@
 
 Nothing dated after ``as_of`` is visible. Features computed from an optional table that is absent
 from the portfolio are null (never invented); a present but empty table gives 0 counts. Money is
-in the reporting currency (:func:`workbench.balances.reporting_currency`); payments, promises and
-plan instalments carry no currency and are taken as in it.
+in the reporting currency (:func:`workbench.balances.reporting_currency`); payments, promises,
+plan instalments and credit notes are in their invoice's currency (converted when the source
+gives them another one: :func:`workbench.balances.in_invoice_currency`); unapplied cash is
+converted to the reporting currency like the invoices.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from datetime import date
 
 import polars as pl
 
-from workbench.balances import days_between, money_sum, reporting_balances, within_days
+from workbench.balances import (
+    days_between,
+    in_reporting_currency,
+    money_sum,
+    reporting_balances,
+    within_days,
+)
 from workbench.disputes import open_disputes
 from workbench.plans import plan_status
 from workbench.policy import DEFAULT_POLICY, Policy
@@ -44,8 +52,9 @@ FEATURES = (
     "share_settled_severely_late", "mean_days_late", "weighted_mean_days_late", "std_days_late",
     "days_late_trend", "mean_days_to_pay", "partial_payment_rate", "dispute_rate", "open_disputes",
     "promises_made", "promises_kept", "promises_broken", "promises_pending",
-    "days_since_last_payment", "unapplied_cash", "open_balance", "overdue_balance",
-    "open_invoices", "credit_limit_use", "oldest_dpd", "tenure_days", "terms_days",
+    "days_since_last_payment", "unapplied_cash", "customer_credit", "open_balance",
+    "overdue_balance", "open_invoices", "credit_limit_use", "oldest_dpd", "tenure_days",
+    "terms_days",
     "contacts_last_90_days", "last_contact_date", "plan_instalments_missed", "on_active_plan",
 )  # fmt: skip
 """The columns of :func:`customer_features`, in order."""
@@ -84,6 +93,7 @@ def _invoice_behaviour(balances: pl.LazyFrame, as_of: date, policy: Policy) -> p
         mean_days_to_pay=pl.col("days_to_pay").mean(),
         partial_payment_rate=_share(partial.sum(), paid_at_all.sum()),
         open_balance=money_sum(pl.col("open_balance").filter(is_open)),
+        customer_credit=money_sum(pl.col("excess")),
         overdue_balance=money_sum(pl.col("open_balance").filter(is_open & (dpd > 0))),
         open_invoices=is_open.sum(),
         oldest_dpd=dpd.filter(is_open).max(),
@@ -180,6 +190,10 @@ def customer_features(
     - promises_made, promises_kept, promises_broken, promises_pending (counts; see
       :func:`_promises`);
     - days_since_last_payment (days); unapplied_cash (payments with no invoice, currency);
+      customer_credit (over-payments and credit notes beyond their invoice's balance: the
+      ``excess`` of :func:`workbench.balances.invoice_balances`, currency; open_balance stays the
+      sum of open invoice balances, the customer's net position is open_balance -
+      customer_credit - unapplied_cash);
     - open_balance, overdue_balance (dpd > 0) (currency); open_invoices (count); credit_limit_use
       = open_balance / credit_limit (ratio, null without a positive limit); oldest_dpd (days,
       max dpd of open invoices, null if none);
@@ -192,7 +206,9 @@ def customer_features(
     (:data:`FEATURES_FROM`) are null.
     """
     balances = reporting_balances(portfolio, as_of, policy)
-    payments = portfolio.payments.filter(pl.col("payment_date") <= as_of)
+    payments = in_reporting_currency(
+        portfolio.payments.filter(pl.col("payment_date") <= as_of), portfolio, as_of
+    )
     created = pl.col("created_date")
     features = (
         portfolio.customers.select(
@@ -207,7 +223,9 @@ def customer_features(
         .join(_plans(portfolio, as_of, policy), on="customer_id", how="left")
         .with_columns(
             pl.col(COUNTS).fill_null(0).cast(pl.Int64),
-            pl.col("open_balance", "overdue_balance", "unapplied_cash").fill_null(0.0),
+            pl.col(
+                "open_balance", "overdue_balance", "unapplied_cash", "customer_credit"
+            ).fill_null(0.0),
             on_active_plan=pl.col("on_active_plan").fill_null(False),
         )
         .with_columns(

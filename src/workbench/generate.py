@@ -1624,9 +1624,13 @@ def _money(cents: np.ndarray) -> pl.Series:
 
 
 def _canonical(name: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` reduced to the columns of table ``name``, in canonical order and types."""
+    """``frame`` reduced to the columns of table ``name``, in canonical order and types (an
+    optional column the generator does not make, like a payment's own currency, is null)."""
     schema = TABLES[name].polars_schema
-    return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
+    return frame.select(
+        pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
+        for c, t in schema.items()
+    )
 
 
 def _check_schema(name: str, frame: pl.DataFrame) -> None:

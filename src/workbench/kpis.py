@@ -95,6 +95,7 @@ def _ar_totals(balances: pl.LazyFrame, as_of: date, period_days: int) -> pl.Lazy
         total_ar=money_sum(pl.col("open_balance").filter(is_open)),
         overdue_ar=money_sum(pl.col("open_balance").filter(is_open & (dpd > 0))),
         current_ar=money_sum(pl.col("open_balance").filter(is_open & (dpd <= 0))),
+        customer_credit=money_sum(pl.col("excess")),
         credit_sales=money_sum(
             pl.col("amount").filter(within_days(pl.col("issue_date"), as_of, period_days))
         ),
@@ -109,7 +110,8 @@ def kpi_frame(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
     """One row of scalar KPIs as of ``as_of`` (unrounded).
 
     Columns: total_ar, overdue_ar (dpd > 0), current_ar (dpd <= 0), credit_sales (issued in
-    (as_of - N, as_of]), opening_ar (total AR as of as_of - N) — all currency; open_invoices,
+    (as_of - N, as_of]), opening_ar (total AR as of as_of - N), customer_credit (the ``excess``
+    of over-paid or over-credited invoices) — all currency; open_invoices,
     customers_with_balance (counts); dso_standard = total_ar / credit_sales x N,
     best_possible_dso = current_ar / credit_sales x N, add = dso_standard - best_possible_dso
     (days, null when credit_sales is 0); dso_countback (days, :func:`countback_months`);
@@ -150,7 +152,9 @@ def portfolio_kpis(
     """The portfolio KPIs as of ``as_of``, JSON-serialisable (see :func:`kpi_frame`).
 
     Keys: as_of (ISO date), currency, total_ar, overdue_ar, current_ar, ageing (bucket name ->
-    open AR, in bucket order), credit_sales, opening_ar (money, currency, 2 decimals);
+    open AR, in bucket order), credit_sales, opening_ar, customer_credit (over-payments and
+    credit notes beyond their invoice's balance, not netted into the AR: the AR is the sum of
+    open invoice balances) (money, currency, 2 decimals);
     dso_standard, dso_countback, best_possible_dso, add, weighted_days_to_pay,
     weighted_days_late (days, 2 decimals), cei (percent, 2 decimals); period_days (N, days);
     open_invoices, customers_with_balance (counts). Undefined ratios are None.
@@ -161,7 +165,7 @@ def portfolio_kpis(
     row, by_bucket = pl.collect_all([frame, buckets])
     values = row.row(0, named=True)
     out: dict[str, Any] = {"as_of": as_of.isoformat(), "currency": currency}
-    for key in (*MONEY_KPIS, "opening_ar", *DAY_KPIS):
+    for key in (*MONEY_KPIS, "opening_ar", "customer_credit", *DAY_KPIS):
         out[key] = _rounded(values[key])
     out["ageing"] = {
         str(bucket): _rounded(amount)

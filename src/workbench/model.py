@@ -740,30 +740,158 @@ def save_model(model: RiskModel, path: str | Path) -> Path:
     return sidecar
 
 
+REQUIRED_METADATA = ("format", "format_version", "as_of", "horizon_days", "features",
+                     "feature_dtypes", "retrain_by")  # fmt: skip
+"""Metadata keys every model file must carry: what :func:`score`, :func:`is_stale`, the weekly
+run and the report read."""
+
+
+def check_metadata(metadata: Any, file: str) -> dict[str, Any]:
+    """``metadata`` (parsed JSON) when it is a workbench risk model's: a JSON object of
+    :data:`MODEL_FORMAT` at most :data:`MODEL_FORMAT_VERSION`, with every key of
+    :data:`REQUIRED_METADATA`, ISO dates ``as_of`` and ``retrain_by``, a horizon in days and a
+    list of features. Raises :class:`InputError` naming ``file`` otherwise."""
+
+    def bad(message: str) -> InputError:
+        return InputError(Problem(f"{message}: not a workbench risk model's metadata", file=file))
+
+    if not isinstance(metadata, dict) or metadata.get("format") != MODEL_FORMAT:
+        raise bad(f'no "format": "{MODEL_FORMAT}"')
+    missing = [key for key in REQUIRED_METADATA if key not in metadata]
+    if missing:
+        raise bad(f"missing keys {', '.join(missing)}")
+    version = metadata["format_version"]
+    if type(version) is not int or version > MODEL_FORMAT_VERSION:
+        message = (
+            f"model format version {version!r}: this workbench reads versions up to "
+            f"{MODEL_FORMAT_VERSION}; upgrade the workbench or retrain"
+        )
+        raise InputError(Problem(message, file=file))
+    for key in ("as_of", "retrain_by"):
+        try:
+            date.fromisoformat(metadata[key])
+        except (TypeError, ValueError):
+            raise bad(f"{key} {metadata[key]!r} is not a date YYYY-MM-DD") from None
+    if type(metadata["horizon_days"]) is not int or metadata["horizon_days"] < 1:
+        raise bad(f"horizon_days {metadata['horizon_days']!r} is not a number of days")
+    features = metadata["features"]
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise bad("features is not a list of names")
+    if not isinstance(metadata["feature_dtypes"], dict):
+        raise bad("feature_dtypes is not a table")
+    return metadata
+
+
+def trained_as_of(metadata: dict[str, Any]) -> date:
+    """The as-of date of the data a model was trained on (its metadata checked by
+    :func:`check_metadata`)."""
+    return date.fromisoformat(metadata["as_of"])
+
+
+def check_trained_by(model: RiskModel | dict[str, Any], as_of: date, file: str) -> None:
+    """Refuse (:class:`InputError` naming ``file``) a model (or its metadata) trained on data as
+    of a date after ``as_of``: it has seen outcomes after the as-of date, so its probabilities
+    (and a back-dated worklist built on them) would use the future. Used by ``worklist --model``
+    and by the weekly run's choice of a saved model (:func:`workbench.weekly.reusable_model`)."""
+    trained = trained_as_of(model.metadata if isinstance(model, RiskModel) else model)
+    if trained > as_of:
+        raise InputError(
+            Problem(
+                f"the model was trained on data as of {trained}, after --as-of {as_of}: it has "
+                f"seen what happened after {as_of}; use a model trained as of {as_of} or "
+                "earlier (workbench train --as-of)",
+                file=file,
+            )
+        )
+
+
+def read_sidecar(path: str | Path) -> dict[str, Any]:
+    """The metadata in the JSON sidecar ``path`` (``MODEL.json``), checked by
+    :func:`check_metadata`; :class:`InputError` naming it when unreadable or not JSON."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(f"cannot read the model's metadata: {exc}", file=str(path))) from None
+    try:
+        metadata = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            Problem(f"the model's metadata is not JSON ({exc})", file=str(path))
+        ) from None
+    return check_metadata(metadata, str(path))
+
+
+def _check_estimator(estimator: Any, metadata: dict[str, Any], file: str) -> None:
+    """The estimator of a model file is a fitted ``CalibratedClassifierCV`` taking as many
+    features as the metadata lists (InputError naming ``file`` otherwise)."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    if not isinstance(estimator, CalibratedClassifierCV) or not hasattr(
+        estimator, "calibrated_classifiers_"
+    ):
+        raise InputError(
+            Problem(
+                f"the model's estimator is a {type(estimator).__name__}, not a fitted "
+                "CalibratedClassifierCV: not a workbench risk model; retrain it with "
+                "`workbench train`",
+                file=file,
+            )
+        )
+    expected = getattr(estimator, "n_features_in_", None)
+    if expected is not None and expected != len(metadata["features"]):
+        raise InputError(
+            Problem(
+                f"the model's estimator takes {expected} features but its metadata lists "
+                f"{len(metadata['features'])}: the file was altered; retrain it",
+                file=file,
+            )
+        )
+
+
 def load_model(path: str | Path) -> RiskModel:
     """The model saved at ``path`` by :func:`save_model`. Only :data:`TRUSTED_TYPES` (and what
     skops trusts by default) may appear in the file; anything else is an :class:`InputError`, as
-    is a file that is not a workbench risk model."""
+    is a file that is not a workbench risk model: not a skops file, metadata that is not JSON or
+    lacks a key (:func:`check_metadata`), an estimator of another class, or a sidecar
+    (``MODEL.json``) that is not JSON or disagrees with the metadata inside the model file (the
+    sidecar is optional: a model file copied alone loads)."""
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
     path = Path(path)
+    file = str(path)
     if not path.is_file():
-        raise InputError(Problem("model file not found", file=str(path)))
+        what = "is a folder, not a model file" if path.is_dir() else "model file not found"
+        raise InputError(Problem(what, file=file))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             content = sio.load(path, trusted=TRUSTED_TYPES)
     except UntrustedTypesFoundException as exc:
         raise InputError(
-            Problem(f"the model file holds untrusted types: {exc}", file=str(path))
+            Problem(f"the model file holds untrusted types: {exc}", file=file)
         ) from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
-        raise InputError(Problem(f"not a readable skops model file: {exc}", file=str(path))) from None
+        raise InputError(Problem(f"not a readable skops model file: {exc}", file=file)) from None
     if not isinstance(content, dict) or "estimator" not in content or "metadata" not in content:
-        raise InputError(Problem("not a workbench risk model file", file=str(path)))
-    metadata = json.loads(content["metadata"])
-    if metadata.get("format") != MODEL_FORMAT:
-        raise InputError(Problem("not a workbench risk model file", file=str(path)))
-    metadata["path"] = str(path)
+        raise InputError(Problem("not a workbench risk model file", file=file))
+    try:
+        metadata = json.loads(content["metadata"])
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            Problem(f"the metadata inside the model file is not JSON ({exc})", file=file)
+        ) from None
+    check_metadata(metadata, file)
+    _check_estimator(content["estimator"], metadata, file)
+    sidecar = sidecar_path(path)
+    if sidecar.exists() and read_sidecar(sidecar) != metadata:
+        raise InputError(
+            Problem(
+                f"the metadata beside the model does not match the one inside {path.name}: one "
+                "of the two files was replaced; copy them together or retrain",
+                file=str(sidecar),
+            )
+        )
+    metadata["path"] = file
     return RiskModel(estimator=content["estimator"], metadata=metadata)

@@ -103,6 +103,7 @@ STEP_WORDS = {
         "small_balance_review": "revue de petit solde", "resolve_dispute": "résolution du litige",
         "thank_you": "remerciement",
         "reconcile unapplied cash": "lettrage de l'encaissement non affecté",
+        "offset the customer credit": "imputation du crédit client",
         "review with the agency": "point avec le cabinet de recouvrement",
     },
 }  # fmt: skip
@@ -136,6 +137,7 @@ EXCLUSION_WORDS = {
         "waiting for the next step": "en attente de l'étape suivante",
         "promise pending": "promesse en cours",
         "plan on track": "échéancier respecté",
+        "customer credit to offset": "crédit client à imputer",
         "unapplied cash to reconcile": "encaissement non lettré à rapprocher",
         "handed over": "transmis au recouvrement",
         "not yet due and no risk": "non échu et sans risque",
@@ -259,6 +261,13 @@ REASONS = {
         "planned": "{amount} in a payment plan on track",
         "unapplied_cash": "{amount} of unapplied cash to reconcile",
         "cash_set_against": "{amount} set against {cash} of unapplied cash to reconcile",
+        "customer_credit": "{credit} of customer credit ({sources}): nothing overdue to set it "
+        "against; it covers the next invoices, or refund it",
+        "credit_set_against": "{amount} set against {credit} of customer credit ({sources})",
+        "credit_source": "{invoice} invoiced {amount}, paid {paid}, credited {credited}: {excess} "
+        "beyond its amount",
+        "credit_covers": "{credit} of customer credit ({sources}) covers the {amount} overdue: "
+        "offset it against them, do not chase",
         "broken": "{promises} since {month}",
         "missed_instalments": "{instalments} of the payment plan missed",
         "notice_unanswered": "formal notice of {date} unanswered at its deadline {deadline}",
@@ -320,6 +329,13 @@ REASONS = {
         "planned": "{amount} dans un échéancier respecté",
         "unapplied_cash": "{amount} d'encaissement non lettré à rapprocher",
         "cash_set_against": "{amount} imputables sur {cash} d'encaissement non lettré à rapprocher",
+        "customer_credit": "crédit client de {credit} ({sources}) : aucun impayé à compenser ; à "
+        "imputer sur les prochaines factures ou à rembourser",
+        "credit_set_against": "{amount} compensés par le crédit client de {credit} ({sources})",
+        "credit_source": "{invoice} facturée {amount}, réglée {paid}, avoirs {credited} : {excess} "
+        "au-delà de son montant",
+        "credit_covers": "le crédit client de {credit} ({sources}) couvre les {amount} échus : "
+        "imputer, ne pas relancer",
         "broken": "{promises} depuis {month}",
         "missed_instalments": "{instalments}",
         "notice_unanswered": "mise en demeure du {date} restée sans réponse à son échéance du "

@@ -1,16 +1,20 @@
 """The collections policy: business thresholds read from TOML, with documented defaults.
 
 The defaults ship in ``workbench/policy.toml``; a user file overrides any subset of its keys.
-Unknown sections or keys are an input error, so a typo never silently keeps a default.
+Unknown sections or keys are an input error, so a typo never silently keeps a default; so are
+a value of the wrong type (text for a number, a number for a table, a section given as a plain
+value), NaN or an infinity, and a number of days out of range (:data:`MAX_PERIOD_DAYS`). Every
+message names the file and the key as written in TOML (``[amounts] open_tolerance``).
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 from workbench.errors import InputError, Problem
 from workbench.schema import CUSTOMER_TYPES, TONES
@@ -411,32 +415,113 @@ class Policy:
     penalties: Penalties = field(default_factory=Penalties)
 
 
-def _section(cls: type, values: dict[str, Any], where: str, file: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
+MAX_PERIOD_DAYS = 3650
+"""Largest number of days (ten years) a policy period, delay or threshold may hold; a larger
+value is a typo (a horizon of 100000 days, a bucket bound in cents) and would overflow the date
+arithmetic of the as-of computations. Weeks are bounded alike (``MAX_PERIOD_DAYS // 7``)."""
+
+POSITIVE_DAYS = frozenset({
+    "kpis.period_days", "behaviour.trend_recent_days", "behaviour.trend_reference_days",
+    "behaviour.contact_window_days", "behaviour.severe_late_days", "model.horizon_days",
+    "model.snapshot_every_days", "model.history_days", "model.retrain_after_days",
+    "contact.cap_window_days", "escalation.handover_review_days",
+})  # fmt: skip
+"""Periods (``section.key``) of at least one day: windows and horizons. Every other number of
+days must be >= 0, except the segment delays of ``[cadence.delay_days]`` (earlier when < 0)."""
+
+SIGNED_DAYS_SECTIONS = frozenset({"cadence.delay_days"})
+"""Sections whose numbers of days may be negative."""
+
+MAX_RANDOM_STATE = 2**32 - 1
+"""scikit-learn and numpy take seeds in 0..2**32 - 1."""
+
+_KINDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
+_PLURALS = {int: "whole numbers", float: "numbers", str: "texts", bool: "true/false values"}
+
+
+def _key(path: tuple[str, ...], key: str | None = None) -> str:
+    """A policy key as written in TOML: ``[amounts] open_tolerance``, ``[cadence.wait_days]``."""
+    section = f"[{'.'.join(path)}]"
+    return section if key is None else f"{section} {key}"
+
+
+def _kind(annotation: Any) -> str:
+    """What a value of type ``annotation`` is called in a message (``a list of numbers``)."""
+    origin = get_origin(annotation) or annotation
+    if is_dataclass(origin) or origin is dict:
+        return "a table"
+    if origin is tuple:
+        return f"a list of {_PLURALS.get(get_args(annotation)[0], 'values')}"
+    return _KINDS.get(origin, str(annotation))
+
+
+def _section(cls: type, values: Any, path: tuple[str, ...], file: str) -> Any:
+    """The dataclass ``cls`` built from the TOML table ``values`` found at ``path`` (InputError
+    naming the file and the key when a key is unknown or a value of the wrong type)."""
+    if not isinstance(values, dict):
+        where = f"{_key(path[:-1], path[-1])}" if len(path) > 1 else f"{path[0]}"
+        raise InputError(
+            Problem(f"{where} must be a table (a {_key(path)} section), got {values!r}", file=file)
+        )
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
         if key not in known:
-            raise InputError(Problem(f"unknown policy key {where}.{key}", file=file, column=key))
-        default = getattr(cls(), key)
-        if is_dataclass(default):
-            kwargs[key] = _section(type(default), value, f"{where}.{key}", file)
-        elif isinstance(default, tuple):
-            if not isinstance(value, list):
-                raise InputError(Problem(f"{where}.{key} must be a list", file=file, column=key))
-            kwargs[key] = tuple(value)
-        else:
-            kwargs[key] = _scalar(value, default, f"{where}.{key}", file, key)
+            raise InputError(Problem(_unknown(path, key, value, known), file=file))
+        kwargs[key] = _typed(value, hints[key], path, key, file)
     return cls(**kwargs)
 
 
-def _scalar(value: Any, default: Any, where: str, file: str, key: str) -> Any:
-    """``value`` checked against the type of ``default`` (an int is accepted for a float)."""
-    expected = type(default)
+def _unknown(path: tuple[str, ...], key: str, value: Any, known: set[str]) -> str:
+    """The message for the unknown key ``key`` of section ``path`` (a section when ``value`` is
+    a table), with the closest known name when one is close (a typo)."""
+    import difflib
+
+    if isinstance(value, dict) or not path:
+        message = f"unknown policy section {_key((*path, key))}"
+    else:
+        message = f"unknown policy key {_key(path, key)}"
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    return message + (f" (did you mean {close[0]}?)" if close else "")
+
+
+def _typed(value: Any, annotation: Any, path: tuple[str, ...], key: str, file: str) -> Any:
+    """``value`` of the policy key ``key`` of section ``path`` checked against its
+    ``annotation`` (a dataclass, ``tuple[T, ...]``, ``dict[str, T]`` or a scalar type) and
+    converted (lists to tuples, whole numbers to floats where numbers are expected)."""
+    origin = get_origin(annotation) or annotation
+    if is_dataclass(origin):
+        return _section(origin, value, (*path, key), file)
+
+    def wrong(where: str, kind: str, shown: Any) -> Any:
+        def error(bad: Any) -> InputError:
+            finite = isinstance(bad, float) and not math.isfinite(bad)
+            what = kind.replace("number", "finite number", 1) if finite else kind
+            return InputError(Problem(f"{where} must be {what}, got {shown!r}", file=file))
+
+        return error
+
+    whole = wrong(_key(path, key), _kind(annotation), value)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise whole(value)
+        return tuple(_scalar(v, get_args(annotation)[0], whole) for v in value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise whole(value)
+        item = get_args(annotation)[1]
+        return {k: _scalar(v, item, wrong(_key((*path, key), k), _kind(item), v))
+                for k, v in value.items()}  # fmt: skip
+    return _scalar(value, origin, whole)
+
+
+def _scalar(value: Any, expected: type, wrong: Any) -> Any:
+    """``value`` checked against ``expected`` (a whole number is accepted for a number; a number
+    must be finite: NaN and infinities are refused); raises ``wrong(value)`` otherwise."""
     ok = type(value) is expected or (expected is float and type(value) is int)
-    if not ok:
-        raise InputError(
-            Problem(f"{where} must be {expected.__name__}, got {value!r}", file=file, column=key)
-        )
+    if not ok or (expected is float and not math.isfinite(value)):
+        raise wrong(value)
     return expected(value)
 
 
@@ -456,27 +541,85 @@ def default_policy_text() -> str:
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
-    """The default policy, overridden by the TOML file at ``path`` when given."""
+    """The default policy, overridden by the TOML file at ``path`` when given.
+
+    Raises :class:`InputError` naming the file when it is missing, a folder, unreadable, not
+    UTF-8 or not TOML (with the line and column), and naming the key (``[amounts]
+    open_tolerance``) when a key is unknown or a value of the wrong type or out of range."""
     values = tomllib.loads(default_policy_text())
     file = "policy.toml (default)"
     if path is not None:
         file = str(path)
-        try:
-            override = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(Problem("policy file not found", file=file)) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(Problem(f"not valid TOML: {exc}", file=file)) from None
-        values = _merged(values, override)
-    policy = _section(Policy, values, "policy", file)
+        values = _merged(values, _policy_file(Path(path)))
+    policy = _section(Policy, values, (), file)
     check_policy(policy, file)
     return policy
 
 
+def _policy_file(path: Path) -> dict[str, Any]:
+    """The TOML table of the user's policy file ``path`` (InputError naming it otherwise)."""
+    file = str(path)
+    if path.is_dir():
+        raise InputError(Problem("the policy file is a folder; give a .toml file", file=file))
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(Problem("policy file not found", file=file)) from None
+    except OSError as exc:
+        message = f"cannot read the policy file: {exc.strerror}"
+        raise InputError(Problem(message, file=file)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        message = (
+            f"the policy file is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}): "
+            "save it as UTF-8"
+        )
+        raise InputError(Problem(message, file=file)) from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(Problem(f"not valid TOML: {exc}", file=file)) from None
+
+
 def check_policy(policy: Policy, source: str = "policy") -> None:
     """Raise :class:`InputError` (naming ``source`` and the key) when a value is out of range."""
+    _check_periods(policy, (), source)
     _check(policy, source)
     _check_model(policy.model, source)
+
+
+def _is_days(path: tuple[str, ...], key: str) -> bool:
+    """Whether the key ``key`` of section ``path`` holds a number of days."""
+    words = key.split("_")
+    return "days" in words or words[-1] == "dpd" or key == "overdue_bounds" or (
+        path[-2:] in (("cadence", "wait_days"), ("cadence", "delay_days"))
+    )  # fmt: skip
+
+
+def _check_periods(section: Any, path: tuple[str, ...], file: str) -> None:
+    """Every number of days of ``section`` (at ``path``; the whole policy at ``()``) is at most
+    :data:`MAX_PERIOD_DAYS` and at least 1 (:data:`POSITIVE_DAYS`), -MAX_PERIOD_DAYS
+    (:data:`SIGNED_DAYS_SECTIONS`) or 0; weeks at most MAX_PERIOD_DAYS // 7."""
+    for item in fields(section):
+        value, key = getattr(section, item.name), item.name
+        if is_dataclass(value):
+            _check_periods(value, (*path, key), file)
+            continue
+        dotted = ".".join((*path, key))
+        if _is_days(path, key):
+            low = 1 if dotted in POSITIVE_DAYS else 0
+            low = -MAX_PERIOD_DAYS if ".".join(path) in SIGNED_DAYS_SECTIONS else low
+            high, unit = MAX_PERIOD_DAYS, "days"
+        elif key.endswith("_weeks"):
+            low, high, unit = 1, MAX_PERIOD_DAYS // 7, "weeks"
+        else:
+            continue
+        values = value if isinstance(value, tuple) else (value,)
+        if any(not low <= v <= high for v in values):
+            message = f"{_key(path, key)} must be between {low} and {high} {unit}, got {value!r}"
+            raise InputError(Problem(message, file=file))
 
 
 def _check(policy: Policy, file: str) -> None:
@@ -508,6 +651,17 @@ def _check_model(model: Model, file: str) -> None:
     for key in ("warmup_days", "backtest_origins"):
         if getattr(model, key) < 0:
             raise InputError(Problem(f"model.{key} must be >= 0", file=file, column=key))
+    for key, high in (("random_state", MAX_RANDOM_STATE), ("calibration_bins", 1000),
+                      ("backtest_origins", 52)):  # fmt: skip
+        if not 0 <= getattr(model, key) <= high:
+            raise InputError(Problem(f"[model] {key} must be between 0 and {high}", file=file))
+    for key in ("reason_late_share", "reason_severe_late_share", "reason_partial_rate"):
+        if not 0 <= getattr(model, key) <= 1:
+            raise InputError(Problem(f"[model] {key} is a share (0-1)", file=file))
+    for key in ("reason_min_settled", "reason_broken_promises", "reason_missed_instalments",
+                "reason_open_disputes", "reason_credit_limit_use"):  # fmt: skip
+        if getattr(model, key) < 0:
+            raise InputError(Problem(f"[model] {key} must be >= 0", file=file))
     if not 0 < model.calibration_share < 1:
         raise InputError(
             Problem(

@@ -36,8 +36,11 @@ class Portfolio:
         """Validate in-memory tables (frames or dicts of columns) into a portfolio.
 
         Optional columns may be left out (they become null); values may be typed or strings.
-        Raises :class:`workbench.errors.InputError` on bad input.
+        Payments, promises, plans and credit notes in another currency than their invoice are
+        converted to it (:func:`workbench.balances.in_invoice_currency`). Raises
+        :class:`workbench.errors.InputError` on bad input.
         """
+        from workbench.balances import in_invoice_currency
         from workbench.validate import validated_tables
 
         raw = {
@@ -46,7 +49,7 @@ class Portfolio:
             else pl.DataFrame(dict(frame), strict=False)
             for name, frame in frames.items()
         }
-        tables = validated_tables(raw, sources or {})
+        tables = in_invoice_currency(validated_tables(raw, sources or {}), sources)
         return cls(
             frames=tables, present=frozenset(raw), sources=dict(sources or {}), inputs=tuple(inputs)
         )

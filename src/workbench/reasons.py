@@ -99,8 +99,37 @@ def _payments(policy: Policy, currency: str) -> pl.Expr:
     )
 
 
+def _credit_sources(language: str = "en") -> pl.Expr:
+    """The invoices the customer's credit comes from, each with its arithmetic in its own
+    currency: ``I7 invoiced 1,000.00 EUR, paid 1,150.00 EUR, credited 0.00 EUR: 150.00 EUR
+    beyond its amount``."""
+    e = pl.element().struct
+    money = lambda field: money_text(e.field(field), e.field("currency"), language)  # noqa: E731
+    text = phrase(
+        _says(language)["credit_source"], invoice=e.field("invoice_id"), amount=money("amount"),
+        paid=money("paid"), credited=money("credited"), excess=money("excess"),
+    )  # fmt: skip
+    return _invoice_list("credit_sources", text, language)
+
+
+def _credit(currency: str, language: str = "en") -> pl.Expr:
+    """The customer's credit (over-payments, credit notes beyond their invoices): what it is
+    set against the chased invoices, or that it has nothing to be set against."""
+    c, say = pl.col, _says(language)
+    money = lambda column: money_text(c(column), currency, language)  # noqa: E731
+    sources = _credit_sources(language)
+    return (
+        pl.when(c("credit_amount") > 0)
+        .then(phrase(say["credit_set_against"], amount=money("credit_amount"),
+                     credit=money("customer_credit"), sources=sources))
+        .when(c("customer_credit") > 0)
+        .then(phrase(say["customer_credit"], credit=money("customer_credit"), sources=sources))
+    )  # fmt: skip
+
+
 def _shelters(currency: str, language: str = "en") -> pl.Expr:
-    """What shelters the customer's other overdue invoices (promises, plans, cash, disputes)."""
+    """What shelters the customer's other overdue invoices (promises, plans, credit, cash,
+    disputes)."""
     c, say = pl.col, _says(language)
     money = lambda column: money_text(c(column), currency, language)  # noqa: E731
     return joined(
@@ -112,6 +141,7 @@ def _shelters(currency: str, language: str = "en") -> pl.Expr:
             date=day_text(c("pending_date"), language))),
         pl.when(c("planned_amount") > 0).then(phrase(
             say["planned"], amount=money("planned_amount"))),
+        _credit(currency, language),
         pl.when((c("unapplied_cash") > 0) & (c("cash_amount") == 0)).then(phrase(
             say["unapplied_cash"], amount=money("unapplied_cash"))),
         pl.when(c("cash_amount") > 0).then(phrase(
@@ -235,7 +265,7 @@ def _other_reasons(policy: Policy, currency: str) -> dict[str, pl.Expr]:
         "small_balance_review": joined(phrase(
             say["small_balance"], amount=money("chased_amount"),
             threshold=money_text(pl.lit(policy.amounts.small_balance), currency, language)),
-            c("history")),
+            c("history"), c("_r_credit")),
     }  # fmt: skip
 
 
@@ -275,6 +305,12 @@ def _excluded_details(policy: Policy, currency: str) -> dict[str, pl.Expr]:
                                 phrase(say["next_instalment"], date=day("next_instalment"))),
         "unapplied cash to reconcile": phrase(say["cash_covers"], cash=money("unapplied_cash"),
                                               amount=money("cash_amount")),
+        "customer credit to offset": joined(
+            phrase(say["credit_covers"], credit=money("customer_credit"),
+                   amount=money("credit_amount"), sources=_credit_sources(language)),
+            pl.when(c("cash_amount") > 0).then(phrase(
+                say["cash_set_against"], amount=money("cash_amount"),
+                cash=money("unapplied_cash")))),
         "handed over": phrase(say["handed_over"], invoices=handed, date=day("handed_since")),
         "not yet due and no risk": phrase(say["not_due"], amount=money("open_amount"),
                                           date=day("next_due")),
@@ -295,15 +331,22 @@ def _excluded_reason(policy: Policy, currency: str) -> pl.Expr:
             .otherwise(text)
         )
     shelters = c("_r_shelters")
-    own = c("exclusion").is_in(["promise pending", "plan on track", "unapplied cash to reconcile"])
+    own = c("exclusion").is_in(
+        ["promise pending", "plan on track", "unapplied cash to reconcile",
+         "customer credit to offset"]
+    )  # fmt: skip
+    # a promise, a plan or unapplied cash told as the exclusion: the credit is still told
+    credit = (c("exclusion") != "customer credit to offset") & c("_r_credit").is_not_null()
     return (
         pl.when(shelters.is_not_null() & ~own)
         .then(phrase(say["with_shelters"], reason=text, shelters=shelters))
+        .when(own & credit)
+        .then(phrase(say["with_shelters"], reason=text, shelters=c("_r_credit")))
         .otherwise(text)
     )
 
 
-PARTS = ("_r_escalation", "_r_payments", "_r_segment", "_r_shelters", "_r_channel")
+PARTS = ("_r_escalation", "_r_payments", "_r_segment", "_r_credit", "_r_shelters", "_r_channel")
 """Intermediate columns of :func:`with_reason` (computed once, then referenced)."""
 
 
@@ -316,6 +359,7 @@ def with_reason(frame: pl.LazyFrame, as_of: date, policy: Policy, currency: str)
         _r_escalation=_escalation(as_of, policy, currency),
         _r_payments=_payments(policy, currency),
         _r_segment=_segment(policy.team.language),
+        _r_credit=_credit(currency, policy.team.language),
         _r_shelters=_shelters(currency, policy.team.language),
         _r_channel=_channel_note(policy, currency),
     )

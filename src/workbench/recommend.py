@@ -22,7 +22,11 @@ by the policy; there is no Python loop over customers. The pieces:
 2. open disputes and nothing ready: ``resolve_dispute``, routed to the owner;
 3. risky invoices due within ``cadence.pre_due_days``: ``pre_due`` reminder;
 4. otherwise excluded, saying why: the next step's date, a pending promise, a plan on track,
-   unapplied cash, the agency, or nothing due.
+   customer credit to offset (over-payments and credit notes beyond their invoices, netted
+   per customer: :mod:`workbench.shelters`), unapplied cash, the agency, or nothing due.
+
+Every amount chased is the customer's **net** position: what its promises, plans, credit and
+unapplied cash leave of its overdue invoices.
 
 **Governance** then, on the real history (:func:`workbench.dunning.customer_contacts`):
 while a formal notice to the customer awaits its deadline nothing is sent, not even a thank-you
@@ -100,7 +104,8 @@ FORMAL_STEPS = ("formal_notice", "agency", "legal")
 EXCLUSIONS = (
     "formal notice sent", "contacted recently", "capped", "in conversation",
     "same message sent", "waiting for the next step", "promise pending", "plan on track",
-    "unapplied cash to reconcile", "handed over", "not yet due and no risk",
+    "customer credit to offset", "unapplied cash to reconcile", "handed over",
+    "not yet due and no risk",
 )  # fmt: skip
 """Why a customer with an open balance gets no action (the ``exclusion`` column)."""
 
@@ -118,14 +123,17 @@ reporting currency; step: the invoice's own next step; penalty and indemnity:
 
 
 def _balances(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """:func:`invoice_balances` with open_reporting (open balance in the reporting currency)."""
+    """:func:`invoice_balances` with open_reporting and excess_reporting (open balance and
+    excess in the reporting currency)."""
     balances = invoice_balances(portfolio, as_of, policy)
     if balances.select(pl.col("currency").n_unique()).collect().item() > 1:
         reporting = reporting_balances(portfolio, as_of, policy).select(
-            "invoice_id", open_reporting="open_balance"
+            "invoice_id", open_reporting="open_balance", excess_reporting="excess"
         )
         return balances.join(reporting, on="invoice_id", how="left")
-    return balances.with_columns(open_reporting=pl.col("open_balance"))
+    return balances.with_columns(
+        open_reporting=pl.col("open_balance"), excess_reporting=pl.col("excess")
+    )
 
 
 def _last_paid(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
@@ -260,6 +268,7 @@ def _covered(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFram
         & ~c("disputed")
         & ~c("promised")
         & ~c("planned")
+        & ~c("offset")
         & c("pre_due_date").is_null()
         & (c("probability") >= cadence.pre_due_min_probability)
     )
@@ -340,6 +349,12 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         planned_amount=from_cents(c("plan_cents").sum()),
         cash_count=(c("cash_cents") > 0).sum(),
         cash_amount=from_cents(c("cash_cents").sum()),
+        credit_count=(c("chaseable") & (c("credit_cents") > 0)).sum(),
+        credit_amount=from_cents(c("credit_cents").filter(c("chaseable")).sum()),
+        customer_credit=money_sum(c("excess_reporting")),
+        credit_sources=pl.struct(
+            "invoice_id", "amount", "paid", "credited", "excess", "currency"
+        ).filter(c("excess") > 0),
         handed_count=(is_open & c("handed_date").is_not_null()).sum(),
         handed_since=c("handed_date").filter(is_open).min(),
         notice_date=c("reached_date").filter(is_open & (c("reached_rank") == 5)).max(),
@@ -407,6 +422,8 @@ def _waiting_exclusion() -> pl.Expr:
         .then(pl.lit("promise pending"))
         .when(c("planned_count") > 0)
         .then(pl.lit("plan on track"))
+        .when(c("credit_count") > 0)
+        .then(pl.lit("customer credit to offset"))
         .when(c("cash_count") > 0)
         .then(pl.lit("unapplied cash to reconcile"))
         .when(c("handed_count") > 0)
@@ -451,6 +468,12 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
             .then(pl.lit("light_reminder"))
             .when(
                 step.is_null()
+                & (c("credit_count") > 0)
+                & (c("promised_count") + c("planned_count") == 0)
+            )
+            .then(pl.lit("offset the customer credit"))
+            .when(
+                step.is_null()
                 & (c("cash_count") > 0)
                 & (c("promised_count") + c("planned_count") == 0)
             )
@@ -458,7 +481,10 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
             .when(
                 step.is_null()
                 & (c("handed_count") > 0)
-                & (c("promised_count") + c("planned_count") + c("cash_count") == 0)
+                & (
+                    c("promised_count") + c("planned_count") + c("cash_count") + c("credit_count")
+                    == 0
+                )
             )
             .then(pl.lit("review with the agency")),
         )
@@ -490,7 +516,7 @@ def _decide(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
 def _excluded_next_date(as_of: date, policy: Policy) -> pl.Expr:
     """When an excluded customer's next step can come: the waiting invoice's date, the day after
     a promise's grace, the next instalment, the day after the first due date, today for
-    unapplied cash to reconcile, the next review with the agency (every
+    unapplied cash to reconcile or customer credit to offset, the next review with the agency (every
     escalation.handover_review_days after the hand-over)."""
     c = pl.col
     every = policy.escalation.handover_review_days
@@ -504,7 +530,7 @@ def _excluded_next_date(as_of: date, policy: Policy) -> pl.Expr:
         .then(c("next_instalment"))
         .when(c("exclusion") == "not yet due and no risk")
         .then(c("next_due") + pl.duration(days=policy.cadence.light_reminder_dpd))
-        .when(c("exclusion") == "unapplied cash to reconcile")
+        .when(c("exclusion").is_in(["unapplied cash to reconcile", "customer credit to offset"]))
         .then(pl.lit(as_of))
         .when(c("exclusion") == "handed over")
         .then(c("handed_since") + pl.duration(days=periods * every))
@@ -725,8 +751,10 @@ RECOMMENDATION_COLUMNS = (
     "disputed_invoices", "promise", "promise_amount", "promise_date", "promise_status",
     "pending_amount", "pending_date", "broken_recent", "last_contact", "last_channel",
     "last_outcome", "last_outbound", "last_conversation", "notice_date", "notice_deadline",
-    "cleared_date", "unapplied_cash", "paid_elsewhere", "paid_elsewhere_on", "escalated",
-    "capped", "customer_type", "language", "contact_title", "statement", "promises", "sent",
+    "cleared_date", "unapplied_cash", "customer_credit", "credit_amount", "credit_sources",
+    "paid_elsewhere",
+    "paid_elsewhere_on", "escalated", "capped", "customer_type", "language", "contact_title",
+    "statement", "promises", "sent",
 )  # fmt: skip
 """The columns of :func:`recommendations`, in order."""
 
@@ -779,7 +807,7 @@ def _customer_frame(
         .join(_payments_elsewhere(portfolio, invoices, as_of, policy), on="customer_id", how="left")
         .with_columns(
             c("recent_contacts", "broken_recent", "plan_instalments_missed").fill_null(0),
-            c("unapplied_cash", "pending_amount").fill_null(0.0),
+            c("unapplied_cash", "pending_amount", "customer_credit").fill_null(0.0),
             probability=pl.when(c("open_amount") > 0).then(
                 (c("amount_at_risk") / c("open_amount")).round(4)
             ),
@@ -816,7 +844,12 @@ def recommendations(
     - facts for the message: disputed_invoices, promise (text of the latest promise) and its
       parts, pending_amount, pending_date, broken_recent, last contact (date, channel,
       outcome), last_outbound, last_conversation, notice_date, notice_deadline, cleared_date,
-      unapplied_cash, paid_elsewhere (recent payments to other invoices) and its date;
+      unapplied_cash, customer_credit (over-payments and credit notes beyond their invoices,
+      set against the chased amount: :mod:`workbench.shelters`), credit_amount (the part of it
+      set against the invoices this row chases; reporting currency) and credit_sources (the
+      invoices it comes from: invoice_id, amount, paid, credited, excess, currency, in the
+      invoice currency; for the drafts' statement), paid_elsewhere (recent
+      payments to other invoices) and its date;
       promises (pending or broken: invoice_id, amount, promised_date, status), sent (the
       messages already sent: contact_date, channel, step, invoice_ids);
     - for the drafts: customer_type, language, contact_title, statement (every open invoice);

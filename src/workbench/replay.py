@@ -205,31 +205,27 @@ def write_replay(
     out: str | Path,
     echo: Callable[[str], None] | None = None,
 ) -> dict:
-    """Run :func:`replay` and write :data:`REPLAY_OUTPUTS` into ``out`` atomically (a
-    temporary folder replaces it when complete; a folder holding other files is refused).
-    Returns the summary."""
+    """Run :func:`replay` and write :data:`REPLAY_OUTPUTS` into ``out`` atomically
+    (:func:`workbench.files.atomic_outputs`: each file renamed into ``out`` when all are
+    written, ``summary.json`` last; other files of ``out`` are kept; a concurrent run on ``out``
+    is refused). Returns the summary."""
     import json
 
-    from workbench.errors import InputError, Problem
     from workbench.export import csv_safe
-    from workbench.files import atomic_directory
+    from workbench.files import atomic_outputs, output_lock
 
     out = Path(out).absolute()
-    if out.exists() and (
-        not out.is_dir() or any(p.name not in REPLAY_OUTPUTS for p in out.iterdir())
-    ):
-        raise InputError(Problem("the output folder is replaced as a whole and holds other files: "
-                                 "choose an empty or new folder", file=str(out)))  # fmt: skip
-    result = replay(
-        portfolio, start, end, policy, progress=(lambda d: echo(f"week of {d}")) if echo else None
-    )
-    summary = replay_summary(result, start, end)
-    with atomic_directory(out) as tmp:
-        result.weeks.write_csv(tmp / "weeks.csv")
-        actions = result.actions.with_columns(pl.col("invoice_ids").list.join(" "))
-        csv_safe(actions).write_csv(tmp / "actions.csv")
-        csv_safe(result.contacts).write_csv(tmp / "contacts.csv")
-        csv_safe(result.violations).write_csv(tmp / "violations.csv")
-        result.per_customer.write_csv(tmp / "per_customer.csv")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    with output_lock(out):  # refuse a concurrent run before the weeks of work
+        progress = (lambda d: echo(f"week of {d}")) if echo else None
+        result = replay(portfolio, start, end, policy, progress=progress)
+        summary = replay_summary(result, start, end)
+        with atomic_outputs(out, last=("summary.json",)) as tmp:
+            result.weeks.write_csv(tmp / "weeks.csv")
+            actions = result.actions.with_columns(pl.col("invoice_ids").list.join(" "))
+            csv_safe(actions).write_csv(tmp / "actions.csv")
+            csv_safe(result.contacts).write_csv(tmp / "contacts.csv")
+            csv_safe(result.violations).write_csv(tmp / "violations.csv")
+            result.per_customer.write_csv(tmp / "per_customer.csv")
+            text = json.dumps(summary, indent=2) + "\n"
+            (tmp / "summary.json").write_text(text, encoding="utf-8")
     return summary

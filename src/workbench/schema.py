@@ -140,6 +140,12 @@ PAYMENTS = Table(
         Column("payment_date", DATE, required=True),
         Column("amount", MONEY, required=True, positive=True, description="currency"),
         Column("invoice_id", ID, description="null = unapplied cash"),
+        Column(
+            "currency",
+            pl.String,
+            description="currency of the amount; null = its invoice's (converted to it with "
+            "fx_rates when it differs: workbench.balances.in_invoice_currency)",
+        ),
     ),
 )
 
@@ -171,6 +177,12 @@ PROMISES = Table(
         Column("promised_date", DATE, required=True, description="pay-by date"),
         Column("amount", MONEY, required=True, positive=True, description="currency"),
         Column("invoice_id", ID),
+        Column(
+            "currency",
+            pl.String,
+            description="currency of the amount; null = its invoice's (converted to it with "
+            "fx_rates when it differs: workbench.balances.in_invoice_currency)",
+        ),
     ),
 )
 
@@ -219,6 +231,12 @@ PAYMENT_PLANS = Table(
             "date",
         ),
         Column("agreed_date", DATE, description="when the plan was agreed; null = unknown"),
+        Column(
+            "currency",
+            pl.String,
+            description="currency of the amount; null = its invoice's (converted to it with "
+            "fx_rates when it differs: workbench.balances.in_invoice_currency)",
+        ),
     ),
 )
 
@@ -231,6 +249,12 @@ CREDIT_NOTES = Table(
         Column("invoice_id", ID, required=True),
         Column("date", DATE, required=True),
         Column("amount", MONEY, required=True, positive=True, description="currency"),
+        Column(
+            "currency",
+            pl.String,
+            description="currency of the amount; null = its invoice's (converted to it with "
+            "fx_rates when it differs: workbench.balances.in_invoice_currency)",
+        ),
     ),
 )
 

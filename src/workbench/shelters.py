@@ -11,11 +11,18 @@ currency, allocated in integer cents):
    invoices overdue at its agreed date, oldest first, up to the plan's total;
 3. a pending promise without an invoice shelters the customer's overdue invoices oldest first
    up to its amount;
-4. unapplied cash (payments without an invoice) shelters the customer's overdue invoices oldest
-   first up to its amount.
+4. customer credit (the ``excess`` of its invoices paid or credited beyond their amount:
+   over-payments, credit notes larger than the balance; :func:`workbench.balances.customer_credit`)
+   is set against the customer's open invoices oldest first up to its amount: the overdue ones
+   first (they are older), then those not yet due, so that the customer is chased for its net
+   position and never reminded of an invoice its credit already pays;
+5. unapplied cash (payments without an invoice) shelters the customer's overdue invoices oldest
+   first up to what the credit left.
 
 Only invoices that could be chased are sheltered: open, overdue, without an open dispute, not
-handed over. Payments applied to *other* invoices shelter nothing.
+handed over (customer credit also covers open invoices not yet due, without a dispute, not
+handed over). Payments applied to *other* invoices shelter nothing: the payment is counted on
+the invoice it names; only what it pays beyond that invoice's balance becomes credit.
 """
 
 from __future__ import annotations
@@ -24,11 +31,17 @@ from datetime import date
 
 import polars as pl
 
-from workbench.balances import cents
+from workbench.balances import cents, cents_of_micros, in_reporting_currency, micros
 from workbench.plans import plan_status
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
+
+def exact_cents(amount: pl.Expr) -> pl.Expr:
+    """Sum of ``amount`` (currency) in cents (Int64): summed exactly, rounded once (three
+    unapplied payments of 33.333 are 10000 cents, not 9999)."""
+    return cents_of_micros(micros(amount).sum())
+
 
 ORDER = ["due_date", "invoice_id"]
 """Oldest first: the order in which customer-level shelters cover invoices."""
@@ -49,7 +62,11 @@ def _budgets(portfolio: Portfolio, as_of: date, policy: Policy) -> dict[str, pl.
     c = pl.col
     pending = promise_status(portfolio, as_of, policy).filter(c("status") == "pending")
     plans = plan_status(portfolio, as_of, policy).filter(c("on_track"))
-    unapplied = portfolio.payments.filter(c("payment_date") <= as_of, c("invoice_id").is_null())
+    unapplied = in_reporting_currency(
+        portfolio.payments.filter(c("payment_date") <= as_of, c("invoice_id").is_null()),
+        portfolio,
+        as_of,
+    )
     return {
         "linked": pending.filter(c("invoice_id").is_not_null())
         .group_by("invoice_id")
@@ -60,11 +77,11 @@ def _budgets(portfolio: Portfolio, as_of: date, policy: Policy) -> dict[str, pl.
         .agg(plan_linked=pl.lit(True)),
         "plan_customers": plans.filter(c("invoice_ids").list.len() == 0)
         .group_by("customer_id")
-        .agg(plan_cents=cents(c("total")).sum(), plan_agreed=c("agreed").max()),
+        .agg(plan_cents=exact_cents(c("total")), plan_agreed=c("agreed").max()),
         "promises": pending.filter(c("invoice_id").is_null())
         .group_by("customer_id")
-        .agg(promise_cents=cents(c("amount")).sum()),
-        "cash": unapplied.group_by("customer_id").agg(cash_cents=cents(c("amount")).sum()),
+        .agg(promise_cents=exact_cents(c("amount"))),
+        "cash": unapplied.group_by("customer_id").agg(cash_cents=exact_cents(c("amount"))),
     }
 
 
@@ -73,11 +90,13 @@ def sheltered_invoices(
 ) -> pl.LazyFrame:
     """``invoices`` with their shelters and the amount left to chase.
 
-    ``invoices`` needs invoice_id, customer_id, due_date, days_past_due, is_open, open_reporting
-    (reporting currency), disputed (bool), handed_date. Adds, in cents of the reporting currency:
-    promise_cents, plan_cents, cash_cents (sheltered by each), chased_cents (open minus
-    shelters, for a chaseable invoice; 0 otherwise); and flags: chaseable (open, overdue, no open
-    dispute, not handed over), promised, planned (sheltered in part or in full by them).
+    ``invoices`` (every invoice of the customers, so that their credit is whole) needs
+    invoice_id, customer_id, due_date, days_past_due, is_open, open_reporting and
+    excess_reporting (reporting currency), disputed (bool), handed_date. Adds, in cents of the
+    reporting currency: promise_cents, plan_cents, credit_cents, cash_cents (sheltered by each),
+    chased_cents (open minus shelters, for a chaseable invoice; 0 otherwise); and flags:
+    chaseable (open, overdue, no open dispute, not handed over), promised, planned (sheltered in
+    part or in full by them), offset (open and wholly covered by the customer's credit).
     """
     c = pl.col
     budgets = _budgets(portfolio, as_of, policy)
@@ -111,9 +130,22 @@ def sheltered_invoices(
         )
     )
     left = c("open_cents") - c("linked_cents") - c("plan_rest")
-    frame = frame.with_columns(
-        promise_rest=_allocated(c("promise_cents"), c("chaseable"), left)
-    ).with_columns(cash_cents=_allocated(c("cash_cents"), c("chaseable"), left - c("promise_rest")))
+    offsettable = c("chaseable") | (
+        c("is_open")
+        & (c("days_past_due") <= 0)
+        & ~c("disputed").fill_null(False)
+        & c("handed_date").is_null()
+    )
+    credit = cents(c("excess_reporting").fill_null(0.0)).sum().over("customer_id")
+    frame = (
+        frame.with_columns(promise_rest=_allocated(c("promise_cents"), c("chaseable"), left))
+        .with_columns(credit_cents=_allocated(credit, offsettable, left - c("promise_rest")))
+        .with_columns(
+            cash_cents=_allocated(
+                c("cash_cents"), c("chaseable"), left - c("promise_rest") - c("credit_cents")
+            )
+        )
+    )
     linked_promise = c("promise_linked").fill_null(False)
     return frame.with_columns(
         promise_cents=pl.when(linked_promise).then(c("linked_cents")).otherwise(0)
@@ -121,10 +153,17 @@ def sheltered_invoices(
         plan_cents=pl.when(linked_promise).then(0).otherwise(c("linked_cents")) + c("plan_rest"),
     ).with_columns(
         chased_cents=pl.when(c("chaseable"))
-        .then(c("open_cents") - c("promise_cents") - c("plan_cents") - c("cash_cents"))
+        .then(
+            c("open_cents")
+            - c("promise_cents")
+            - c("plan_cents")
+            - c("credit_cents")
+            - c("cash_cents")
+        )
         .otherwise(0),
         promised=c("promise_cents") > 0,
         planned=c("plan_cents") > 0,
+        offset=(c("open_cents") > 0) & (c("credit_cents") >= c("open_cents")),
     ).drop(
         "promise_linked", "plan_linked", "plan_agreed", "linked_cents", "plan_rest",
         "promise_rest", "open_cents",

@@ -21,6 +21,7 @@ from workbench.files import sha256
 
 SUFFIXES = (".parquet", ".csv")
 DATABASE_SCHEMES = ("duckdb", "sqlite", "postgresql", "postgres")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,13 @@ def source_kind(source: str) -> str:
     scheme = source.split("://", 1)[0].lower() if "://" in source else ""
     if scheme:
         if scheme not in DATABASE_SCHEMES:
+            from workbench.databases import masked
+
             raise InputError(
                 Problem(
                     f"unsupported data source scheme {scheme!r}: use a folder, an .xlsx workbook, "
                     "duckdb:///file.duckdb, sqlite:///file.db or postgresql://user@host/db",
-                    file=source,
+                    file=masked(source),
                 )
             )
         return "postgresql" if scheme == "postgres" else scheme
@@ -67,35 +70,77 @@ def source_kind(source: str) -> str:
         raise InputError(Problem("data source not found", file=source))
     if path.is_dir():
         return "folder"
-    if path.suffix.lower() == ".xlsx":
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
         return "xlsx"
+    hint = ""
+    if path.suffix.lower() in (".duckdb", ".db", ".sqlite", ".sqlite3"):
+        hint = f" (for a database file, give its URI: duckdb:///{source} or sqlite:///{source})"
     raise InputError(
         Problem(
             "unsupported data source: expected a folder of CSV or Parquet files named after the "
             "tables, an .xlsx workbook with a sheet per table, or a database URI (duckdb:///..., "
-            "sqlite:///..., postgresql://...)",
+            f"sqlite:///..., postgresql://...){hint}",
             file=source,
         )
     )
 
 
 def read_source(source: str, tables: Sequence[str], options: SourceOptions) -> RawSource:
-    """The ``tables`` found in ``source`` (see :func:`source_kind`), as raw frames."""
-    kind = source_kind(str(source))
+    """The ``tables`` found in ``source`` (see :func:`source_kind`), as raw frames: a folder's
+    files, a workbook's sheets (:mod:`workbench.workbook`) or a database's tables
+    (:mod:`workbench.databases`), matched to ``tables`` by name."""
+    source = str(source)
+    kind = source_kind(source)
     if kind == "folder":
         return read_folder(Path(source), tables, options)
-    raise InputError(Problem(f"{kind} sources are not supported yet", file=str(source)))
+    if kind == "xlsx":
+        from workbench.workbook import read_workbook
+
+        frames, origins, inputs = read_workbook(Path(source), tables)
+    else:
+        from workbench.databases import read_database
+
+        frames, origins, inputs = read_database(source, kind, tables)
+    return RawSource(frames=frames, origins=origins, inputs=inputs)
+
+
+def match_names(
+    found: Sequence[str], wanted: Sequence[str], *, file: str, kind: str
+) -> dict[str, str]:
+    """For each of ``wanted`` found among ``found`` (a source's sheets or tables), the name as
+    the source spells it: matched trimmed and case-insensitively. Two names of the source that
+    match one wanted name are refused (``kind``: ``sheet`` or ``table``, for the message)."""
+    by_key: dict[str, list[str]] = {}
+    for name in found:
+        by_key.setdefault(name.strip().casefold(), []).append(name)
+    matched: dict[str, str] = {}
+    for name in wanted:
+        names = by_key.get(name.strip().casefold(), [])
+        if len(names) > 1:
+            listed = " and ".join(repr(n) for n in names)
+            raise InputError(
+                Problem(
+                    f"{kind}s {listed} both match table {name}; keep one", file=file, table=name
+                )
+            )
+        if names:
+            matched[name] = names[0]
+    return matched
 
 
 # --- a folder of CSV or Parquet files ------------------------------------------------------------
 
 
 def table_files(folder: Path, tables: Sequence[str]) -> dict[str, Path]:
-    """The file of each of ``tables`` found in ``folder`` (``<table>.parquet`` or ``.csv``)."""
+    """The file of each of ``tables`` found in ``folder``: ``<table>.parquet`` or ``<table>.csv``,
+    the name matched case-insensitively (``Clients.CSV`` is table ``clients``)."""
+    by_name: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix.lower() in SUFFIXES:
+            by_name.setdefault(path.stem.strip().casefold(), []).append(path)
     found: dict[str, Path] = {}
     for name in tables:
-        candidates = [folder / f"{name}{suffix}" for suffix in SUFFIXES]
-        existing = [path for path in candidates if path.is_file()]
+        existing = by_name.get(name.strip().casefold(), [])
         if len(existing) > 1:
             raise InputError(
                 Problem(
@@ -110,15 +155,13 @@ def table_files(folder: Path, tables: Sequence[str]) -> dict[str, Path]:
 
 
 def raw_table(path: Path, table: str, options: SourceOptions) -> pl.DataFrame:
-    """The table stored at ``path``: CSV read as text (typed by validation), Parquet as stored."""
-    try:
-        if path.suffix == ".csv":
-            return pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-        return pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(
-            Problem(f"cannot read the file: {exc}", file=str(path), table=table)
-        ) from None
+    """The table stored at ``path``: CSV read as text (typed by validation; see
+    :mod:`workbench.csvread` for encodings and separators), Parquet as stored."""
+    from workbench.csvread import read_csv_table, read_parquet_table
+
+    if path.suffix.lower() == ".csv":
+        return read_csv_table(path, table, options.encoding)
+    return read_parquet_table(path, table)
 
 
 def read_folder(folder: Path, tables: Sequence[str], options: SourceOptions) -> RawSource:

@@ -2,8 +2,13 @@
 
 Three layers, each reporting problems located by file, table, row and column:
 
-1. parsing: every canonical column is converted to its type; a value that cannot be read (a date
-   that is not ``YYYY-MM-DD``, an amount that is not a number) is reported with its row;
+1. parsing: headers are matched ignoring surrounding spaces and letter case (two columns that
+   become the same name are refused); every canonical column is converted to its type; a typed
+   column (Parquet, a workbook, a database) of a type that does not fit is refused, never cast
+   (see :func:`_type_refusal`); a value that cannot be read (a date that is not ``YYYY-MM-DD``,
+   an amount that is not a number) is reported with its row, and so are NaN, infinite and
+   too large numbers (:data:`MAX_AMOUNT`) and dates outside :data:`EARLIEST_DATE` to
+   :data:`LATEST_DATE`; blank text counts as missing;
 2. column rules, checked with pandera: required values present, keys unique, closed sets of
    values, positive amounts;
 3. table rules: due date on or after issue date, and the like, and references between tables
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import pandera.polars as pa
 import polars as pl
@@ -90,12 +96,37 @@ def validated_tables(
 
 
 def _clean_header(name: str) -> str:
-    return name.strip().lstrip("\ufeff").strip()
+    """A header as matched to the canonical names: no surrounding spaces or BOM, case-folded."""
+    return name.strip().lstrip("\ufeff").strip().casefold()
+
+
+def _with_clean_headers(
+    frame: pl.DataFrame, table: Table, file: str | None, found: _Collector
+) -> pl.DataFrame | None:
+    """``frame`` with cleaned headers, or None (reported) when two become the same name."""
+    groups: dict[str, list[str]] = {}
+    for name in frame.columns:
+        groups.setdefault(_clean_header(name), []).append(name)
+    clashes = {clean: names for clean, names in groups.items() if len(names) > 1}
+    for clean, names in clashes.items():
+        found.add(
+            Problem(
+                f"columns {' and '.join(repr(n) for n in names)} are the same column once "
+                "surrounding spaces and letter case are ignored: keep one",
+                file=file,
+                table=table.name,
+                column=clean,
+            )
+        )
+    return None if clashes else frame.rename({c: _clean_header(c) for c in frame.columns})
 
 
 def _typed(frame: pl.DataFrame, table: Table, file: str | None, found: _Collector) -> pl.DataFrame:
     """``frame`` with canonical columns in canonical types, plus a 1-based ``ROW`` column."""
-    frame = frame.rename({c: _clean_header(c) for c in frame.columns})
+    cleaned = _with_clean_headers(frame, table, file, found)
+    if cleaned is None:
+        return frame
+    frame = cleaned
     missing = [c for c in table.required_columns if c not in frame.columns]
     for column in missing:
         found.add(
@@ -111,31 +142,44 @@ def _typed(frame: pl.DataFrame, table: Table, file: str | None, found: _Collecto
     frame = frame.with_row_index(ROW, offset=1)
     converted = [frame.get_column(ROW)]
     for column in table.columns:
+        nulls = pl.Series(column.name, [None] * frame.height, dtype=column.dtype)
         if column.name not in frame.columns:
-            converted.append(pl.Series(column.name, [None] * frame.height, dtype=column.dtype))
+            converted.append(nulls)
             continue
         source = frame.get_column(column.name)
-        value = _converted(source, column).alias(column.name)
-        bad = frame.select(ROW, column.name).filter(_present(source) & value.is_null())
-        for row, original in bad.head(MAX_PROBLEMS).iter_rows():
-            found.add(
-                Problem(
-                    f"cannot read {original!r} as {_expected(column)}",
-                    file=file,
-                    table=table.name,
-                    row=row,
-                    column=column.name,
-                )
-            )
-        found.more += max(0, bad.height - MAX_PROBLEMS)
-        converted.append(value)
+        refusal = _type_refusal(source.dtype, column, table)
+        if refusal is not None:
+            found.add(Problem(refusal, file=file, table=table.name, column=column.name))
+            converted.append(nulls)
+            continue
+        value, reason = _converted(source, column, _is_amount(column, table))
+        _report_values(frame.get_column(ROW), source, value, reason, column, (file, table, found))
+        converted.append(value.alias(column.name))
     return pl.DataFrame(converted)
 
 
+def _report_values(
+    rows: pl.Series,
+    source: pl.Series,
+    value: pl.Series,
+    reason: pl.Series,
+    column: Column,
+    where: tuple[str | None, Table, _Collector],
+) -> None:
+    """Report every row whose value is refused (``reason``) or present but unreadable."""
+    file, table, found = where
+    checked = pl.DataFrame({"row": rows, "original": source, "reason": reason})
+    bad = checked.filter(reason.is_not_null() | (_present(source) & value.is_null()))
+    for row, original, why in bad.head(MAX_PROBLEMS).iter_rows():
+        message = why or f"cannot read {original!r} as {_expected(column)}"
+        found.add(Problem(message, file=file, table=table.name, row=row, column=column.name))
+    found.more += max(0, bad.height - MAX_PROBLEMS)
+
+
 def _present(series: pl.Series) -> pl.Series:
-    """True where the source holds a value (not null, not a blank string)."""
-    if series.dtype == pl.String:
-        return series.str.strip_chars().fill_null("") != ""
+    """True where the source holds a value (not null, not a blank string; NaN is a value)."""
+    if series.dtype in (pl.String, pl.Categorical) or isinstance(series.dtype, pl.Enum):
+        return series.cast(pl.String).str.strip_chars().fill_null("") != ""
     return series.is_not_null()
 
 
@@ -148,39 +192,161 @@ def _expected(column: Column) -> str:
     }.get(column.dtype, "text")
 
 
-def _converted(series: pl.Series, column: Column) -> pl.Series:
-    """``series`` converted to ``column.dtype``; unreadable values become null."""
+# --- parsing: column types --------------------------------------------------------------------
+
+
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+"""Dates accepted in data. A technical limit, not a business rule: a date such as 0001-01-01 or
+9999-12-31 is a typing slip or a placeholder ("no date"), and it breaks later date arithmetic
+(datetimes in nanoseconds end in 2262; day counts from such dates are absurd)."""
+
+MAX_AMOUNT = 100_000_000_000
+"""Largest amount accepted (in the row's currency): 10^11, that is 10^13 cents. A technical limit,
+not a business threshold. Balances are summed as Int64 cents, which hold 9.2 * 10^18: 922,337
+amounts at this limit, or 10 million rows averaging 9.2 * 10^9, before an overflow. An amount is a
+float64, exact to the cent only below 2^53 cents (9.0 * 10^15 cents, 9.0 * 10^13 in currency): at
+10^13 cents every amount, and any sum of up to 900 of them, stays exact to the cent. Larger
+amounts (1e17 overflowed the Int64 cents; 1e308 became infinite) are refused with their row."""
+
+WHOLE_LIMIT = 2**53
+"""Whole numbers (and ids stored as floats) above this are not exact in a float64."""
+
+NOT_AMOUNTS = frozenset({("fx_rates", "rate_to_base")})
+"""Float64 columns that are ratios, not amounts: no :data:`MAX_AMOUNT` limit."""
+
+
+def _is_amount(column: Column, table: Table) -> bool:
+    return column.dtype == pl.Float64 and (table.name, column.name) not in NOT_AMOUNTS
+
+
+def _type_refusal(dtype: pl.DataType, column: Column, table: Table) -> str | None:
+    """Why a source column of type ``dtype`` cannot hold ``column`` (None: it can).
+
+    Text and all-null columns are read value by value. Otherwise a typed column is refused, not
+    cast, when its type does not fit: amounts and numbers take integers, floats and decimals
+    (never Boolean); whole numbers the same, each value whole; dates take Date and Datetime (the
+    calendar date in the column's own time zone, any time of day dropped); true/false columns
+    take Boolean only; text columns take Categorical, Enum and integers (ids stored as numbers,
+    written without ".0"). Lists, structs, binary and objects are never read.
+    """
+    if dtype in (pl.String, pl.Null):
+        return None
     target = column.dtype
-    if series.dtype == target:
-        return series
+    if target in (pl.Float64, pl.Int64):
+        fits = dtype.is_numeric()
+    elif target == pl.Date:
+        fits = dtype == pl.Date or isinstance(dtype, pl.Datetime)
+    elif target == pl.Boolean:
+        fits = dtype == pl.Boolean
+    else:
+        fits = dtype.is_numeric() or dtype == pl.Categorical or isinstance(dtype, pl.Enum)
+    if fits:
+        return None
+    noun = {pl.Date: "a date", pl.Int64: "a whole number", pl.Boolean: "true or false"}.get(
+        target, "an amount" if _is_amount(column, table) else "a number"
+    )
+    return f"column type {dtype} cannot be read as {noun if target != pl.String else 'text'}"
+
+
+def _converted(series: pl.Series, column: Column, amount: bool) -> tuple[pl.Series, pl.Series]:
+    """``series`` as ``column.dtype`` (null where unreadable or refused), and for each row why its
+    value is refused (null where it is fine or merely unreadable). ``series`` has a type that
+    :func:`_type_refusal` accepts."""
+    target = column.dtype
     if series.dtype == pl.Null:
-        return series.cast(target)
-    if series.dtype == pl.String:
-        text = series.str.strip_chars()
-        text = pl.select(pl.when(text != "").then(text)).to_series()
-        if target == pl.Date:
-            return text.str.to_date("%Y-%m-%d", strict=False)
-        if target == pl.Boolean:
-            lower = text.str.to_lowercase()
-            return pl.select(
-                pl.when(lower.is_in(TRUE_WORDS))
-                .then(True)
-                .when(lower.is_in(FALSE_WORDS))
-                .then(False)
-                .otherwise(None)
-            ).to_series()
-        if target == pl.Int64:
-            as_float = text.cast(pl.Float64, strict=False)
-            whole = pl.select(pl.when(as_float == as_float.round()).then(as_float)).to_series()
-            return whole.cast(pl.Int64, strict=False)
-        return text.cast(target, strict=False)
-    if target == pl.Date and series.dtype.is_temporal():
-        return series.cast(pl.Date, strict=False)
+        return series.cast(target), _no_reason(series)
     if target == pl.String:
-        return series.cast(pl.String)
-    if target == pl.Int64 and series.dtype.is_float():
-        return pl.select(pl.when(series == series.round()).then(series)).to_series().cast(pl.Int64)
-    return series.cast(target, strict=False)
+        return _as_text(series)
+    if target == pl.Date:
+        return _as_date(series)
+    if target == pl.Boolean:
+        return _as_boolean(series)
+    return _as_number(series, target, amount)
+
+
+def _no_reason(series: pl.Series) -> pl.Series:
+    return pl.Series([None] * len(series), dtype=pl.String)
+
+
+def _stripped(series: pl.Series) -> pl.Series:
+    """Text without surrounding whitespace; empty or blank text becomes null (missing)."""
+    text = series.cast(pl.String).str.strip_chars()
+    return pl.select(pl.when(text != "").then(text)).to_series()
+
+
+def _as_text(series: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Text stripped (blank = missing); integers as digits; whole floats as integers."""
+    dtype = series.dtype
+    if dtype.is_integer():
+        return series.cast(pl.String), _no_reason(series)
+    if isinstance(dtype, pl.Decimal):
+        text = series.cast(pl.String).str.replace(r"\.0*$", "")
+        whole = pl.select(pl.when(~text.str.contains(".", literal=True)).then(text)).to_series()
+        return whole, _no_reason(series)
+    if dtype.is_float():
+        number = series.cast(pl.Float64)
+        exact = number.is_finite() & (number == number.round()) & (number.abs() <= WHOLE_LIMIT)
+        value = pl.select(pl.when(exact).then(number)).to_series().cast(pl.Int64).cast(pl.String)
+        return value, _no_reason(series)
+    return _stripped(series), _no_reason(series)
+
+
+def _as_date(series: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Dates from ISO text, Date or Datetime; dates outside the accepted range refused."""
+    if series.dtype == pl.String:
+        value = _stripped(series).str.to_date("%Y-%m-%d", strict=False)
+    elif isinstance(series.dtype, pl.Datetime):
+        value = series.dt.date()
+    else:
+        value = series
+    outside = (value < EARLIEST_DATE) | (value > LATEST_DATE)
+    accepted = f"is outside the accepted range {EARLIEST_DATE} to {LATEST_DATE}"
+    reason = pl.select(pl.when(outside).then(pl.format(f"date {{}} {accepted}", value))).to_series()
+    return pl.select(pl.when(reason.is_null()).then(value)).to_series(), reason
+
+
+def _as_boolean(series: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Booleans as stored, or from the words of :data:`TRUE_WORDS` and :data:`FALSE_WORDS`."""
+    if series.dtype == pl.Boolean:
+        return series, _no_reason(series)
+    lower = _stripped(series).str.to_lowercase()
+    value = pl.select(
+        pl.when(lower.is_in(TRUE_WORDS)).then(True).when(lower.is_in(FALSE_WORDS)).then(False)
+    ).to_series()
+    return value, _no_reason(series)
+
+
+def _as_number(series: pl.Series, target: pl.DataType, amount: bool) -> tuple[pl.Series, pl.Series]:
+    """Float64 or Int64 values; NaN, infinities and (for amounts) amounts above
+    :data:`MAX_AMOUNT` refused with the reason, never read as missing."""
+    if series.dtype == pl.String:
+        number = _stripped(series).cast(pl.Float64, strict=False)
+    elif series.dtype == pl.Float32:
+        # Through its shortest decimal text: the float32 0.1 reads 0.1, not 0.10000000149.
+        number = series.cast(pl.String).cast(pl.Float64)
+    else:
+        number = series.cast(pl.Float64)
+    limit = MAX_AMOUNT if amount else WHOLE_LIMIT
+    too_large = (
+        f"too large: amounts above {MAX_AMOUNT:,} cannot be summed exactly to the cent"
+        if amount
+        else f"too large: numbers above {limit:,} are not exact"
+    )
+    reason = pl.select(
+        pl.when(number.is_nan())
+        .then(pl.lit("not a number (NaN)"))
+        .when(number.is_infinite())
+        .then(pl.lit("infinite"))
+        .when(number.abs() > limit)
+        .then(pl.lit(too_large))
+    ).to_series()
+    if target == pl.Float64:
+        return pl.select(pl.when(reason.is_null()).then(number)).to_series(), reason
+    if series.dtype.is_integer():
+        return series.cast(pl.Int64, strict=False), reason
+    whole = reason.is_null() & (number == number.round())
+    return pl.select(pl.when(whole).then(number)).to_series().cast(pl.Int64), reason
 
 
 # --- column rules (pandera) ------------------------------------------------------------------

@@ -10,9 +10,23 @@
 
 The risk model is reused from ``reports/models/`` when one trained as of a date on or before
 ``as_of`` and within ``model.retrain_after_days`` of it matches the current features; otherwise a
-new one is trained on the data as of ``as_of`` and saved there. Atomic: everything is built in a
-temporary folder renamed into place at the end, so a failed or interrupted run leaves the last
-good report of that week untouched. Same week, same inputs, same exports.
+new one is trained on the data as of ``as_of`` and saved there. Same week, same inputs, same
+exports.
+
+Re-runs, concurrent runs and kills (:mod:`workbench.files`):
+
+- atomic: everything is built in a temporary folder beside the week's folder, then each file is
+  renamed into it, ``manifest.json`` last (the old manifest is removed first, so a manifest
+  always describes a complete set); a failed or interrupted run leaves the last good report of
+  that week untouched. Files a user put in the week's folder are kept;
+- the week's folder is locked for the whole run (``flock`` on ``<out>/.<week>.lock``): a second
+  run on the same week is refused at once with exit 2; the next run removes the temporary
+  folders a killed run left;
+- SIGTERM and SIGHUP raise :class:`Stopped` (like SIGINT raises KeyboardInterrupt), so the
+  temporary folder is removed, the lock released and the report's Jupyter kernel shut down
+  (nbclient's exit handler). After a SIGKILL nothing of this runs: the kernel's own parent
+  poller (ipykernel, ``JPY_PARENT_PID``) sees its parent gone and exits within a second or two;
+  the lock goes with the process and the next run removes the temporary folder.
 """
 
 from __future__ import annotations
@@ -20,7 +34,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-from collections.abc import Callable
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,13 +47,48 @@ from typing import Any
 import polars as pl
 
 from workbench.errors import InputError, Problem
-from workbench.files import atomic_directory, atomic_file, sha256
+from workbench.files import atomic_file, atomic_outputs, output_lock, sha256
 from workbench.policy import Policy, Team, load_policy
 from workbench.portfolio import Portfolio
 from workbench.sources import SourceOptions
 
 REPORT_NOTEBOOK = "weekly-report.ipynb"
 TEMPLATES = Path(__file__).parent / "templates" / "nbconvert"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that stop a weekly run cleanly (:class:`Stopped`); SIGINT already raises
+KeyboardInterrupt."""
+
+
+class Stopped(SystemExit):
+    """A weekly run stopped by a signal; exits with status 128 + the signal's number, as a
+    shell reports a process killed by it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+@contextmanager
+def stopped_by_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
+    """Within the block, ``signals`` raise :class:`Stopped` in the main thread, so that
+    ``finally`` blocks and exit handlers run (the temporary folder removed, the report's kernel
+    shut down) instead of the process vanishing. The previous handlers come back after. Does
+    nothing outside the main thread (where Python cannot set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        sys.stderr.write(f"\nweekly run stopped by {name}: the week's last report is kept\n")
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, stop) for s in signals}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 @dataclass(frozen=True)
@@ -84,30 +137,55 @@ def model_folder(out: Path) -> Path:
 
 def reusable_model(folder: Path, as_of: date, policy: Policy) -> Path | None:
     """The newest saved model in ``folder`` usable as of ``as_of``: trained as of a date on or
-    before ``as_of`` (never on data from its future) and at most ``model.retrain_after_days``
-    before it. None when there is none."""
-    from workbench.model import sidecar_path
+    before ``as_of`` (never on data from its future: :func:`workbench.model.check_trained_by`)
+    and at most ``model.retrain_after_days`` before it. None when there is none.
+
+    A model whose sidecar (``MODEL.json``) is unreadable, not JSON or lacks a key is skipped with
+    a warning naming it: one damaged file must not block every later weekly run."""
+    from workbench.errors import warn_input
+    from workbench.model import (
+        check_trained_by,
+        read_sidecar,
+        sidecar_path,
+        trained_as_of,
+    )
 
     best: tuple[date, Path] | None = None
     for path in sorted(folder.glob("model-*.skops")):
         sidecar = sidecar_path(path)
         if not sidecar.exists():
             continue
-        trained = date.fromisoformat(json.loads(sidecar.read_text())["as_of"])
+        try:
+            metadata = read_sidecar(sidecar)
+        except InputError as exc:
+            warn_input(f"{exc}; the model {path.name} is skipped")
+            continue
+        try:
+            check_trained_by(metadata, as_of, str(path))
+        except InputError:
+            continue  # trained on data after as_of: not for this week
+        trained = trained_as_of(metadata)
         age = (as_of - trained).days
-        if 0 <= age <= policy.model.retrain_after_days and (best is None or trained > best[0]):
+        if age <= policy.model.retrain_after_days and (best is None or trained > best[0]):
             best = (trained, path)
     return None if best is None else best[1]
 
 
 def _model(portfolio: Portfolio, as_of: date, policy: Policy, out: Path) -> tuple[Any, Path, bool]:
-    """The risk model for ``as_of``: reused when possible, else trained and saved."""
+    """The risk model for ``as_of``: reused when possible, else trained and saved. A saved model
+    that does not load (damaged file) is skipped with a warning and a new one trained."""
+    from workbench.errors import warn_input
     from workbench.model import check_features, load_model, save_model, train_model
     from workbench.snapshots import invoice_features
 
     path = reusable_model(model_folder(out), as_of, policy)
+    model = None
     if path is not None:
-        model = load_model(path)
+        try:
+            model = load_model(path)
+        except InputError as exc:
+            warn_input(f"{exc}; the weekly run trains a new model")
+    if model is not None:
         try:
             check_features(model, invoice_features(portfolio, as_of, policy).head(0).collect())
             return model, path, False
@@ -157,13 +235,45 @@ def _execute_report(
     return html
 
 
+def masked(source: str) -> str:
+    """``source`` with the password of a database URI replaced by ``***``."""
+    from workbench.databases import masked as masked_uri
+
+    return masked_uri(source) if "://" in source else source
+
+
 def _inputs(data: str, portfolio: Portfolio, policy_file: Path | None) -> dict[str, Any]:
     return {
-        "source": data,
+        "source": masked(data),  # a database URI without its password
         "files": list(portfolio.inputs),
         "policy": None
         if policy_file is None
         else {"path": str(policy_file), "sha256": sha256(Path(policy_file))},
+    }
+
+
+def _model_entry(model: Any, path: Path, trained: bool) -> dict[str, Any]:
+    """The manifest's description of the model used."""
+    return {
+        "path": str(path),
+        "sha256": sha256(path),
+        "trained": trained,
+        "trained_as_of": model.metadata["as_of"],
+        "horizon_days": model.horizon_days,
+        "metrics": model.metadata.get("metrics"),
+    }
+
+
+def _row_counts(portfolio: Portfolio, kpis: dict[str, Any], worklist: Any) -> dict[str, int]:
+    """The manifest's row counts: input tables, open items, worklist actions and lists."""
+    return {
+        **{f"{t}_rows": portfolio.frames[t].height for t in sorted(portfolio.present)},
+        "open_invoices": kpis["open_invoices"],
+        "customers_with_balance": kpis["customers_with_balance"],
+        "worklist_actions": worklist.rows.height,
+        "worklist_calls": worklist.rows.filter(pl.col("channel") == "phone").height,
+        "excluded": worklist.excluded.height,
+        "watch_list": worklist.watch.height,
     }
 
 
@@ -182,9 +292,31 @@ def run_weekly(
 
     ``language``: the team's language of the worklist exports (en, fr), overriding the
     policy's ``team.language``; the report notebook is not translated (it is run with the
-    policy file). Raises :class:`InputError` on bad input; any failure leaves the previous
-    report untouched.
+    policy file). Raises :class:`InputError` on bad input and when another run is writing the
+    same week; any failure leaves the previous report untouched; SIGTERM and SIGHUP raise
+    :class:`Stopped`.
     """
+    notebook = Path(notebook) if notebook is not None else default_notebook()
+    if not notebook.exists():
+        raise InputError(Problem("the weekly report notebook is missing", file=str(notebook)))
+    with stopped_by_signals(), output_lock(Path(out) / week_label(as_of)):
+        return _run_weekly(
+            data, as_of, Path(out), policy_file, notebook, progress, echo, language, source
+        )
+
+
+def _run_weekly(
+    data: str | Path,
+    as_of: date,
+    out: Path,
+    policy_file: str | Path | None,
+    notebook: Path,
+    progress: bool,
+    echo: Callable[[str], None],
+    language: str | None,
+    source: SourceOptions | None,
+) -> WeeklyResult:
+    """:func:`run_weekly` once the week's folder is locked."""
     from tqdm.auto import tqdm
 
     from workbench.export import write_worklist_files
@@ -193,10 +325,6 @@ def run_weekly(
     from workbench.model import score
     from workbench.worklist import build_worklist
 
-    out = Path(out)
-    notebook = Path(notebook) if notebook is not None else default_notebook()
-    if not notebook.exists():
-        raise InputError(Problem("the weekly report notebook is missing", file=str(notebook)))
     week = week_label(as_of)
     steps = tqdm(total=5, desc=f"weekly {week}", disable=not progress, unit="step")
 
@@ -217,7 +345,7 @@ def run_weekly(
     model, model_path, trained = _model(portfolio, as_of, policy, out)
     steps.update()
 
-    with atomic_directory(out / week) as folder:
+    with atomic_outputs(out / week, last=("manifest.json",)) as folder:
         step("worklist")
         worklist = build_worklist(portfolio, as_of, policy, score(model, portfolio, as_of, policy))
         exports = write_worklist_files(worklist, folder)
@@ -239,28 +367,12 @@ def run_weekly(
         steps.update()
 
         step("manifest")
-        calls = worklist.rows.filter(pl.col("channel") == "phone").height
         manifest = {
             "week": week,
             "as_of": as_of.isoformat(),
             "inputs": _inputs(str(data), portfolio, Path(policy_file) if policy_file else None),
-            "model": {
-                "path": str(model_path),
-                "sha256": sha256(model_path),
-                "trained": trained,
-                "trained_as_of": model.metadata["as_of"],
-                "horizon_days": model.horizon_days,
-                "metrics": model.metadata.get("metrics"),
-            },
-            "row_counts": {
-                **{f"{t}_rows": portfolio.frames[t].height for t in sorted(portfolio.present)},
-                "open_invoices": kpis["open_invoices"],
-                "customers_with_balance": kpis["customers_with_balance"],
-                "worklist_actions": worklist.rows.height,
-                "worklist_calls": calls,
-                "excluded": worklist.excluded.height,
-                "watch_list": worklist.watch.height,
-            },
+            "model": _model_entry(model, model_path, trained),
+            "row_counts": _row_counts(portfolio, kpis, worklist),
             "kpis": {k: v for k, v in kpis.items() if k != "ageing"},
             "outputs": [
                 {"path": p.name, "sha256": sha256(p), "bytes": p.stat().st_size}

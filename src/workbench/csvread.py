@@ -1,0 +1,255 @@
+"""Reading one CSV or Parquet file of a folder source (DESIGN section 10) into a raw table.
+
+CSV files as French ERPs and spreadsheets write them:
+
+- encoding: UTF-8 with or without a byte-order mark (UTF-16 when it starts with its BOM); a file
+  that is not valid UTF-8 is decoded as Windows-1252 (a superset of Latin-1's printable
+  characters) with a warning naming the file and ``--encoding``; a file that is neither is refused
+  naming ``--encoding``. ``--encoding X`` forces X, strictly. No decode is ever lossy: a byte that
+  the encoding cannot read is an error, never a replacement character;
+- separator: ``,``, ``;`` or a tab, whichever occurs most often in the header line outside quotes
+  (``,`` when none does);
+- structure: every record must have as many fields as the header; a ragged record or an
+  unterminated quote is refused with the file and the LINE number, with a hint when the file looks
+  separated by semicolons but was read otherwise;
+- header: names that are equal after trimming and case-folding (``Amount`` and `` amount``) are
+  refused naming both columns;
+- values are kept as text: :mod:`workbench.dialect` rewrites French numbers and dates and
+  :mod:`workbench.validate` types them.
+
+Parquet files are kept as stored (validation refuses a column of the wrong type); an unreadable
+file or duplicate column names are refused with the file named.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from workbench.errors import InputError, Problem, warn_input
+
+SEPARATORS = (",", ";", "\t")
+MAX_LISTED = 5
+"""Ragged records listed in one error; the rest are counted."""
+
+_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def read_csv_table(path: Path, table: str, encoding: str | None = None) -> pl.DataFrame:
+    """The CSV file at ``path`` as a frame of text columns named by its header.
+
+    ``encoding``: the ``--encoding`` option (None = detect, see the module docstring).
+    Raises :class:`InputError` naming the file (and the line) when it cannot be read.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(Problem(f"cannot read the file: {exc.strerror}", file=str(path))) from None
+    text = decoded(data, str(path), encoding)
+    if not text.strip():
+        raise InputError(Problem("the file is empty (no header line)", file=str(path), table=table))
+    separator = detected_separator(text)
+    header = checked_structure(text, separator, str(path))
+    check_duplicates(header, str(path), table)
+    names = [name if name.strip() else f"unnamed_{i + 1}" for i, name in enumerate(header)]
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            separator=separator,
+            has_header=True,
+            new_columns=names,
+            infer_schema=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(
+            Problem(f"cannot read the file as CSV: {_first_line(exc)}", file=str(path), table=table)
+        ) from None
+    return frame.with_columns(pl.all().replace("", None))  # a quoted "" is a missing value
+
+
+def decoded(data: bytes, file: str, encoding: str | None) -> str:
+    """``data`` decoded strictly: with ``encoding`` when given, else detected (module docstring)."""
+    if encoding is not None:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise InputError(
+                Problem(f"unknown text encoding {encoding!r} given with --encoding", file=file)
+            ) from None
+        codec = "utf-8-sig" if codec == "utf-8" else codec
+        return _strict(data, codec, file, f"--encoding {encoding}")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _strict(data, "utf-16", file, "its UTF-16 byte-order mark")
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data, "utf-8-sig", file, "its UTF-8 byte-order mark")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = _line_of(data, exc.start)
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem(
+                f"the file is neither UTF-8 (line {where}) nor Windows-1252 (byte "
+                f"0x{data[exc.start]:02X} on line {_line_of(data, exc.start)}): give its "
+                "encoding with --encoding (e.g. --encoding latin-1, --encoding utf-16)",
+                file=file,
+            )
+        ) from None
+    warn_input(
+        Problem(
+            f"not valid UTF-8 (line {where}): read as Windows-1252 (cp1252); if accented "
+            "letters look wrong, give the file's encoding with --encoding",
+            file=file,
+        )
+    )
+    return text
+
+
+def _strict(data: bytes, codec: str, file: str, because: str) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem(
+                f"cannot decode the file as {codec} (as {because} says): byte "
+                f"0x{data[exc.start]:02X} on line {_line_of(data, exc.start)}; give the file's "
+                "encoding with --encoding (e.g. --encoding cp1252)",
+                file=file,
+            )
+        ) from None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """The 1-based line holding byte ``offset`` of ``data``."""
+    return data.count(b"\n", 0, offset) + 1
+
+
+def detected_separator(text: str) -> str:
+    """The separator that occurs most often in the header line of ``text`` outside quotes."""
+    header = re.sub(r'"[^"]*"', "", text.split("\n", 1)[0])
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def checked_structure(text: str, separator: str, file: str) -> list[str]:
+    """The header's names, after checking that every record of ``text`` has as many fields as
+    the header and that every quote is closed; raises :class:`InputError` with the line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    try:
+        counts = list(map(len, reader))  # records parsed and counted in C
+    except csv.Error:
+        _raise_bad_quote(text, separator, file)
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+    expected = len(header)
+    series = pl.Series(counts, dtype=pl.Int64)
+    bad = ((series != 0) & (series != expected)).arg_true()
+    if len(bad):
+        _raise_ragged(text, separator, file, expected, bad.to_list())
+    return header
+
+
+def _record_lines(text: str, separator: str, upto: int) -> list[tuple[int, list[str]]]:
+    """(first line, fields) of the records of ``text`` up to index ``upto`` (error path only)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    records, line = [], 1
+    for index, row in enumerate(reader):
+        records.append((line, row))
+        line = reader.line_num + 1
+        if index >= upto:
+            break
+    return records
+
+
+def _raise_ragged(text: str, separator: str, file: str, expected: int, bad: list[int]) -> None:
+    records = _record_lines(text, separator, bad[min(len(bad), MAX_LISTED) - 1])
+    problems = []
+    for index in bad[:MAX_LISTED]:
+        line, fields = records[index]
+        hint = _separator_hint(text, separator, fields)
+        problems.append(
+            Problem(
+                f"line {line} has {len(fields)} field(s) where the header has {expected} "
+                f"(fields separated by {_SEPARATOR_NAMES[separator]}s){hint}",
+                file=file,
+            )
+        )
+    raise InputError(problems, more=max(0, len(bad) - MAX_LISTED))
+
+
+def _separator_hint(text: str, separator: str, fields: list[str]) -> str:
+    """A hint about the delimiter when the file looks separated by semicolons but was not read
+    so (the separator is detected from the header line)."""
+    if separator != ";" and any(";" in field for field in fields):
+        return (
+            "; the line holds semicolons: if the file is separated by ';', its header line "
+            "must be too (the separator is detected from the header line)"
+        )
+    return ""
+
+
+def _raise_bad_quote(text: str, separator: str, file: str) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    line = 1
+    try:
+        for _row in reader:
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        hint = ""
+        if separator != ";" and text.count(";") > text.count(separator):
+            hint = "; the file looks separated by ';' while its header line is not"
+        raise InputError(
+            Problem(
+                f"line {line}: a quoted field is not closed or a quote is misplaced ({exc}); "
+                f'a quote inside a quoted field must be doubled (""){hint}',
+                file=file,
+            )
+        ) from None
+    raise InputError(Problem("the file is not valid CSV", file=file))  # pragma: no cover
+
+
+def check_duplicates(names: Sequence[str], file: str, table: str) -> None:
+    """Refuse column names that are equal after trimming and case-folding, naming both."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = name.strip().lstrip("\ufeff").strip().casefold()
+        if not key:
+            continue
+        if key in seen:
+            raise InputError(
+                Problem(
+                    f"duplicate column names {seen[key]!r} and {name!r}: keep one (a column "
+                    "read twice would silently hide the other)",
+                    file=file,
+                    table=table,
+                )
+            )
+        seen[key] = name
+
+
+def read_parquet_table(path: Path, table: str) -> pl.DataFrame:
+    """The Parquet file at ``path`` as stored; refuses an unreadable file or duplicate names."""
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        message = _first_line(exc)
+        if "duplicate" in message.lower():
+            message = f"duplicate column names: {message}"
+        raise InputError(
+            Problem(f"cannot read the file as Parquet: {message}", file=str(path), table=table)
+        ) from None
+    check_duplicates(frame.columns, str(path), table)
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

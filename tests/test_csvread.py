@@ -1,0 +1,80 @@
+"""CSV files as French ERPs write them (workbench.csvread): encodings, separators, structure."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from workbench.csvread import decoded, detected_separator, read_csv_table
+from workbench.errors import InputError, InputWarning
+
+TEXT = 'id;nom;montant\nC1;Société Générale;1 234,56\nC2;"Dupont; fils";12,5\n'
+
+
+def _write(tmp_path: Path, data: bytes, name: str = "t.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("data", "label"),
+    [
+        (TEXT.encode("utf-8"), "utf-8"),
+        (b"\xef\xbb\xbf" + TEXT.encode("utf-8"), "utf-8 with BOM"),
+        (TEXT.encode("utf-16"), "utf-16 with BOM"),
+    ],
+)
+def test_utf_files_are_read_as_text_without_warning(tmp_path: Path, data: bytes, label: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = read_csv_table(_write(tmp_path, data), "t")
+    assert frame.columns == ["id", "nom", "montant"], label
+    assert frame.schema == pl.Schema({c: pl.String for c in frame.columns})
+    assert frame["nom"].to_list() == ["Société Générale", "Dupont; fils"]
+    assert frame["montant"].to_list() == ["1 234,56", "12,5"]
+
+
+def test_cp1252_is_read_with_a_warning_naming_the_option(tmp_path: Path):
+    path = _write(tmp_path, TEXT.encode("cp1252"))
+    with pytest.warns(InputWarning, match="--encoding") as caught:
+        frame = read_csv_table(path, "t")
+    assert str(path) in str(caught[0].message)
+    assert frame["nom"][0] == "Société Générale"  # é is 0xE9 in cp1252
+
+
+def test_no_lossy_decode_anywhere(tmp_path: Path):
+    with pytest.raises(InputError, match="--encoding"):
+        decoded(b"a\nb\x81c\n", "f.csv", None)  # 0x81 is undefined in cp1252
+    with pytest.raises(InputError, match="line 2"):
+        decoded("a\nSociété\n".encode("cp1252"), "f.csv", "utf-8")
+    assert decoded(b"\x81", "f.csv", "latin-1") == "\x81"  # a forced encoding is honoured
+
+
+def test_separator_is_read_from_the_header_outside_quotes():
+    assert detected_separator('"a,b";c;d\n1,2;3;4\n') == ";"
+    assert detected_separator("a\tb\tc\n") == "\t"
+    assert detected_separator("a,b\n1;2;3;4\n") == ","
+    assert detected_separator("single\n1\n") == ","
+
+
+def test_ragged_rows_name_the_line_counting_quoted_newlines(tmp_path: Path):
+    # the record of line 2 spans lines 2-3 (a quoted newline): the ragged record starts on line 4
+    path = _write(tmp_path, b'a,b\n"x\ny",1\n1,2,3\n')
+    with pytest.raises(InputError, match=r"line 4 has 3 field\(s\) where the header has 2"):
+        read_csv_table(path, "t")
+
+
+def test_duplicate_header_names_are_refused_naming_both(tmp_path: Path):
+    path = _write(tmp_path, b"id,Amount,amount \n1,2,3\n")
+    with pytest.raises(InputError, match="'Amount' and 'amount '"):
+        read_csv_table(path, "t")
+
+
+def test_empty_fields_are_missing_values(tmp_path: Path):
+    frame = read_csv_table(_write(tmp_path, b'a;b\n1;\n;""\n'), "t")
+    assert frame["b"].to_list() == [None, None]
+    assert frame["a"].to_list() == ["1", None]
