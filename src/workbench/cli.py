@@ -89,6 +89,26 @@ def check_output(out: Path, *, folder: bool) -> None:
         )
 
 
+def check_not_an_input(out: Path, data: str, suffix: str | None = None) -> None:
+    """Refuse an output file ``out`` that would overwrite or shadow the data it is computed
+    from: a name not ending in ``suffix`` (when given), an existing file of the ``--data`` folder (or the
+    workbook / database file itself), or a canonical table name inside the ``--data`` folder
+    (``customers.parquet`` beside ``customers.csv`` blocks the next run)."""
+    from workbench.schema import TABLES
+
+    if suffix is not None and out.suffix.lower() != suffix:
+        raise InputError(f"--out {out}: the file name must end in {suffix}")
+    source = Path(data.split("://", 1)[1].lstrip("/") if "://" in data else data)
+    target = out.absolute()
+    inputs = {source.absolute()}
+    if source.is_dir():
+        inputs |= {path.absolute() for path in source.iterdir()}
+    if target in inputs or (target.parent == source.absolute() and out.stem.lower() in TABLES):
+        raise InputError(
+            f"--out {out} is (or would shadow) an input of --data {data}: write it elsewhere"
+        )
+
+
 def _names_output(exc: OSError, out: Path) -> bool:
     """Whether ``exc`` is about ``out``: the path itself, a folder above it, anything inside it,
     or a temporary sibling ``.<name>...`` of the atomic writers."""
@@ -355,6 +375,7 @@ def features(
     from workbench.policy import load_policy
 
     check_output(out, folder=False)
+    check_not_an_input(out, data, ".parquet")
     policy = load_policy(policy_file)
     frame = customer_features(load_portfolio(data, source), as_of.date(), policy).collect()
     with output_errors(out), atomic_file(out) as tmp:
@@ -459,6 +480,7 @@ def train(
     from workbench.policy import load_policy
 
     check_output(out, folder=False)
+    check_not_an_input(out, data)
     policy = load_policy(policy_file)
     portfolio = load_portfolio(data, source)
     model, report = train_model(

@@ -23,8 +23,8 @@ class Problem:
         where = []
         if self.file:
             where.append(f"file {self.file}")
-        if self.table:
-            where.append(f"table {self.table}")
+        if self.table and not (self.file or "").lower().endswith(f", table {self.table}".lower()):
+            where.append(f"table {self.table}")  # (a database origin already names it)
         if self.row is not None:
             line = f" (line {self.row + 1})" if self.file and self.file.endswith(".csv") else ""
             where.append(f"row {self.row}{line}")

@@ -70,6 +70,7 @@ def read_workbook(path: Path, tables: Sequence[str]) -> tuple[dict, dict, list]:
     origins: dict[str, str] = {}
     for table, sheet in sheets.items():
         origin = f"{path}, sheet {sheet.strip()}"
+        _warn_if_hidden(reader, sheet, origin)
         frames[table] = read_sheet(reader, sheet, table, origin)
         origins[table] = origin
     digest = sha256(path)
@@ -79,6 +80,19 @@ def read_workbook(path: Path, tables: Sequence[str]) -> tuple[dict, dict, list]:
         for t in sorted(frames)
     ]  # fmt: skip
     return frames, origins, inputs
+
+
+def _warn_if_hidden(reader, sheet: str, origin: str) -> None:
+    """A warning when ``sheet`` is hidden in Excel: it is read (it is in the workbook, and
+    skipping it would drop data as silently), but a hidden sheet is often a stale copy."""
+    from workbench.errors import warn_input
+
+    visibility = reader.load_sheet(sheet, n_rows=0).visible
+    if visibility != "visible":
+        warn_input(
+            f"{origin}: the sheet is {visibility.replace('veryhidden', 'very hidden')} in Excel "
+            "and is read like the others; unhide it to check it, or delete it if it is stale"
+        )
 
 
 def read_sheet(reader, sheet: str, table: str, origin: str) -> pl.DataFrame:

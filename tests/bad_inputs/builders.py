@@ -430,3 +430,21 @@ def customer_name_over_xlsx_limit(tmp: Path) -> None:
         name=pl.when(pl.col("customer_id") == "C2").then(pl.lit(long_name)).otherwise("name")
     )
     customers.write_csv(data(tmp) / "customers.csv")
+
+
+# --- lead: review fixes -------------------------------------------------------------------------
+
+
+def xlsx_hidden_credit_notes(tmp: Path) -> None:
+    """data.xlsx whose credit_notes sheet (800.00 on I2) is hidden in Excel."""
+    import xlsxwriter
+
+    tables = _base_tables(tmp)
+    tables["credit_notes"] = pl.DataFrame(
+        {"credit_note_id": ["N1"], "invoice_id": ["I2"], "date": [date(2026, 11, 5)],
+         "amount": [800.0]}
+    )  # fmt: skip
+    with xlsxwriter.Workbook(tmp / "data.xlsx") as book:
+        for name, frame in tables.items():
+            frame.write_excel(book, worksheet=name)
+        book.get_worksheet_by_name("credit_notes").hide()
