@@ -75,6 +75,32 @@ def test_duplicate_header_names_are_refused_naming_both(tmp_path: Path):
 
 
 def test_empty_fields_are_missing_values(tmp_path: Path):
-    frame = read_csv_table(_write(tmp_path, b'a;b\n1;\n;""\n'), "t")
+    frame = read_csv_table(_write(tmp_path, b'a;b\n1;\n2;""\n'), "t")
     assert frame["b"].to_list() == [None, None]
-    assert frame["a"].to_list() == ["1", None]
+    assert frame["a"].to_list() == ["1", "2"]
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_file_numbers(tmp_path: Path):
+    # line 3 empty, line 4 only separators, line 5 only empty quoted fields: skipped
+    frame = read_csv_table(_write(tmp_path, b'a;b\n1;x\n\n;\n"";""\n2;y\n'), "t")
+    assert frame.rows() == [(1, "1", "x"), (5, "2", "y")]  # __row__ 5 = line 6 - 1
+    assert frame.columns == ["__row__", "a", "b"]
+
+
+def test_classic_mac_line_ends_and_excel_sep_line(tmp_path: Path):
+    frame = read_csv_table(_write(tmp_path, b"a,b\r1,2\r3,4\r"), "t")
+    assert frame.rows() == [("1", "2"), ("3", "4")]
+    # Excel's "sep=;" first line names the separator (the header has commas inside a name)
+    frame = read_csv_table(_write(tmp_path, b"sep=;\na,b;c\n1;2\n"), "t")
+    assert frame.columns == ["__row__", "a,b", "c"] and frame.rows() == [(2, "1", "2")]
+    with pytest.raises(InputError, match="line 4 has 3 field"):  # the sep line counted
+        read_csv_table(_write(tmp_path, b"sep=;\na;c\n1;2\n1;2;3\n"), "t")
+
+
+def test_mixed_encodings_and_bom_offsets_name_the_right_byte_and_line(tmp_path: Path):
+    mixed = "a;b\n1;\u00c9lectricit\u00e9\n".encode() + b"2;L\xe9a\n"
+    with pytest.raises(InputError, match=r"mixed encodings.*0xE9 on line 3"):
+        read_csv_table(_write(tmp_path, mixed), "t")
+    latin = b"\xef\xbb\xbfa;b\n1;x\n2;\xc9lectricit\xe9\n"
+    with pytest.raises(InputError, match="byte 0xC9 on line 3"):
+        read_csv_table(_write(tmp_path, latin), "t")

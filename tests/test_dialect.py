@@ -29,9 +29,45 @@ def test_french_numbers_with_every_thousands_space():
 
 def test_iso_and_english_numbers():
     assert _numbers(["1234.56", "1,234.56", "0.915", "+3"]) == ["1234.56", "1234.56", "0.915", "3"]
-    # a dot followed by three digits is a decimal point unless the column is French
-    assert _numbers(["1.234"]) == ["1.234"]
+    # a dot followed by three digits alone is ambiguous (1.234 or 1234): refused, see below;
+    # with a decimal comma in the column it is a thousands dot, with a decimal point a decimal
     assert _numbers(["1.234", "2,50"]) == ["1234", "2.50"]
+    assert _numbers(["1.234", "2.50"]) == ["1.234", "2.50"]
+
+
+def test_a_dot_and_three_digits_alone_is_refused_unless_forced_or_settled():
+    series = pl.Series("amount", ["1.200", "800", "2.000"])
+    _, problem = number_text(series, None)
+    assert problem is not None and problem.row == 1 and "--dialect fr" in problem.message
+    assert _numbers(["1.200", "800", "2.000"], "iso") == ["1.200", "800", "2.000"]
+    assert _numbers(["1.200", "800", "2.000"], "fr") == ["1200", "800", "2000"]
+    # another column of the same file settles it: decimal commas -> thousands dots (1.200 = 1200)
+    frame = pl.DataFrame({"amount": ["1.200", "800"], "credit_limit": ["12,50", "3"]})
+    raw = RawSource(
+        frames={"customers": frame.rename({"amount": "payment_terms_days"})},
+        origins={"customers": "c.csv"},
+    )
+    out = canonical_text(raw, None).frames["customers"]
+    assert out["payment_terms_days"].to_list() == ["1200", "800"]
+    # exchange rates: a dot is a decimal point (1.175 is a rate, not 1175)
+    assert number_text(pl.Series("r", ["1.175"]), None, dot_is_decimal=True)[0][0] == "1.175"
+
+
+def test_forced_fr_is_not_applied_to_the_numbers_of_an_iso_dated_file():
+    payments = pl.DataFrame(
+        {"payment_date": ["2026-10-11", "2026-10-12"], "amount": ["33.333", "1200.00"]}
+    )
+    invoices = pl.DataFrame({"issue_date": ["01/08/2026"], "amount": ["1.200"]})
+    raw = RawSource(
+        frames={"payments": payments, "invoices": invoices},
+        origins={"payments": "p.csv", "invoices": "i.csv"},
+    )
+    out = canonical_text(raw, "fr").frames
+    assert out["payments"]["amount"].to_list() == ["33.333", "1200.00"]  # not 33333
+    assert out["invoices"]["amount"].to_list() == ["1200"]  # the French file: forced fr
+    lone = pl.DataFrame({"payment_date": ["2026-10-11"], "amount": ["1.200"]})
+    with pytest.raises(InputError, match="dates are ISO"):
+        canonical_text(RawSource(frames={"payments": lone}, origins={"payments": "p.csv"}), "fr")
 
 
 def test_values_matching_nothing_are_left_for_validation():

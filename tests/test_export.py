@@ -65,7 +65,7 @@ def test_files_and_csv_rows_match_the_worklist(worklist, written):
     excluded = pl.read_csv(written / "excluded.csv", infer_schema=False)
     assert excluded.columns == list(EXCLUDED_COLUMNS)
     assert excluded.row(0) == (
-        "X1", "'=1+1 excluded", "Zoe", "50.0", "0.0", "not yet due and no risk", "light_reminder",
+        "X1", "'=1+1 excluded", "Zoe", "50.0", "0.0", "0.0", "not yet due and no risk", "light_reminder",
         str(day(31)), f"not yet due and no risk: 50.00 EUR due from {day(30)}",
     )  # fmt: skip
 

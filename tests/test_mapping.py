@@ -63,7 +63,7 @@ LEDGER = pl.DataFrame(
         "client": ["C1", "C1", "C1", "C1", "C1", "C1", "C2"],
         "due": ["2026-03-01", "2026-01-01", "2026-02-01", "", "", "", "2026-01-01"],
         "date": ["2026-01-01"] * 3 + ["2026-04-01", "2026-04-02", "2026-04-03", "2026-01-01"],
-        "amount": ["100", "50", "30", "60", "200", "10", "-40"],
+        "amount": ["100", "50", "30", "60", "200", "\u221210", "-40"],
         "code": ["X", "X", "X", "X", "X", "Z", "Y"],
     }
 )
@@ -113,8 +113,46 @@ def test_sign_rules_split_negative_invoice_lines_into_credit_notes(tmp_path: Pat
     raw = _applied(tmp_path)
     assert sorted(raw.frames["invoices"]["invoice_id"]) == ["F1", "F2", "F3"]  # F4 -40 left out
     notes = raw.frames["credit_notes"].sort("credit_note_id")
-    # F4 (-40, code Y: no invoice) is negated but not linked; A1 10 has no sign: not negative
-    assert notes.select("credit_note_id", "amount", "invoice_id").rows() == [("F4", 40.0, None)]
+    # F4 (-40, code Y: no invoice) and A1 (Unicode minus 10, code Z: no invoice) are negated,
+    # not linked; positive FA lines selected by credit_notes' where are taken by invoices
+    assert notes.select("credit_note_id", "amount", "invoice_id").rows() == [
+        ("A1", 10.0, None),
+        ("F4", 40.0, None),
+    ]
+
+
+@pytest.mark.parametrize("amount", ["10", "", "dix", "0"])
+def test_sign_negative_refuses_a_selected_row_no_table_takes(tmp_path: Path, amount: str):
+    ledger = LEDGER.with_columns(
+        pl.when(pl.col("doc") == "A1").then(pl.lit(amount)).otherwise("amount").alias("amount")
+    ).with_columns(pl.col("amount").replace("", None))
+    with pytest.raises(InputError) as error:
+        _applied(tmp_path, ledger)
+    text = str(error.value)
+    assert "row 6" in text and "[credit_notes] sign" in text and "not a negative number" in text
+
+
+@pytest.mark.parametrize("amount", ["500.00-", "(500.00)", "\u2212500.00", " -500.00 "])
+def test_sign_negative_reads_trailing_minus_parentheses_and_unicode_minus(
+    tmp_path: Path, amount: str
+):
+    ledger = LEDGER.with_columns(
+        pl.when(pl.col("doc") == "A1").then(pl.lit(amount)).otherwise("amount").alias("amount")
+    )
+    notes = _applied(tmp_path, ledger).frames["credit_notes"]
+    assert notes.filter(pl.col("credit_note_id") == "A1")["amount"].to_list() == [500.0]
+
+
+def test_where_matches_trimmed_case_insensitive_and_warns_rows_no_table_took(tmp_path: Path):
+    ledger = LEDGER.with_columns(
+        pl.when(pl.col("doc") == "F3").then(pl.lit(" fa ")).otherwise("type").alias("type")
+    ).vstack(LEDGER.head(1).with_columns(type=pl.lit("FC"), doc=pl.lit("F9")))
+    with pytest.warns(UserWarning) as caught:
+        raw = _applied(tmp_path, ledger)
+    assert sorted(raw.frames["invoices"]["invoice_id"]) == ["F1", "F2", "F3"]  # " fa " taken
+    text = " ".join(str(w.message) for w in caught)
+    # F9 (type FC, row 8) is in no where list: warned with its row and value, not silently lost
+    assert "1 source row(s) went to no table" in text and "row 8 (type = 'FC')" in text, text
 
 
 def test_mapping_errors_name_the_file_and_the_key(tmp_path: Path):
@@ -136,3 +174,38 @@ def test_source_tables_list_mapped_sources_then_unmapped_canonical_tables(tmp_pa
     mapping = load_mapping(_mapping(tmp_path, MAPPING))
     assert mapping.source_tables[0] == "ledger"
     assert "customers" in mapping.source_tables and "invoices" not in mapping.source_tables
+
+
+def test_a_code_no_invoice_carries_is_warned_with_its_row(tmp_path: Path):
+    # R2's code "x" matches invoice code "X" only in another case: R2 (row 5) stays unapplied
+    ledger = LEDGER.with_columns(
+        pl.when(pl.col("doc") == "R2").then(pl.lit("x")).otherwise("code").alias("code")
+    )
+    with pytest.warns(UserWarning) as caught:
+        payments = _applied(tmp_path, ledger).frames["payments"]
+    text = " ".join(str(w.message) for w in caught)
+    assert "[payments]" in text and "'x' (row 5, an invoice has it in another letter case)" in text
+    assert "stay unapplied cash" in text
+    assert payments.filter(pl.col("payment_id") == "R2")["invoice_id"].to_list() == [None]
+
+
+def test_mapping_file_with_bom_and_decomposed_accents_reads(tmp_path: Path):
+    # the mapping names "Débit" with a composed é; the export's header has e + U+0301 (macOS)
+    text = (
+        '[invoices]\nfrom = "ledger"\nwhere = { type = "FA" }\nconstants = { currency = "EUR" }\n'
+        'columns = { invoice_id = "doc", customer_id = "client", issue_date = "date", '
+        'due_date = "due", amount = "D\u00e9bit" }\n'
+    )
+    path = tmp_path / "mapping.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    ledger = LEDGER.rename({"amount": "De\u0301bit"})
+    raw = RawSource(frames={"ledger": ledger}, origins={"ledger": "ledger.csv"})
+    invoices = apply_mapping(raw, load_mapping(path)).frames["invoices"]
+    assert invoices.sort("invoice_id")["amount"].to_list() == ["100", "50", "30", "-40"]
+
+
+def test_mapping_file_not_utf8_names_the_line(tmp_path: Path):
+    path = tmp_path / "mapping.toml"
+    path.write_bytes(b'[invoices]\nfrom = "ledger"\n# D\xe9bit\n')
+    with pytest.raises(InputError, match="line 3 is not UTF-8.*save the mapping file as UTF-8"):
+        load_mapping(path)

@@ -228,7 +228,7 @@ def parquet_source(folder: Path, table: str = "invoices", **columns: pl.Series) 
         ("invoices", "issue_date", pl.Series([20454, 20458], dtype=pl.Int32), "column type Int32 cannot be read as a date"),
         ("invoices", "issue_date", pl.Series([time(0), time(0)]), "column type Time cannot be read as a date"),
         ("invoices", "issue_date", pl.Series([timedelta(1), timedelta(2)]), "column type Duration(time_unit='us') cannot be read as a date"),
-        ("customers", "strategic", pl.Series([1, 0], dtype=pl.Int8), "column type Int8 cannot be read as true or false"),
+        ("customers", "strategic", pl.Series([1.0, 0.0]), "column type Float64 cannot be read as true or false"),
         ("customers", "payment_terms_days", pl.Series([True, False]), "column type Boolean cannot be read as a whole number"),
         ("customers", "credit_limit", pl.Series(["a", "b"], dtype=pl.Categorical), "column type Categorical cannot be read as an amount"),
     ],
@@ -435,3 +435,47 @@ def test_headers_are_matched_ignoring_case_and_spaces(tmp_path: Path) -> None:
     )
     invoices = load_portfolio(folder).invoices.collect()
     assert invoices.get_column("invoice_id").to_list() == ["I1", "I2"]
+
+
+# --- issue 10 review: currency codes, control characters, invoices of another customer ---------
+
+
+def test_currency_codes_are_trimmed_and_upper_cased_in_every_table(tmp_path: Path) -> None:
+    invoices = INVOICES.replace("100.00,EUR", "100.00, eur ").replace("250.50,EUR", "250.50,Eur")
+    payments = "payment_id,customer_id,payment_date,amount,invoice_id,currency\nP1,C1,2026-02-01,50,I1,eur\n"
+    rates = "currency,date,rate_to_base\nusd,2026-01-01,0.9\n"
+    portfolio = load_portfolio(
+        write_source(tmp_path, invoices=invoices, payments=payments, fx_rates=rates)
+    )
+    assert portfolio.invoices.collect()["currency"].to_list() == ["EUR", "EUR"]
+    assert portfolio.payments.collect()["currency"].to_list() == ["EUR"]
+    assert portfolio.fx_rates.collect()["currency"].to_list() == ["USD"]
+
+
+def test_control_characters_are_removed_with_a_warning(tmp_path: Path) -> None:
+    customers = "customer_id,name\nC1,Al\x00pha\x1b SA\nC2,Beta\x07\n"
+    with pytest.warns(Warning) as caught:
+        portfolio = load_portfolio(write_source(tmp_path, customers=customers))
+    assert portfolio.customers.collect()["name"].to_list() == ["Alpha SA", "Beta"]
+    text = " ".join(str(w.message) for w in caught)
+    assert "2 cell(s)" in text and "row 1" in text and "column name" in text
+
+
+def test_payment_naming_an_invoice_of_another_customer_is_refused(tmp_path: Path) -> None:
+    payments = "payment_id,customer_id,payment_date,amount,invoice_id\nP1,C1,2026-02-01,50,I1\nP2,C1,2026-02-01,50,I2\n"
+    problem = only_problem(load_error(write_source(tmp_path, payments=payments)))
+    assert (problem.table, problem.row, problem.column) == ("payments", 2, "customer_id")
+    assert "payment P2 names customer C1 but its invoice I2 belongs to customer C2" in problem.message
+
+
+def test_integer_flags_0_and_1_are_booleans_other_integers_are_refused(tmp_path: Path) -> None:
+    """SQLite and many ERPs store flags as 0/1 integers: 1 is true, 0 false, 2 refused."""
+    folder = parquet_source(
+        tmp_path, "customers", strategic=pl.Series([1, 0], dtype=pl.Int8)
+    )
+    portfolio = load_portfolio(folder)
+    assert portfolio.customers.collect().get_column("strategic").to_list()[:2] == [True, False]
+    bad = parquet_source(tmp_path / "bad", "customers", strategic=pl.Series([1, 2], dtype=pl.Int64))
+    problem = only_problem(load_error(bad))
+    assert (problem.column, problem.row) == ("strategic", 2)
+    assert "2 is neither 0 nor 1" in problem.message

@@ -301,7 +301,7 @@ def test_cli_bad_input_exits_2_and_writes_nothing(source, tmp_path, case, messag
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".week")]
 
 
-def test_cli_model_scores_drive_the_priority(source, tmp_path, monkeypatch, capsys):
+def test_cli_model_scores_drive_the_priority(source, generated, tmp_path, monkeypatch, capsys):
     """The --model path, in process with a stand-in for workbench.model (its score() columns):
     the CLI imports the model module only then, and the worklist uses its probabilities."""
     import types
@@ -333,8 +333,19 @@ def test_cli_model_scores_drive_the_priority(source, tmp_path, monkeypatch, caps
     rows = pl.read_csv(out / "worklist.csv")
     actions = rows.filter(pl.col("action") != "thank you")
     assert (actions["probability"] == 0.5).all()
-    # each invoice rounded to the cent: within half a cent per invoice
-    assert (actions["amount_at_risk"] - actions["open_amount"] * 0.5).abs().max() <= 0.25
+    # the amount at risk is of the net position: the open balances less the customer credit
+    # and unapplied cash set against them; a customer with neither is at risk for half its
+    # open amount (each invoice rounded to the cent: within half a cent per invoice)
+    risk = actions["amount_at_risk"] - actions["open_amount"] * 0.5
+    assert risk.max() <= 0.25
+    cash = generated["payments"].filter(pl.col("invoice_id").is_null())["customer_id"]
+    plain = actions.filter(pl.col("customer_credit") == 0, ~pl.col("customer_id").is_in(cash.to_list()))
+    assert plain.height > 10
+    assert (plain["amount_at_risk"] - plain["open_amount"] * 0.5).abs().max() <= 0.25
+    netted = actions.filter(pl.col("customer_credit") > 0, ~pl.col("customer_id").is_in(cash.to_list()))
+    # credit set against everything open (when nothing is disputed or handed over): at most
+    assert (netted["amount_at_risk"] >= (netted["open_amount"] - netted["customer_credit"])
+            .clip(lower_bound=0) * 0.5 - 0.25).all()  # fmt: skip
 
 
 # --- the policy sections of the worklist ------------------------------------------------------
@@ -404,3 +415,69 @@ def test_risk_reasons_in_words_reach_the_worklist(hand_portfolio, as_of):
     c2 = worklist.rows.filter(pl.col("customer_id") == "C2")
     if c2.height:
         assert "promise" in (c2["risk_reasons"][0] or "")
+
+
+# --- over-payments: every amount column agrees with the reason and the draft (issue 10 review) --
+
+BASE = Path(__file__).parent / "bad_inputs" / "base"
+
+
+def _base_with_payment(tmp_path: Path, line: str, invoices: str | None = None) -> Portfolio:
+    """The catalogue's base portfolio with one more payment row (and invoices.csv replaced)."""
+    import shutil
+
+    from workbench.load import load_portfolio
+    from workbench.sources import SourceOptions
+
+    folder = tmp_path / "data"
+    shutil.copytree(BASE, folder)
+    with (folder / "payments.csv").open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+    if invoices is not None:
+        (folder / "invoices.csv").write_text(invoices, encoding="utf-8")
+    return load_portfolio(str(folder), SourceOptions(None, None, None))
+
+
+def test_overpayment_amounts_are_net_in_the_worklist(tmp_path):
+    # C1: I1 1,200.00 paid 1,200.00 (P1) + 500.00 (P3) -> 500.00 of customer credit;
+    # I2 800.00 due 2026-10-31, 20 days overdue: 800.00 - 500.00 = 300.00 chased.
+    portfolio = _base_with_payment(tmp_path, "P3,C1,2026-11-01,500.00,I1")
+    worklist = build_worklist(portfolio, AS_OF_BASE)
+    c1 = worklist.rows.filter(pl.col("customer_id") == "C1").row(0, named=True)
+    assert (c1["open_amount"], c1["overdue_amount"], c1["customer_credit"]) == (800.0, 800.0, 500.0)
+    assert "(300.00 EUR)" in c1["reason"]
+    due = [line for line in c1["draft_message"].splitlines() if line.startswith("Reste à régler")]
+    assert len(due) == 1 and due[0].endswith("300,00\u00a0EUR")  # no-break space
+    # at risk: the net 300.00 x the probability, not 800.00 x it
+    assert c1["amount_at_risk"] == pytest.approx(300.0 * c1["probability"], abs=0.005)
+    assert c1["amount_at_risk"] <= 300.0
+    # the summary's amount at risk is the sum of the rows' (net) amounts at risk
+    totals = next(iter(summary_tables(worklist).values()))
+    at_risk = worklist.rows["amount_at_risk"].sum()
+    assert totals["value"][-1] == f"{at_risk:,.2f}"
+    # the matrix bands the net open position: C1 is there for 300.00, C2 5,500.00, C3 350.00
+    assert worklist.matrix["open_amount"].sum() == pytest.approx(300.0 + 5500.0 + 350.0)
+
+
+def test_credit_covering_the_overdue_is_not_on_the_watch_list(tmp_path):
+    # C2: I3 54,000.00 paid 2,000.00 (P2): 52,000.00 overdue; I4 2,100.00 paid 54,100.00:
+    # 52,000.00 of credit covers the 52,000.00 overdue exactly: excluded, nothing on the watch
+    # list although 52,000.00 is above watch_min_exposure.
+    invoices = (BASE / "invoices.csv").read_text(encoding="utf-8").replace(
+        "I3,C2,2026-07-15,2026-08-29,5400.00", "I3,C2,2026-07-15,2026-08-29,54000.00"
+    )
+    portfolio = _base_with_payment(tmp_path, "P3,C2,2026-11-10,54100.00,I4", invoices)
+    worklist = build_worklist(portfolio, AS_OF_BASE)
+    assert DEFAULT_POLICY.worklist.watch_min_exposure <= 52_000
+    c2 = worklist.excluded.filter(pl.col("customer_id") == "C2").row(0, named=True)
+    assert (c2["open_amount"], c2["overdue_amount"], c2["customer_credit"]) == (
+        52000.0, 52000.0, 52000.0,
+    )  # fmt: skip
+    assert c2["exclusion"] == "customer credit to offset"
+    assert worklist.watch.height == 0
+    # and the matrix holds nothing for it (net open 0.00): C1 800.00 + C3 350.00 only
+    assert worklist.matrix["open_amount"].sum() == pytest.approx(800.0 + 350.0)
+    assert worklist.matrix["customers"].sum() == 2
+
+
+AS_OF_BASE = date(2026, 11, 20)

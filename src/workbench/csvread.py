@@ -6,9 +6,14 @@ CSV files as French ERPs and spreadsheets write them:
   that is not valid UTF-8 is decoded as Windows-1252 (a superset of Latin-1's printable
   characters) with a warning naming the file and ``--encoding``; a file that is neither is refused
   naming ``--encoding``. ``--encoding X`` forces X, strictly. No decode is ever lossy: a byte that
-  the encoding cannot read is an error, never a replacement character;
+  the encoding cannot read is an error, never a replacement character. A file holding both real
+  UTF-8 multi-byte characters and bytes that are not UTF-8 (lines pasted from another file) is
+  refused as mixed encodings, naming the first bad line;
 - separator: ``,``, ``;`` or a tab, whichever occurs most often in the header line outside quotes
-  (``,`` when none does);
+  (``,`` when none does), or the one named by Excel's ``sep=;`` first line (then skipped);
+- lines: LF, CRLF or CR-only (classic Mac) line ends; blank records (empty lines, or only
+  separators) are skipped like a workbook's empty rows, the kept rows then carrying their number
+  in the file in a ``__row__`` column that validation uses (so messages name the right line);
 - structure: every record must have as many fields as the header; a ragged record or an
   unterminated quote is refused with the file and the LINE number, with a hint when the file looks
   separated by semicolons but was read otherwise;
@@ -35,6 +40,9 @@ import polars as pl
 from workbench.errors import InputError, Problem, warn_input
 
 SEPARATORS = (",", ";", "\t")
+ROW = "__row__"
+"""The row number column validation reads (:data:`workbench.validate.ROW`) when blank rows
+were skipped."""
 MAX_LISTED = 5
 """Ragged records listed in one error; the rest are counted."""
 
@@ -52,10 +60,13 @@ def read_csv_table(path: Path, table: str, encoding: str | None = None) -> pl.Da
     except OSError as exc:
         raise InputError(Problem(f"cannot read the file: {exc.strerror}", file=str(path))) from None
     text = decoded(data, str(path), encoding)
+    if "\r" in text and "\n" not in text:  # classic Mac line ends
+        text = text.replace("\r", "\n")
+    text, separator, skipped = _excel_separator_line(text)
     if not text.strip():
         raise InputError(Problem("the file is empty (no header line)", file=str(path), table=table))
-    separator = detected_separator(text)
-    header = checked_structure(text, separator, str(path))
+    separator = separator or detected_separator(text)
+    header = checked_structure(text, separator, str(path), skipped)
     check_duplicates(header, str(path), table)
     names = [name if name.strip() else f"unnamed_{i + 1}" for i, name in enumerate(header)]
     try:
@@ -70,7 +81,26 @@ def read_csv_table(path: Path, table: str, encoding: str | None = None) -> pl.Da
         raise InputError(
             Problem(f"cannot read the file as CSV: {_first_line(exc)}", file=str(path), table=table)
         ) from None
-    return frame.with_columns(pl.all().replace("", None))  # a quoted "" is a missing value
+    frame = frame.with_columns(pl.all().replace("", None))  # a quoted "" is a missing value
+    return _without_blank_rows(frame, skipped)
+
+
+def _excel_separator_line(text: str) -> tuple[str, str | None, int]:
+    """``text`` without Excel's ``sep=;`` first line, the separator it names (None without
+    one) and the number of lines removed (0 or 1)."""
+    first, _, rest = text.partition("\n")
+    found = re.fullmatch(r'\ufeff?"?sep=([,;\t|])"?[,;\t|]*\r?', first, flags=re.IGNORECASE)
+    return (rest, found.group(1), 1) if found else (text, None, 0)
+
+
+def _without_blank_rows(frame: pl.DataFrame, skipped: int) -> pl.DataFrame:
+    """``frame`` without its blank records (empty lines, or only separators), like a workbook's
+    empty rows; when rows go (or a ``sep=`` line went), ``ROW`` keeps each row's number as
+    counted in the file (row = line - 1 for one-line records) for validation's messages."""
+    kept = frame.select(pl.any_horizontal(pl.all().is_not_null()).alias(ROW)).to_series()
+    if not skipped and kept.all():
+        return frame
+    return frame.with_row_index(ROW, offset=1 + skipped).filter(kept)
 
 
 def decoded(data: bytes, file: str, encoding: str | None) -> str:
@@ -92,6 +122,18 @@ def decoded(data: bytes, file: str, encoding: str | None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         where = _line_of(data, exc.start)
+        bad_byte = data[exc.start]
+    utf8 = _UTF8_SEQUENCE.search(data)
+    if utf8 is not None:  # real UTF-8 accents and a byte that is not: two encodings in one file
+        raise InputError(
+            Problem(
+                f"mixed encodings: the file holds UTF-8 text (line {_line_of(data, utf8.start())}) "
+                f"and a byte that is not UTF-8 (0x{bad_byte:02X} on line {where}), e.g. lines "
+                "pasted from another file: save the whole file as UTF-8 (or give its encoding "
+                "with --encoding)",
+                file=file,
+            )
+        )
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
@@ -114,17 +156,25 @@ def decoded(data: bytes, file: str, encoding: str | None) -> str:
 
 
 def _strict(data: bytes, codec: str, file: str, because: str) -> str:
+    skip = len(codecs.BOM_UTF8) if codec == "utf-8-sig" and data.startswith(codecs.BOM_UTF8) else 0
     try:
-        return data.decode(codec)
+        return data[skip:].decode("utf-8" if skip else codec)
     except UnicodeDecodeError as exc:
+        start = exc.start + skip  # the offset in the file, byte-order mark included
         raise InputError(
             Problem(
                 f"cannot decode the file as {codec} (as {because} says): byte "
-                f"0x{data[exc.start]:02X} on line {_line_of(data, exc.start)}; give the file's "
+                f"0x{data[start]:02X} on line {_line_of(data, start)}; give the file's "
                 "encoding with --encoding (e.g. --encoding cp1252)",
                 file=file,
             )
         ) from None
+
+
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+"""A multi-byte UTF-8 character (``é`` is C3 A9); Windows-1252 text almost never holds one."""
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -140,20 +190,21 @@ def detected_separator(text: str) -> str:
     return best if counts[best] else ","
 
 
-def checked_structure(text: str, separator: str, file: str) -> list[str]:
+def checked_structure(text: str, separator: str, file: str, skipped: int = 0) -> list[str]:
     """The header's names, after checking that every record of ``text`` has as many fields as
-    the header and that every quote is closed; raises :class:`InputError` with the line."""
+    the header and that every quote is closed; raises :class:`InputError` with the line
+    (``skipped``: lines removed before ``text``, e.g. Excel's ``sep=;``)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     try:
         counts = list(map(len, reader))  # records parsed and counted in C
     except csv.Error:
-        _raise_bad_quote(text, separator, file)
+        _raise_bad_quote(text, separator, file, skipped)
     header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
     expected = len(header)
     series = pl.Series(counts, dtype=pl.Int64)
     bad = ((series != 0) & (series != expected)).arg_true()
     if len(bad):
-        _raise_ragged(text, separator, file, expected, bad.to_list())
+        _raise_ragged(text, separator, file, expected, bad.to_list(), skipped)
     return header
 
 
@@ -169,7 +220,9 @@ def _record_lines(text: str, separator: str, upto: int) -> list[tuple[int, list[
     return records
 
 
-def _raise_ragged(text: str, separator: str, file: str, expected: int, bad: list[int]) -> None:
+def _raise_ragged(
+    text: str, separator: str, file: str, expected: int, bad: list[int], skipped: int
+) -> None:
     records = _record_lines(text, separator, bad[min(len(bad), MAX_LISTED) - 1])
     problems = []
     for index in bad[:MAX_LISTED]:
@@ -177,7 +230,7 @@ def _raise_ragged(text: str, separator: str, file: str, expected: int, bad: list
         hint = _separator_hint(text, separator, fields)
         problems.append(
             Problem(
-                f"line {line} has {len(fields)} field(s) where the header has {expected} "
+                f"line {line + skipped} has {len(fields)} field(s) where the header has {expected} "
                 f"(fields separated by {_SEPARATOR_NAMES[separator]}s){hint}",
                 file=file,
             )
@@ -196,7 +249,7 @@ def _separator_hint(text: str, separator: str, fields: list[str]) -> str:
     return ""
 
 
-def _raise_bad_quote(text: str, separator: str, file: str) -> None:
+def _raise_bad_quote(text: str, separator: str, file: str, skipped: int) -> None:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     line = 1
     try:
@@ -208,7 +261,8 @@ def _raise_bad_quote(text: str, separator: str, file: str) -> None:
             hint = "; the file looks separated by ';' while its header line is not"
         raise InputError(
             Problem(
-                f"line {line}: a quoted field is not closed or a quote is misplaced ({exc}); "
+                f"line {line + skipped}: a quoted field is not closed or a quote is misplaced "
+                f"({exc}); "
                 f'a quote inside a quoted field must be doubled (""){hint}',
                 file=file,
             )

@@ -34,6 +34,7 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "email": "e-mail", "channel": "canal", "tone": "ton", "action": "action",
         "step": "étape", "reason": "motif", "risk_reasons": "facteurs de risque",
         "open_amount": "montant ouvert", "overdue_amount": "montant échu",
+        "customer_credit": "crédit client",
         "oldest_dpd": "retard max (jours)", "amount_at_risk": "montant à risque",
         "probability": "probabilité d'impayé", "segment": "profil de paiement",
         "invoices": "factures", "last_contact": "dernier contact",

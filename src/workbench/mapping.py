@@ -34,11 +34,16 @@ Keys of a table section:
 - ``date_format`` (strftime, e.g. ``%d/%m/%Y``) and ``decimal`` (``","`` or ``"."``): how the
   source writes dates and numbers; without them the dialect is detected (``workbench.dialect``);
   a value that does not match the given format is refused with its source row;
-- ``where``: source column = a value or a list of values (compared as trimmed text); rows whose
-  column holds none of them are left out; several columns must all match;
+- ``where``: source column = a value or a list of values (compared as trimmed text, in any
+  letter case); rows whose column holds none of them are left out; several columns must all
+  match. The source rows that no table takes are counted in a warning with their first rows and
+  ``where`` values, except those left out by a filter every table of that source shares (e.g.
+  Odoo's ``account_type = "asset_receivable"``);
 - ``sign``: ``"negative"`` keeps the rows whose amount is below zero and negates them (a credit
-  note written as a negative invoice line), ``"positive"`` keeps the rows above zero,
-  ``"negate"`` negates every amount;
+  note written as a negative invoice line; ``-500``, ``−500`` (U+2212), ``500-`` and ``(500)``
+  are negative); a row its ``where`` selects whose amount is not a negative number (positive,
+  zero, empty, text) is refused with its source row unless another table takes it (a positive
+  invoice line). ``"positive"`` keeps the rows above zero, ``"negate"`` negates every amount;
 - ``link`` (payments and credit notes, "lettrage"): ``code`` is the source column holding the
   matching code, ``invoice_code`` the invoices' source column holding it (default: the same name),
   ``customer`` this table's source column naming the customer (payments use their
@@ -49,17 +54,21 @@ Keys of a table section:
   payment once the code's invoices are covered stays unapplied (no invoice; id ``<id>/unapplied``
   when split), what is left of a credit note goes to the code's latest invoice (an over-credit,
   reported as the customer's credit). A row with no code, or a code with no invoice, is not
-  linked.
+  linked; a code no invoice carries (codes compare exactly) is warned with its row.
 
+The mapping file is UTF-8 (a byte-order mark is accepted; another encoding is refused naming
+the line); names are compared in Unicode NFC on both sides (macOS decomposed accents match).
 Errors (exit 2) name the mapping file and the key: an unknown key, a source table or column
 absent from the source, a bad ``date_format``, a value that does not match the given format.
-Rows named by validation after a mapping are rows of the mapped table.
+Rows named by validation after a mapping are the data rows of the source table (header not
+counted); columns are named as in the mapped (canonical) table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +76,7 @@ from typing import Any
 import polars as pl
 
 from workbench.dialect import number_text
-from workbench.errors import InputError, Problem
+from workbench.errors import InputError, Problem, warn_input
 from workbench.files import sha256
 from workbench.schema import TABLES
 from workbench.sources import RawSource
@@ -78,9 +87,13 @@ SIGNS = ("negative", "positive", "negate")
 LINKED = {"payments": "payment_id", "credit_notes": "credit_note_id"}
 LINK_KEYS = ("code", "invoice_code", "customer")
 SOURCE_ROW = "__source_row__"
+ROW = "__row__"
+"""The row number validation reports (:data:`workbench.validate.ROW`): the source row."""
 CODE = "__code__"
 CUSTOMER = "__customer__"
 _EPSILON = 1e-9
+MAX_SHOWN = 5
+"""Rows named in one warning; the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +131,8 @@ def load_mapping(path: str | Path) -> Mapping:
     """The mapping file at ``path``, checked; raises :class:`InputError` naming the file and key."""
     path = Path(path)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        document = tomllib.loads(_mapping_text(path))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(
             Problem(f"cannot read the mapping file: {reason}", file=str(path))
@@ -135,6 +148,25 @@ def load_mapping(path: str | Path) -> Mapping:
     return Mapping(
         path=path, tables=dict(sorted(tables.items(), key=lambda i: list(TABLES).index(i[0])))
     )
+
+
+def _mapping_text(path: Path) -> str:
+    """The mapping file's text: UTF-8 with or without a byte-order mark, in Unicode NFC (macOS
+    decomposed accents composed); another encoding is refused naming the line."""
+    data = path.read_bytes()
+    data = data[3:] if data.startswith(b"\xef\xbb\xbf") else data  # a UTF-8 byte-order mark
+    try:
+        return unicodedata.normalize("NFC", data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            Problem(
+                f"line {line} is not UTF-8 (byte "
+                f"0x{data[exc.start]:02X}): save the mapping file as UTF-8 (e.g. in Notepad: "
+                "Save as, Encoding UTF-8)",
+                file=str(path),
+            )
+        ) from None
 
 
 def _fail(path: Path, key: str, message: str) -> None:
@@ -269,6 +301,8 @@ def apply_mapping(raw: RawSource, mapping: Mapping) -> RawSource:
     codes = _invoice_codes(mapping)
     frames: dict[str, pl.DataFrame] = {}
     origins: dict[str, str] = {}
+    taken: dict[str, list[pl.Series]] = {}
+    unsigned: list[tuple[TableMapping, str, pl.DataFrame]] = []
     for name in TABLES:
         spec = mapping.tables.get(name)
         if spec is None and name in codes and name in raw.frames:
@@ -285,17 +319,116 @@ def apply_mapping(raw: RawSource, mapping: Mapping) -> RawSource:
                 f"{spec.source}.csv or .parquet, a sheet or a database table)",
             )
         file = raw.origins.get(spec.source, spec.source)
-        frame = _mapped(raw.frames[spec.source], spec, mapping.path, file, codes.get(name, {}))
+        refused: list[pl.DataFrame] = []
+        frame = _mapped(
+            raw.frames[spec.source], spec, mapping.path, file, codes.get(name, {}), refused
+        )
+        taken.setdefault(spec.source, []).append(frame.get_column(SOURCE_ROW))
+        unsigned += [(spec, file, rows) for rows in refused]
         if spec.link:
-            frame = _linked(frame, spec, frames.get("invoices"), mapping.path)
-        frames[name] = frame
-        origins[name] = f"{file} (mapped by {mapping.path.name}; rows of the mapped table)"
+            frame = _linked(frame, spec, frames.get("invoices"), mapping.path, file)
+        frames[name] = frame.rename({SOURCE_ROW: ROW})  # validation names the source row
+        origins[name] = f"{file} (mapped by {mapping.path.name}; rows of the source file)"
+    _refuse_unsigned(unsigned, taken, mapping.path)
+    _warn_left_out(raw, mapping, taken)
     frames = {
-        name: frame.select(c for c in frame.columns if not c.startswith("__"))
+        name: frame.select(c for c in frame.columns if c == ROW or not c.startswith("__"))
         for name, frame in frames.items()
     }
     inputs = [*raw.inputs, {"mapping": str(mapping.path), "sha256": sha256(mapping.path)}]
     return RawSource(frames=frames, origins=origins, inputs=inputs)
+
+
+def _warn_left_out(raw: RawSource, mapping: Mapping, taken: dict[str, list[pl.Series]]) -> None:
+    """Warn, per source table split by ``where`` or ``sign``, about the source rows that no
+    canonical table took: their count, the first rows and their values of the ``where`` columns
+    (a ledger line of a type the mapping does not list would otherwise vanish silently)."""
+    for source, rows in taken.items():
+        specs = [s for s in mapping.tables.values() if s.source == source]
+        if not any(s.where or s.sign for s in specs):
+            continue
+        columns = list(dict.fromkeys(c for s in specs for c in s.where))
+        frame = _numbered(_nfc_columns(raw.frames[source]))
+        left = frame.filter(~pl.col(SOURCE_ROW).is_in(pl.concat(rows).implode()))
+        for column, values in _common_filters(specs).items():  # rows meant to be left out
+            left = left.filter(_matches(column, values))
+            columns.remove(column)
+        if not left.height:
+            continue
+        shown = []
+        for row in left.select(SOURCE_ROW, *columns).head(MAX_SHOWN).iter_rows(named=True):
+            values = ", ".join(f"{c} = {row[c]!r}" for c in columns)
+            shown.append(f"row {row[SOURCE_ROW]}" + (f" ({values})" if values else ""))
+        warn_input(
+            Problem(
+                f"{left.height} source row(s) went to no table of {mapping.path.name} (no "
+                f"where list holds their values, or their amount's sign is not the one taken): "
+                f"{'; '.join(shown)}{' ...' if left.height > MAX_SHOWN else ''}; list their "
+                "values in a where list if they belong to a table",
+                file=raw.origins.get(source, source),
+            )
+        )
+
+
+def _nfc_columns(source: pl.DataFrame) -> pl.DataFrame:
+    """``source`` with its column names in Unicode NFC (``é`` as one character, as the
+    mapping file is read), so that a macOS export's decomposed accents match."""
+    names = {c: unicodedata.normalize("NFC", c) for c in source.columns}
+    return source.rename(names) if len(set(names.values())) == len(names) else source
+
+
+def _numbered(source: pl.DataFrame) -> pl.DataFrame:
+    """``source`` with ``SOURCE_ROW``: its data row numbers (as its reader numbered them)."""
+    if ROW in source.columns:
+        return source.rename({ROW: SOURCE_ROW})
+    return source.with_row_index(SOURCE_ROW, offset=1)
+
+
+def _refuse_unsigned(
+    unsigned: list[tuple[TableMapping, str, pl.DataFrame]],
+    taken: dict[str, list[pl.Series]],
+    path: Path,
+) -> None:
+    """Refuse the rows a ``sign = "negative"`` table selected by ``where`` but could not take
+    (amount not a negative number) when no other table took them either, with the source row."""
+    problems = []
+    for spec, file, rows in unsigned:
+        rows = rows.filter(~pl.col(SOURCE_ROW).is_in(pl.concat(taken[spec.source]).implode()))
+        column = spec.columns.get("amount", "amount")
+        problems += [
+            Problem(
+                f'[{spec.table}] sign = "negative" selects this row (where) but its amount '
+                f"{value!r} is not a negative number (e.g. -500.00, \u2212500.00, 500.00-, "
+                f"(500.00)) and no other table takes it: correct the export or the where list "
+                f"({path.name})",
+                file=file,
+                row=int(row),
+                column=column,
+            )
+            for row, value in rows.iter_rows()
+        ]
+    if problems:
+        raise InputError(problems[:MAX_SHOWN], more=max(0, len(problems) - MAX_SHOWN))
+
+
+def _common_filters(specs: list[TableMapping]) -> dict[str, list[str]]:
+    """The ``where`` columns that every table of one source filters with the same values (e.g.
+    Odoo's receivable account type): a row they leave out is left out on purpose."""
+    first, *others = specs
+    return {
+        column: values
+        for column, values in first.where.items()
+        if all(
+            {v.lower() for v in s.where.get(column, [])} == {v.lower() for v in values}
+            for s in others
+        )
+    }
+
+
+def _matches(column: str, values: list[str]) -> pl.Expr:
+    """True where ``column`` holds one of ``values`` (trimmed, case-insensitive)."""
+    wanted = [v.strip().lower() for v in values]
+    return pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase().is_in(wanted)
 
 
 def _invoice_codes(mapping: Mapping) -> dict[str, dict[str, tuple[str, str]]]:
@@ -316,9 +449,11 @@ def _mapped(
     path: Path,
     file: str,
     keep: dict[str, tuple[str, str]],
+    refused: list,
 ) -> pl.DataFrame:
     """``source`` filtered, signed, renamed and typed as ``spec`` says, with ``SOURCE_ROW``."""
     key = f"[{spec.table}]"
+    source = _nfc_columns(source)
     needed = {f"{key} columns.{c}": s for c, s in spec.columns.items()}
     needed |= {f"{key} where.{s}": s for s in spec.where}
     needed |= {f"{key} link.{k}": s for k, s in spec.link.items() if k != "invoice_code"}
@@ -330,14 +465,14 @@ def _mapped(
                 where,
                 f"column {column!r} not found in {file} (columns: {', '.join(source.columns)})",
             )
-    frame = source.with_row_index(SOURCE_ROW, offset=1)
+    frame = _numbered(source)
     for column, values in spec.where.items():
-        frame = frame.filter(pl.col(column).cast(pl.String).str.strip_chars().is_in(values))
+        frame = frame.filter(_matches(column, values))
     amount = spec.columns.get("amount", "amount")
     if spec.sign is not None:
         if amount not in frame.columns:
             _fail(path, f"{key} sign", "the table has no amount column (map columns.amount)")
-        frame = _signed(frame, amount, spec.sign)
+        frame = _signed(frame, amount, spec.sign, refused)
     selected = [pl.col(SOURCE_ROW)]
     for column in TABLES[spec.table].column_names:
         if column in spec.columns:
@@ -359,13 +494,29 @@ def _mapped(
     return _typed(frame.select(selected), spec, path, file)
 
 
-def _signed(frame: pl.DataFrame, column: str, sign: str) -> pl.DataFrame:
-    """Rows kept and amounts negated as ``sign`` says (text amounts by their leading minus)."""
+_SIGNED_NUMBER = r"^-[\d., \u00a0\u202f]*[1-9][\d., \u00a0\u202f]*$"
+
+
+def _signed(frame: pl.DataFrame, column: str, sign: str, refused: list) -> pl.DataFrame:
+    """Rows kept and amounts negated as ``sign`` says. Text amounts are read by their sign:
+    a leading ``-`` or Unicode minus (U+2212), a trailing ``-`` (``500.00-``) or parentheses
+    (``(500.00)``); with ``negative``, the selected rows whose amount is not a negative number
+    (empty, zero, positive, text) are appended to ``refused`` (source row, value): refused by
+    :func:`_refuse_unsigned` unless another table takes them."""
     value = pl.col(column)
     if frame.schema[column] == pl.String:
-        text = value.str.strip_chars()
+        text = value.str.strip_chars().str.replace_all("\u2212", "-", literal=True)
+        text = (
+            pl.when(text.str.contains(r"^\(.*\)$"))
+            .then(pl.lit("-") + text.str.slice(1, text.str.len_chars() - 2).str.strip_chars())
+            .when(text.str.ends_with("-") & ~text.str.starts_with("-"))
+            .then(pl.lit("-") + text.str.strip_suffix("-").str.strip_chars())
+            .otherwise(text)
+        )
+        frame = frame.with_columns(text.alias(column))
+        text = pl.col(column)
         nonzero = text.str.contains("[1-9]")
-        negative = text.str.starts_with("-") & nonzero
+        negative = text.str.contains(_SIGNED_NUMBER).fill_null(False)
         positive = ~text.str.starts_with("-") & nonzero
         negated = (
             pl.when(text.str.starts_with("-"))
@@ -373,8 +524,9 @@ def _signed(frame: pl.DataFrame, column: str, sign: str) -> pl.DataFrame:
             .otherwise(pl.lit("-") + text)
         )
     else:
-        negative, positive, negated = value < 0, value > 0, -value
+        negative, positive, negated = (value < 0).fill_null(False), value > 0, -value
     if sign == "negative":
+        refused.append(frame.filter(~negative).select(SOURCE_ROW, pl.col(column).alias("__value")))
         return frame.filter(negative).with_columns(negated.alias(column))
     if sign == "positive":
         return frame.filter(positive)
@@ -489,7 +641,11 @@ def _invoice_slots(
 
 
 def _linked(
-    frame: pl.DataFrame, spec: TableMapping, invoices: pl.DataFrame | None, path: Path
+    frame: pl.DataFrame,
+    spec: TableMapping,
+    invoices: pl.DataFrame | None,
+    path: Path,
+    file: str,
 ) -> pl.DataFrame:
     """``frame`` (payments or credit notes) with ``invoice_id`` found by matching code, rows
     allocated to the code's invoices oldest due first (module docstring)."""
@@ -505,6 +661,7 @@ def _linked(
         [CUSTOMER] if customer in frame.columns and "customer_id" in invoices.columns else []
     )
     inv = _invoice_slots(invoices, code, keys, spec, path)
+    _warn_unmatched_codes(frame, inv, keys, spec, customer, file)
     frame = frame.drop("invoice_id", strict=False)
     rows = frame.with_row_index("__k").with_columns(
         __amt=_as_number(frame, "amount", spec, path, spec.source),
@@ -549,6 +706,40 @@ def _linked(
         ]
     ).sort("__k", "invoice_id", nulls_last=True)
     return _split_ids(result, ident)
+
+
+def _warn_unmatched_codes(
+    frame: pl.DataFrame,
+    inv: pl.DataFrame,
+    keys: list[str],
+    spec: TableMapping,
+    customer: str,
+    file: str,
+) -> None:
+    """Warn about the rows whose matching code no invoice carries (for their customer when
+    codes match within a customer): they stay unapplied / unlinked. Codes compare exactly; a
+    code that matches only in another letter case is said so."""
+    rows = frame.filter(pl.col(CODE).is_not_null() & (pl.col(CODE) != ""))
+    if CUSTOMER in keys and customer != CUSTOMER:
+        rows = rows.with_columns(pl.col(customer).cast(pl.String).str.strip_chars().alias(CUSTOMER))
+    lost = rows.join(inv.select(keys).unique(), on=keys, how="anti")
+    if not lost.height:
+        return
+    lower = set(inv.get_column(CODE).str.to_lowercase().to_list())
+    other_case = ", an invoice has it in another letter case"
+    shown = [
+        f"{code!r} (row {row}{other_case if code.lower() in lower else ''})"
+        for code, row in lost.select(CODE, SOURCE_ROW).head(MAX_SHOWN).iter_rows()
+    ]
+    what = "stay unapplied cash" if spec.table == "payments" else "are not linked to an invoice"
+    warn_input(
+        Problem(
+            f"{lost.height} row(s) of [{spec.table}] carry a matching code ({spec.link['code']}) "
+            f"that no invoice carries{' for their customer' if CUSTOMER in keys else ''}: "
+            f"{'; '.join(shown)}{' ...' if lost.height > MAX_SHOWN else ''}; they {what}",
+            file=file,
+        )
+    )
 
 
 def _split_ids(result: pl.DataFrame, ident: str) -> pl.DataFrame:

@@ -311,6 +311,10 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         & within_days(c("settlement_date"), as_of, policy.cadence.thank_you_days)
     )
     covered_amount = pl.when(c("pre_due")).then(c("open_reporting")).otherwise(c("chased_amount"))
+    # the net position: the open balance less the money the customer already holds against it
+    # (its credit and its unapplied cash, set against this invoice by the shelters)
+    held = from_cents(c("credit_cents").fill_null(0) + c("cash_cents").fill_null(0))
+    net = (c("open_reporting") - held).clip(lower_bound=0)
     # the history the reason tells: of the invoices the action covers, else of the open ones
     about = c("covered") | (~c("covered").any() & is_open)
     top = about & (c("reached_rank") == c("reached_rank").filter(about).max())
@@ -320,7 +324,10 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         open_amount=money_sum(c("open_reporting")),
         overdue_amount=money_sum(c("open_reporting").filter(is_open & (dpd > 0))),
         oldest_dpd=dpd.filter(is_open).max(),
-        amount_at_risk=money_sum(c("open_reporting") * c("probability").fill_null(0.0)),
+        amount_at_risk=money_sum(net * c("probability").fill_null(0.0)),
+        gross_at_risk=money_sum(c("open_reporting") * c("probability").fill_null(0.0)),
+        net_open=money_sum(net.filter(is_open)),
+        net_overdue=money_sum(net.filter(is_open & (dpd > 0))),
         overdue_count=(is_open & (dpd > 0)).sum(),
         chased_count=c("chased").sum(),
         chased_amount=money_sum(c("chased_amount").filter(c("chased"))),
@@ -754,7 +761,7 @@ RECOMMENDATION_COLUMNS = (
     "cleared_date", "unapplied_cash", "customer_credit", "credit_amount", "credit_sources",
     "paid_elsewhere",
     "paid_elsewhere_on", "escalated", "capped", "customer_type", "language", "contact_title",
-    "statement", "promises", "sent",
+    "statement", "promises", "sent", "net_open", "net_overdue",
 )  # fmt: skip
 """The columns of :func:`recommendations`, in order."""
 
@@ -808,9 +815,11 @@ def _customer_frame(
         .with_columns(
             c("recent_contacts", "broken_recent", "plan_instalments_missed").fill_null(0),
             c("unapplied_cash", "pending_amount", "customer_credit").fill_null(0.0),
-            probability=pl.when(c("open_amount") > 0).then(
-                (c("amount_at_risk") / c("open_amount")).round(4)
-            ),
+            # of the net position when there is one (so that amount_at_risk = net x probability)
+            probability=pl.when(c("net_open") > 0)
+            .then((c("amount_at_risk") / c("net_open")).round(4))
+            .when(c("open_amount") > 0)
+            .then((c("gross_at_risk") / c("open_amount")).round(4)),
         )
     )
 
@@ -837,7 +846,10 @@ def recommendations(
       what comes next, from when), needs_approval (a strategic account's hand-over);
     - money in the reporting currency (``currency``): open_amount, overdue_amount,
       chased_amount (overdue and not sheltered), covered_amount (what the action covers),
-      amount_at_risk (open balance x probability), probability (amount_at_risk / open_amount);
+      amount_at_risk (net open balance x probability: the open balances less the customer credit
+      and unapplied cash set against them), probability (amount_at_risk / net_open; of the gross
+      open balances when the credit covers everything), net_open and net_overdue (open_amount
+      and overdue_amount less that credit and cash);
       oldest_dpd (days);
     - invoices: what the row is about (list of struct: invoice_id, due_date, days_past_due,
       amount, open_balance, chased_amount, currency, step, paid, last_paid_on, short_payment);

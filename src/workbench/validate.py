@@ -26,7 +26,7 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from workbench.errors import InputError, Problem
+from workbench.errors import InputError, Problem, warn_input
 from workbench.schema import TABLES, Column, Table, empty_frame
 
 MAX_PROBLEMS = 20
@@ -86,6 +86,9 @@ def validated_tables(
     for name, frame in typed.items():
         _check_references(frame, TABLES[name], typed, sources.get(name), found)
     found.raise_if_any()
+    for name, frame in typed.items():
+        _check_invoice_owner(frame, TABLES[name], typed, sources.get(name), found)
+    found.raise_if_any()
 
     return {
         name: typed[name].drop(ROW) if name in typed else empty_frame(name) for name in TABLES
@@ -139,7 +142,10 @@ def _typed(frame: pl.DataFrame, table: Table, file: str | None, found: _Collecto
         )
     if missing:
         return frame
-    frame = frame.with_row_index(ROW, offset=1)
+    if ROW in frame.columns:  # numbered by the reader (blank lines skipped) or the mapping
+        frame = frame.select(pl.col(ROW).cast(pl.UInt32), pl.exclude(ROW))
+    else:
+        frame = frame.with_row_index(ROW, offset=1)
     converted = [frame.get_column(ROW)]
     for column in table.columns:
         nulls = pl.Series(column.name, [None] * frame.height, dtype=column.dtype)
@@ -152,10 +158,45 @@ def _typed(frame: pl.DataFrame, table: Table, file: str | None, found: _Collecto
             found.add(Problem(refusal, file=file, table=table.name, column=column.name))
             converted.append(nulls)
             continue
+        textual = source.dtype in (pl.String, pl.Categorical) or isinstance(source.dtype, pl.Enum)
+        if column.dtype == pl.String and textual:
+            source = source.cast(pl.String)
+            source = _without_controls(source, frame.get_column(ROW), column, (file, table))
         value, reason = _converted(source, column, _is_amount(column, table))
         _report_values(frame.get_column(ROW), source, value, reason, column, (file, table, found))
+        if column.name == "currency":
+            value = value.str.to_uppercase()  # "eur", " EUR " and "EUR" are one currency
         converted.append(value.alias(column.name))
     return pl.DataFrame(converted)
+
+
+CONTROLS = r"[\x00-\x08\x0B-\x1F\x7F]"
+"""Control characters removed from text (C0 except tab and line feed, and DEL): a NUL or an
+escape pasted into a name is invisible and shows as ``_x0000_`` in a workbook."""
+
+
+def _without_controls(
+    source: pl.Series, rows: pl.Series, column: Column, where: tuple[str | None, Table]
+) -> pl.Series:
+    """``source`` (text) without :data:`CONTROLS`, with a warning counting the cells changed and
+    locating the first (``rows``: the row number of each value)."""
+    dirty = source.str.contains(CONTROLS).fill_null(False)
+    cells = int(dirty.sum())
+    if cells == 0:
+        return source
+    file, table = where
+    first = int(rows.filter(dirty)[0])
+    warn_input(
+        Problem(
+            f"{cells} cell(s) of this column held control characters (NUL, escape, ...): "
+            "removed (this row is the first)",
+            file=file,
+            table=table.name,
+            row=first,
+            column=column.name,
+        )
+    )
+    return source.str.replace_all(CONTROLS, "")
 
 
 def _report_values(
@@ -227,7 +268,7 @@ def _type_refusal(dtype: pl.DataType, column: Column, table: Table) -> str | Non
     cast, when its type does not fit: amounts and numbers take integers, floats and decimals
     (never Boolean); whole numbers the same, each value whole; dates take Date and Datetime (the
     calendar date in the column's own time zone, any time of day dropped); true/false columns
-    take Boolean only; text columns take Categorical, Enum and integers (ids stored as numbers,
+    take Boolean and integers 0 and 1 (other integers refused row by row); text columns take Categorical, Enum and integers (ids stored as numbers,
     written without ".0"). Lists, structs, binary and objects are never read.
     """
     if dtype in (pl.String, pl.Null):
@@ -238,7 +279,7 @@ def _type_refusal(dtype: pl.DataType, column: Column, table: Table) -> str | Non
     elif target == pl.Date:
         fits = dtype == pl.Date or isinstance(dtype, pl.Datetime)
     elif target == pl.Boolean:
-        fits = dtype == pl.Boolean
+        fits = dtype == pl.Boolean or dtype.is_integer()  # 0/1 flags (SQLite has no Boolean)
     else:
         fits = dtype.is_numeric() or dtype == pl.Categorical or isinstance(dtype, pl.Enum)
     if fits:
@@ -310,6 +351,13 @@ def _as_boolean(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Booleans as stored, or from the words of :data:`TRUE_WORDS` and :data:`FALSE_WORDS`."""
     if series.dtype == pl.Boolean:
         return series, _no_reason(series)
+    if series.dtype.is_integer():
+        flag = series.is_in([0, 1])
+        value = pl.select(pl.when(flag).then(series == 1)).to_series()
+        reason = pl.select(
+            pl.when(~flag).then(pl.format("{} is neither 0 nor 1", series))
+        ).to_series()
+        return value, reason
     lower = _stripped(series).str.to_lowercase()
     value = pl.select(
         pl.when(lower.is_in(TRUE_WORDS)).then(True).when(lower.is_in(FALSE_WORDS)).then(False)
@@ -479,3 +527,39 @@ def _check_references(
                 )
             )
         found.more += max(0, orphans.height - MAX_PROBLEMS)
+
+
+def _check_invoice_owner(
+    frame: pl.DataFrame,
+    table: Table,
+    typed: Mapping[str, pl.DataFrame],
+    file: str | None,
+    found: _Collector,
+) -> None:
+    """A row naming both a customer and an invoice (payments, promises, plans, contacts) must
+    name the invoice's own customer: a payment of C3 applied to C1's invoice would move money
+    between customers silently."""
+    if "invoices" not in typed or not {"customer_id", "invoice_id"} <= set(frame.columns):
+        return
+    owners = typed["invoices"].select("invoice_id", owner=pl.col("customer_id"))
+    wrong = (
+        frame.filter(pl.col("invoice_id").is_not_null(), pl.col("customer_id").is_not_null())
+        .join(owners, on="invoice_id", how="inner")
+        .filter(pl.col("customer_id") != pl.col("owner"))
+        .sort(ROW)
+    )
+    what = table.name.removesuffix("s").replace("_", " ")
+    key = table.key[0] if table.key else None
+    for row in wrong.head(MAX_PROBLEMS).iter_rows(named=True):
+        named = f"{what} {row[key]}" if key and row.get(key) is not None else what
+        found.add(
+            Problem(
+                f"{named} names customer {row['customer_id']} but its invoice "
+                f"{row['invoice_id']} belongs to customer {row['owner']}",
+                file=file,
+                table=table.name,
+                row=row[ROW],
+                column="customer_id",
+            )
+        )
+    found.more += max(0, wrong.height - MAX_PROBLEMS)

@@ -1,17 +1,23 @@
 """The collectors' prioritized worklist (DESIGN section 7), as of a date.
 
-- **Priority**: the expected amount at risk of a customer, the sum over its open invoices of open
-  balance x probability of still being open at the horizon (the risk model's scores, else
+- **Priority**: the expected amount at risk of a customer, the sum over its open invoices of net
+  open balance (less the customer credit and unapplied cash set against it: what is really
+  owed) x probability of still being open at the horizon (the risk model's scores, else
   :func:`workbench.segments.fallback_probability`); ties by oldest days past due, then
   customer_id. Thank-you rows come after every action.
+- **Amounts**: open_amount and overdue_amount are the gross open invoices (the statement, as
+  in the KPIs); customer_credit is the customer's whole credit (over-payments and credit notes
+  beyond their invoices); the reason and the draft say what is chased net of it; the priority
+  matrix bands the net open position.
 - **Capacity**: phone actions go to the customer's collector in priority order, up to its calls
   per week (``[capacity]``); the rest go by the step's automated channel
   (``[capacity.fallback]``) and say so in their reason.
 - **Nothing is lost**: every customer with an open balance is exactly once either in ``rows``
   (with an action) or in ``excluded`` (with its reason and, where there is one, the next step
   and its date); thank-you rows are extra. The **watch list** repeats every excluded customer
-  with something overdue whose open amount reaches ``worklist.watch_min_exposure``: a large
-  exposure is never parked silently.
+  with something overdue net of its credit and unapplied cash whose net open amount reaches
+  ``worklist.watch_min_exposure``: a large exposure is never parked silently, and a customer
+  whose credit covers its overdue balance is not an exposure.
 """
 
 from __future__ import annotations
@@ -33,19 +39,19 @@ from workbench.wording import channel_words, day_text, number_text, phrase
 
 WORKLIST_COLUMNS = (
     "rank", "collector", "customer_id", "customer_name", "contact", "phone", "email", "channel",
-    "tone", "action", "step", "reason", "risk_reasons", "open_amount", "overdue_amount", "oldest_dpd",
-    "amount_at_risk", "probability", "segment", "invoices", "last_contact", "last_outcome",
-    "promise", "draft_message", "draft_language", "draft_note",
+    "tone", "action", "step", "reason", "risk_reasons", "open_amount", "overdue_amount",
+    "customer_credit", "oldest_dpd", "amount_at_risk", "probability", "segment", "invoices",
+    "last_contact", "last_outcome", "promise", "draft_message", "draft_language", "draft_note",
 )  # fmt: skip
 """The columns of the worklist (XLSX sheets and CSV), in order."""
 
 EXCLUDED_COLUMNS = (
-    "customer_id", "customer_name", "collector", "open_amount", "overdue_amount", "exclusion",
-    "next_step", "next_date", "reason",
+    "customer_id", "customer_name", "collector", "open_amount", "overdue_amount",
+    "customer_credit", "exclusion", "next_step", "next_date", "reason",
 )  # fmt: skip
 """The columns of the excluded list (and of the watch list)."""
 
-MONEY_COLUMNS = ("open_amount", "overdue_amount", "amount_at_risk")
+MONEY_COLUMNS = ("open_amount", "overdue_amount", "customer_credit", "amount_at_risk")
 
 
 @dataclass(frozen=True)
@@ -57,8 +63,8 @@ class Worklist:
       (largest open amount first);
     - capacity: per collector: calls_per_week, phone_actions (phone actions before capacity),
       calls (kept by phone), automated (moved to the automated channel), actions (rows);
-    - watch: the excluded rows whose open_amount reaches ``worklist.watch_min_exposure`` and
-      that have something overdue (largest first);
+    - watch: the excluded rows whose net open amount reaches ``worklist.watch_min_exposure``
+      and that have something overdue net of their credit (largest first);
     - matrix: :func:`workbench.segments.priority_matrix` of the customers with an open balance;
     - detail: the :func:`workbench.recommend.recommendations` rows after ranking and capacity
       (rank, capacity_fallback, draft_message added), for analysis;
@@ -212,10 +218,21 @@ def build_worklist(
         .sort(["open_amount", "customer_id"], descending=[True, False])
         .select(EXCLUDED_COLUMNS)
     )
-    watch = excluded.filter(
-        c("open_amount") >= policy.worklist.watch_min_exposure, c("overdue_amount") > 0
+    # net of the credit and unapplied cash the customer holds: a customer whose credit covers
+    # its overdue balance is not on the watch list
+    watch = (
+        recs.filter(c("status") == "excluded")
+        .filter(
+            c("net_open") >= policy.worklist.watch_min_exposure,
+            c("net_overdue") > 0,
+        )
+        .sort(["open_amount", "customer_id"], descending=[True, False])
+        .select(EXCLUDED_COLUMNS)
     )
-    matrix = priority_matrix(recs.filter(c("status") != "thank_you"), policy)
+    # the matrix bands the net position (the amount at risk is net already)
+    matrix = priority_matrix(
+        recs.filter(c("status") != "thank_you").with_columns(open_amount=c("net_open")), policy
+    )
     return Worklist(
         as_of=as_of,
         currency=currency,

@@ -79,7 +79,7 @@ def parquet_time_due_date(tmp: Path) -> None:
 
 
 def parquet_integer_strategic(tmp: Path) -> None:
-    """customers.parquet whose strategic flag is 0/1 integers (Boolean only is accepted)."""
+    """customers.parquet whose strategic flag is 0/1 integers (read as true/false)."""
     _val_customers(tmp, strategic=pl.lit(1, dtype=pl.Int8))
 
 
@@ -448,3 +448,32 @@ def xlsx_hidden_credit_notes(tmp: Path) -> None:
         for name, frame in tables.items():
             frame.write_excel(book, worksheet=name)
         book.get_worksheet_by_name("credit_notes").hide()
+
+
+# --- B2. CSV, dialect, mapping: review fixes -----------------------------------------------------
+
+
+def mixed_encoding_customers(tmp: Path) -> None:
+    """customers.csv in UTF-8 (an accented name on line 2) with line 4 pasted in Latin-1."""
+    lines = _customers_text(tmp).split("\n")
+    lines[1] = lines[1].replace("Alpha SARL", "Alpha Électricité SARL")
+    head = "\n".join(lines[:3]).encode("utf-8") + b"\n"
+    (data(tmp) / "customers.csv").write_bytes(
+        head + lines[3].replace("Gamma", "Gamm\u00e9").encode("latin-1") + b"\n"
+    )
+
+
+def bom_then_latin1_customers(tmp: Path) -> None:
+    """customers.csv with a UTF-8 byte-order mark and byte 0xC9 (Latin-1 É) on line 3."""
+    lines = _customers_text(tmp).encode("utf-8").split(b"\n")
+    lines[2] = lines[2].replace(b"Beta", b"\xc9ta")
+    (data(tmp) / "customers.csv").write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines))
+
+
+def cp1252_mapping(tmp: Path) -> None:
+    """mapping.toml saved in Windows-1252: "Débit" on line 4 is byte 0xE9."""
+    (tmp / "mapping.toml").write_bytes(
+        '[invoices]\nfrom = "invoices"\n# montants\ncolumns = { amount = "D\u00e9bit" }\n'.encode(
+            "cp1252"
+        )
+    )
