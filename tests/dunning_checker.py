@@ -214,7 +214,8 @@ class Facts:
     - promises: one row per promise made <= as_of with paid_c, deadline and status;
     - plans: one row per plan visible at as_of with first, last, start, total_c, invoice_ids,
       missed, active, on_track;
-    - customers: customer_id, strategic, open_c, chased_c, last_outbound, week_messages,
+    - customers: customer_id, strategic, open_c, chased_c, credit_c (received beyond the
+      invoices' amounts), cash_c (unapplied cash), last_outbound, week_messages,
       last_conversation, notice_deadline (latest over its open invoices), escalated, ambiguous.
     """
 
@@ -544,6 +545,11 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
     per_invoice = frame.group_by("customer_id").agg(
         open_c=c("open_c").filter(c("is_open")).sum(),
         chased_total_c=c("chased_c").filter(c("chased")).sum(),
+        # what invoices received beyond their amount (over-payments, large credit notes)
+        credit_c=(c("paid_c") + c("credited_c") - c("amount_c")).clip(lower_bound=0).sum(),
+    )
+    per_invoice = per_invoice.join(
+        unapplied.rename({"pool_c": "cash_c"}), on="customer_id", how="left"
     )
     # the notice hold is customer-level: any formal notice to the customer, whatever invoice
     notices = (
@@ -584,7 +590,7 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
         .join(escalated.with_columns(escalated=pl.lit(True)), on="customer_id", how="left")
         .join(ambiguous.with_columns(ambiguous=pl.lit(True)), on="customer_id", how="left")
         .with_columns(
-            c("open_c", "chased_total_c", "week_messages").fill_null(0),
+            c("open_c", "chased_total_c", "week_messages", "credit_c", "cash_c").fill_null(0),
             c("escalated", "ambiguous").fill_null(False),
         )
         .rename({"chased_total_c": "chased_c"})
@@ -1340,9 +1346,13 @@ def check_conservation(f: Facts, recs: pl.DataFrame, worklist: Any) -> pl.DataFr
 
 
 def check_watch(f: Facts, recs: pl.DataFrame, worklist: Any) -> pl.DataFrame:
-    """worklist.watch holds exactly the excluded customers whose open amount reaches
-    watch_min_exposure and who have something overdue (a not-yet-due balance is not parked),
-    each with a next_date."""
+    """worklist.watch holds the excluded customers whose exposure reaches watch_min_exposure
+    and who have something overdue (a not-yet-due balance is not parked), each with a next_date.
+
+    The exposure is net of the customer's credit and unapplied cash, set against its invoices
+    by rules this checker does not redo; so it checks bounds: a customer whose open amount LESS
+    all its credit and cash still reaches the threshold with something overdue must be listed;
+    one whose gross open amount is below it, or with nothing overdue, must not be."""
     limit = round(f.policy.worklist.watch_min_exposure * 100)
     overdue = (
         f.invoices.filter(c("is_open") & (c("dpd") > 0))
@@ -1352,19 +1362,27 @@ def check_watch(f: Facts, recs: pl.DataFrame, worklist: Any) -> pl.DataFrame:
     excluded = (
         recs.filter(c("status") == "excluded")
         .select("customer_id")
-        .join(f.customers.select("customer_id", "open_c"), on="customer_id", how="left")
+        .join(
+            f.customers.select("customer_id", "open_c", held_c=c("credit_c") + c("cash_c")),
+            on="customer_id",
+            how="left",
+        )
         .join(overdue, on="customer_id", how="left")
+        .with_columns(c("overdue_c").fill_null(0))
     )
-    want = excluded.filter((c("open_c") >= limit) & (c("overdue_c").fill_null(0) > 0)).select(
-        "customer_id", want=pl.lit(True)
-    )
+    surely = (c("open_c") - c("held_c") >= limit) & (c("overdue_c") - c("held_c") > 0)
+    maybe = (c("open_c") >= limit) & (c("overdue_c") > 0)
+    want = excluded.filter(surely).select("customer_id", want=pl.lit(True))
+    allowed = excluded.filter(maybe).select("customer_id", allowed=pl.lit(True))
     watch = worklist.watch
     got = watch.group_by("customer_id").agg(
         got=pl.len(), next_date=c("next_date").drop_nulls().first()
     )
-    both = want.join(got, on="customer_id", how="full", coalesce=True)
+    both = want.join(got, on="customer_id", how="full", coalesce=True).join(
+        allowed, on="customer_id", how="left"
+    )
     missing = both.filter(c("want").fill_null(False) & c("got").is_null())
-    extra = both.filter(c("want").is_null() & c("got").is_not_null())
+    extra = both.filter(c("allowed").is_null() & c("got").is_not_null())
     dup = both.filter(c("got") > 1)
     undated = both.filter(c("got").is_not_null() & c("next_date").is_null())
     return pl.concat(
