@@ -209,3 +209,35 @@ def test_mapping_file_not_utf8_names_the_line(tmp_path: Path):
     path.write_bytes(b'[invoices]\nfrom = "ledger"\n# D\xe9bit\n')
     with pytest.raises(InputError, match="line 3 is not UTF-8.*save the mapping file as UTF-8"):
         load_mapping(path)
+
+
+def test_one_payment_on_two_ledger_lines_keeps_its_number_on_each(tmp_path: Path, capsys):
+    """RG0001 (1,500.00) booked on two lines, 1,200.00 lettered with FA0001 and 300.00 with
+    FA0002 (a second code AC): the same balances as the one-line example (FA0002 500.50 open,
+    total 3,250.40), the two lines named RG0001#<source row> instead of a duplicate key."""
+    import shutil
+
+    folder = tmp_path / "sage"
+    shutil.copytree(EXAMPLES / "sage", folder)
+    ledger = (folder / "grand_livre.csv").read_text(encoding="cp1252")
+    one = "411DUPONT;DUPONT;25/10/2026;25/10/2026;RG;RG0001;Règlement virement;;1 500,00;AA"
+    two = (
+        "411DUPONT;DUPONT;25/10/2026;25/10/2026;RG;RG0001;Règlement virement;;1 200,00;AA\r\n"
+        "411DUPONT;DUPONT;25/10/2026;25/10/2026;RG;RG0001;Règlement virement;;300,00;AC"
+    )
+    assert one in ledger
+    ledger = ledger.replace(one, two).replace(
+        "FA0002;Facture FA0002;800,50;;AA", "FA0002;Facture FA0002;800,50;;AC"
+    )
+    (folder / "grand_livre.csv").write_text(ledger, encoding="cp1252", newline="")
+    args = ["--data", str(folder), "--mapping", str(folder / "mapping.toml"), "--encoding",
+            "cp1252", "--as-of", "2026-11-20"]  # fmt: skip
+    assert main(["kpis", *args, "--json"]) == 0
+    kpis = json.loads(capsys.readouterr().out)
+    assert (kpis["total_ar"], kpis["overdue_ar"]) == (3250.40, 2500.50)
+    from workbench.load import SourceOptions, load_portfolio
+
+    options = SourceOptions(mapping=folder / "mapping.toml", encoding="cp1252")
+    payments = load_portfolio(folder, options).payments.collect()
+    ids = payments.filter(pl.col("payment_id").str.starts_with("RG0001"))["payment_id"]
+    assert sorted(ids) == ["RG0001#3", "RG0001#4"]  # data rows 3 and 4 (lines 4 and 5)

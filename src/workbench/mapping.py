@@ -327,6 +327,8 @@ def apply_mapping(raw: RawSource, mapping: Mapping) -> RawSource:
         unsigned += [(spec, file, rows) for rows in refused]
         if spec.link:
             frame = _linked(frame, spec, frames.get("invoices"), mapping.path, file)
+        if name in LINKED:
+            frame = _unique_ids(frame, LINKED[name])
         frames[name] = frame.rename({SOURCE_ROW: ROW})  # validation names the source row
         origins[name] = f"{file} (mapped by {mapping.path.name}; rows of the source file)"
     _refuse_unsigned(unsigned, taken, mapping.path)
@@ -740,6 +742,16 @@ def _warn_unmatched_codes(
             file=file,
         )
     )
+
+
+def _unique_ids(frame: pl.DataFrame, ident: str) -> pl.DataFrame:
+    """Payment and credit-note ids made unique: a document booked on several ledger lines (one
+    payment lettered against two codes, a payment split by the bank) keeps its number on each
+    line, suffixed with its source row where the number repeats (``RG0001#4``). Invoices are not
+    renumbered: an invoice number twice stays a duplicate key for validation to refuse."""
+    repeated = pl.len().over(ident) > 1
+    numbered = pl.format("{}#{}", pl.col(ident).cast(pl.String), pl.col(SOURCE_ROW))
+    return frame.with_columns(pl.when(repeated).then(numbered).otherwise(pl.col(ident)).alias(ident))
 
 
 def _split_ids(result: pl.DataFrame, ident: str) -> pl.DataFrame:
