@@ -292,7 +292,10 @@ def date_text(
     )
     value = pl.when(pl.col("iso").is_not_null()).then(pl.col("iso"))
     if chosen == "fr":
-        value = value.when(pl.col("day").is_not_null()).then(dmy_text)
+        # only a real calendar day is rewritten: 31/02/2026 stays as written, so validation
+        # quotes the user's own text
+        real = dmy_text.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+        value = value.when(pl.col("day").is_not_null() & real).then(dmy_text)
     out = frame.select(value.otherwise(pl.col("t")).alias(series.name))
     return _keep_nulls(series, out.to_series()), None
 

@@ -226,7 +226,7 @@ def _present(series: pl.Series) -> pl.Series:
 
 def _expected(column: Column) -> str:
     return {
-        pl.Date: "a date (YYYY-MM-DD)",
+        pl.Date: "a date (YYYY-MM-DD, or DD/MM/YYYY with a four-digit year; a real calendar day)",
         pl.Float64: "an amount (a number such as 1234.56)",
         pl.Int64: "a whole number",
         pl.Boolean: "true or false",
