@@ -104,3 +104,13 @@ def test_mixed_encodings_and_bom_offsets_name_the_right_byte_and_line(tmp_path: 
     latin = b"\xef\xbb\xbfa;b\n1;x\n2;\xc9lectricit\xe9\n"
     with pytest.raises(InputError, match="byte 0xC9 on line 3"):
         read_csv_table(_write(tmp_path, latin), "t")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_detected(tmp_path: Path, codec: str) -> None:
+    """Every other byte NUL: UTF-16 without its mark, read exactly (the accent survives)."""
+    from workbench.csvread import decoded
+
+    text = "customer_id;name\nC1;Société Générale\n"
+    assert decoded(text.encode(codec), "x.csv", None) == text
+    assert decoded("id\nC1\n".encode("utf-8"), "x.csv", None) == "id\nC1\n"  # not mistaken

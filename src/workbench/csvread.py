@@ -2,7 +2,8 @@
 
 CSV files as French ERPs and spreadsheets write them:
 
-- encoding: UTF-8 with or without a byte-order mark (UTF-16 when it starts with its BOM); a file
+- encoding: UTF-8 with or without a byte-order mark (UTF-16 when it starts with its BOM, or
+  without one when every other byte is NUL); a file
   that is not valid UTF-8 is decoded as Windows-1252 (a superset of Latin-1's printable
   characters) with a warning naming the file and ``--encoding``; a file that is neither is refused
   naming ``--encoding``. ``--encoding X`` forces X, strictly. No decode is ever lossy: a byte that
@@ -118,6 +119,9 @@ def decoded(data: bytes, file: str, encoding: str | None) -> str:
         return _strict(data, "utf-16", file, "its UTF-16 byte-order mark")
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data, "utf-8-sig", file, "its UTF-8 byte-order mark")
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return _strict(data, utf16, file, "its NUL bytes every other byte (UTF-16 text)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -153,6 +157,21 @@ def decoded(data: bytes, file: str, encoding: str | None) -> str:
         )
     )
     return text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``data`` is UTF-16 text saved without a byte-order
+    mark (unambiguous: Latin text then has a NUL byte at every odd, or every even, offset of
+    its first kilobyte), else None. Text never holds NUL bytes otherwise."""
+    head = data[:1024]
+    if len(head) < 4 or head.count(0) * 4 < len(head):
+        return None
+    odd, even = head[1::2], head[0::2]
+    if odd.count(0) * 10 >= len(odd) * 9:
+        return "utf-16-le"
+    if even.count(0) * 10 >= len(even) * 9:
+        return "utf-16-be"
+    return None
 
 
 def _strict(data: bytes, codec: str, file: str, because: str) -> str:

@@ -477,3 +477,10 @@ def cp1252_mapping(tmp: Path) -> None:
             "cp1252"
         )
     )
+
+
+def customers_utf16_without_bom(tmp: Path) -> None:
+    """customers.csv saved as UTF-16 little-endian without a byte-order mark, with an accent."""
+    path = data(tmp) / "customers.csv"
+    text = path.read_text(encoding="utf-8").replace("Gamma", "Gamma Électricité")
+    path.write_bytes(text.encode("utf-16-le"))
