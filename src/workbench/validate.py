@@ -50,6 +50,21 @@ class _Collector:
         else:
             self.more += 1
 
+    def add_rows(
+        self,
+        rows: pl.DataFrame,
+        message: Callable[[dict], str],
+        *,
+        file: str | None,
+        table: str,
+        column: str,
+    ) -> None:
+        """One problem per row of ``rows`` (which carry :data:`ROW`), in row order: the first
+        :data:`MAX_PROBLEMS` worded by ``message``, the rest counted."""
+        for row in rows.sort(ROW).head(MAX_PROBLEMS).iter_rows(named=True):
+            self.add(Problem(message(row), file=file, table=table, row=row[ROW], column=column))
+        self.more += max(0, rows.height - MAX_PROBLEMS)
+
     def raise_if_any(self) -> None:
         if self.problems:
             raise InputError(self.problems, more=self.more)
@@ -498,8 +513,9 @@ def _check_rules(frame: pl.DataFrame, table: Table, file: str | None, found: _Co
     for rule in _RULES:
         if rule.table != table.name:
             continue
-        for row in frame.filter(rule.bad()).head(MAX_PROBLEMS).iter_rows(named=True):
-            found.add(Problem(rule.message(row), file=file, table=table.name, row=row[ROW], column=rule.column))
+        found.add_rows(
+            frame.filter(rule.bad()), rule.message, file=file, table=table.name, column=rule.column
+        )
 
 
 def _check_references(
@@ -516,17 +532,13 @@ def _check_references(
         orphans = frame.filter(pl.col(fk.column).is_not_null()).join(
             known, on=fk.column, how="anti"
         )
-        for row in orphans.sort(ROW).head(MAX_PROBLEMS).iter_rows(named=True):
-            found.add(
-                Problem(
-                    f"{fk.column} {row[fk.column]!r} does not exist in table {fk.table}",
-                    file=file,
-                    table=table.name,
-                    row=row[ROW],
-                    column=fk.column,
-                )
-            )
-        found.more += max(0, orphans.height - MAX_PROBLEMS)
+        found.add_rows(
+            orphans,
+            lambda row, fk=fk: f"{fk.column} {row[fk.column]!r} does not exist in table {fk.table}",
+            file=file,
+            table=table.name,
+            column=fk.column,
+        )
 
 
 def _check_invoice_owner(
@@ -546,20 +558,15 @@ def _check_invoice_owner(
         frame.filter(pl.col("invoice_id").is_not_null(), pl.col("customer_id").is_not_null())
         .join(owners, on="invoice_id", how="inner")
         .filter(pl.col("customer_id") != pl.col("owner"))
-        .sort(ROW)
     )
     what = table.name.removesuffix("s").replace("_", " ")
     key = table.key[0] if table.key else None
-    for row in wrong.head(MAX_PROBLEMS).iter_rows(named=True):
+
+    def message(row: dict) -> str:
         named = f"{what} {row[key]}" if key and row.get(key) is not None else what
-        found.add(
-            Problem(
-                f"{named} names customer {row['customer_id']} but its invoice "
-                f"{row['invoice_id']} belongs to customer {row['owner']}",
-                file=file,
-                table=table.name,
-                row=row[ROW],
-                column="customer_id",
-            )
+        return (
+            f"{named} names customer {row['customer_id']} but its invoice "
+            f"{row['invoice_id']} belongs to customer {row['owner']}"
         )
-    found.more += max(0, wrong.height - MAX_PROBLEMS)
+
+    found.add_rows(wrong, message, file=file, table=table.name, column="customer_id")
