@@ -98,7 +98,14 @@ def check_not_an_input(out: Path, data: str, suffix: str | None = None) -> None:
 
     if suffix is not None and out.suffix.lower() != suffix:
         raise InputError(f"--out {out}: the file name must end in {suffix}")
-    source = Path(data.split("://", 1)[1].lstrip("/") if "://" in data else data)
+    if data.startswith(("duckdb://", "sqlite://")):
+        from workbench.databases import database_path
+
+        source = database_path(data)  # the same reading of the URI as the loader's
+    elif "://" in data:
+        return  # a database server: no file of ours to overwrite
+    else:
+        source = Path(data)
     target = out.absolute()
     inputs = {source.absolute()}
     if source.is_dir():

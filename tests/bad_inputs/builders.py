@@ -484,3 +484,16 @@ def customers_utf16_without_bom(tmp: Path) -> None:
     path = data(tmp) / "customers.csv"
     text = path.read_text(encoding="utf-8").replace("Gamma", "Gamma Électricité")
     path.write_bytes(text.encode("utf-16-le"))
+
+
+def sqlite_copy_of_base(tmp: Path) -> None:
+    """``{tmp}/data.db``: the base tables in SQLite (dates as ISO text)."""
+    import sqlite3
+
+    with sqlite3.connect(tmp / "data.db") as connection:
+        for name, frame in _base_tables(tmp).items():
+            frame = frame.with_columns(pl.col(pl.Date).cast(pl.String))
+            columns = ", ".join(f'"{c}"' for c in frame.columns)
+            connection.execute(f'create table "{name}" ({columns})')
+            marks = ", ".join("?" * frame.width)
+            connection.executemany(f'insert into "{name}" values ({marks})', frame.rows())
