@@ -36,8 +36,6 @@ INVOICE_FEATURES = (
     "open_share",             # open balance / amount at s (0-1)
     "terms_days",             # due - issue date (days)
     "days_past_due",          # s - due date (days, negative when not yet due)
-    "days_to_due",            # max(due date - s, 0) (days)
-    "invoice_age_days",       # s - issue date (days)
     "issued_month_end",       # issued in the last 3 days of a month (0/1)
     "issued_quarter_end",     # issued in the last 3 days of March, June, September, December (0/1)
     "due_month_end",          # due in the last 3 days of a month (0/1)
@@ -49,7 +47,9 @@ INVOICE_FEATURES = (
     "invoice_promises",       # promises to pay this invoice made <= s (count)
     "share_of_customer_balance",   # open balance / the customer's open balance (0-1)
 )  # fmt: skip
-"""Invoice-level features at ``s``."""
+"""Invoice-level features at ``s``. Invoice age (s - issue = days_past_due + terms_days) and
+days to due (max(-days_past_due, 0)) are not features: exact functions of the features above,
+they would add nothing the trees can use and split the permutation importance between copies."""
 
 CUSTOMER_FEATURES = tuple(f for f in FEATURES if f not in ("customer_id", "last_contact_date"))
 """Columns of :func:`workbench.features.customer_features` used, each prefixed ``customer_``:
@@ -253,8 +253,6 @@ def _invoice_features(
             amount_log=pl.col("amount").log(),
             open_share=pl.col("open_balance") / pl.col("amount"),
             terms_days=days_between(due, issue),
-            days_to_due=days_between(due, s).clip(lower_bound=0),
-            invoice_age_days=days_between(s, issue),
             issued_month_end=_flag(_month_end(issue)),
             issued_quarter_end=_flag(_month_end(issue) & (issue.dt.month() % 3 == 0)),
             due_month_end=_flag(_month_end(due)),
