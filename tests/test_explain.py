@@ -8,9 +8,8 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
-from sklearn.base import clone
 from threadpoolctl import threadpool_limits
-from test_model import AS_OF, HORIZON, generated, trained
+from test_model import AS_OF, HORIZON, generated
 
 from workbench.explain import customer_reasons, global_importance
 from workbench.features import FEATURES, customer_features
@@ -127,20 +126,23 @@ def one_snapshot() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def small_pipeline(one_snapshot):
-    """The model's pipeline with 5 trees, fitted on one snapshot (cheap to permute)."""
-    model, _ = trained()
-    pipeline = clone(model.estimator.estimator.estimator).set_params(trees__max_iter=5)
+    """A pipeline of the model's kind with 5 trees, fitted on one snapshot (cheap to permute),
+    over every feature (the empty ones filled with 0 so that shuffling them is a no-op)."""
+    from workbench.riskfit import TreeShape, _pipeline
+
     features = one_snapshot.select(MODEL_FEATURES)
     empty = [c for c in features.columns if features[c].null_count() == features.height]
+    pipeline = _pipeline(list(MODEL_FEATURES), TreeShape(3, 20, 5), DEFAULT_POLICY)
     with threadpool_limits(1):
         return pipeline.fit(features.with_columns(pl.col(empty).fill_null(0.0)),
                             one_snapshot["label"].cast(pl.Int8).to_numpy())  # fmt: skip
 
 
 def test_global_importance_is_seeded_and_complete(small_pipeline, one_snapshot):
+    features = list(MODEL_FEATURES)
     with threadpool_limits(1):
-        first = global_importance(small_pipeline, one_snapshot)
-        assert first == global_importance(small_pipeline, one_snapshot)
+        first = global_importance(small_pipeline, one_snapshot, features)
+        assert first == global_importance(small_pipeline, one_snapshot, features)
     assert {row["feature"] for row in first} == set(MODEL_FEATURES)
     assert [row["importance"] for row in first] == sorted((row["importance"] for row in first), reverse=True)
     by_feature = {row["feature"]: row["importance"] for row in first}
@@ -150,4 +152,5 @@ def test_global_importance_is_seeded_and_complete(small_pipeline, one_snapshot):
 
 
 def test_global_importance_of_one_outcome_is_empty(small_pipeline, one_snapshot):
-    assert global_importance(small_pipeline, one_snapshot.filter(pl.col("label"))) == []
+    rows = one_snapshot.filter(pl.col("label"))
+    assert global_importance(small_pipeline, rows, list(MODEL_FEATURES)) == []

@@ -8,6 +8,7 @@ threads competing with other processes slow gradient boosting down by an order o
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -99,22 +100,25 @@ def test_train_rows_are_labelled_at_the_cutoff_and_test_rows_after_it(cutoff):
 
 
 def test_report_windows_respect_the_cutoff(model_and_report):
-    _, report = model_and_report
+    model, report = model_and_report
     cutoff = date.fromisoformat(report["cutoff"])
     h = timedelta(days=report["horizon_days"])
-    window = report["train_window"]
-    trees_last = date.fromisoformat(window["trees"]["last_snapshot"])
-    calibration_first = date.fromisoformat(window["calibration"]["first_snapshot"])
-    calibration_last = date.fromisoformat(window["calibration"]["last_snapshot"])
-    assert trees_last + h <= calibration_first  # the trees never saw a calibration-period label
-    assert calibration_last + h <= cutoff
+    train_last = date.fromisoformat(report["train_window"]["last_snapshot"])
+    assert train_last + h <= cutoff  # every training label was known at the cutoff
+    assert report["train_window"]["rows"] == report["n_train"]  # no row held out
     assert date.fromisoformat(report["test_window"]["first_snapshot"]) > cutoff
     assert date.fromisoformat(report["test_window"]["last_snapshot"]) + h <= AS_OF
-    # n_train also counts the weeks between the two slices, left out of both (their labels
-    # were not known when the calibration slice starts)
-    assert report["n_train"] > window["trees"]["rows"] + window["calibration"]["rows"]
     for origin in report["rolling_origin"]:
         assert date.fromisoformat(origin["cutoff"]) < cutoff
+    # the hyper-parameters were chosen on blocks before the earliest evaluated cut-off
+    evaluated = [date.fromisoformat(o["cutoff"]) for o in report["rolling_origin"] if o["metrics"]]
+    earliest = min([cutoff, *evaluated])
+    for block in report["selection"]["blocks"]:
+        assert date.fromisoformat(block["last"]) + h <= earliest
+    # production: trees on every labelled snapshot, calibration on out-of-fold rows
+    production = model.metadata["training_window"]
+    assert production["trees"]["last_snapshot"] == (AS_OF - h).isoformat()
+    assert date.fromisoformat(production["calibration"]["last_snapshot"]) + h <= AS_OF
 
 
 # --- metrics -----------------------------------------------------------------------------------
@@ -123,7 +127,8 @@ def test_report_windows_respect_the_cutoff(model_and_report):
 def test_report_has_every_metric(model_and_report):
     _, report = model_and_report
     for key in ("n_train", "n_test", "cutoff", "horizon_days", "metrics", "metrics_not_yet_due",
-                "rolling_origin", "random_split_roc_auc", "calibration", "feature_importance"):  # fmt: skip
+                "rolling_origin", "random_split_roc_auc", "calibration", "feature_importance",
+                "intervals", "selection", "dropped_features"):  # fmt: skip
         assert key in report, key
     assert report["horizon_days"] == HORIZON
     assert set(report["metrics"]) == {"model", "baseline_dpd", "baseline_customer_late_rate"}
@@ -137,10 +142,9 @@ def test_report_has_every_metric(model_and_report):
     capture = report["top_decile_amount_capture_by_expected_amount"]
     assert capture["model"] > max(capture["baseline_dpd"], capture["baseline_customer_late_rate"])
     assert set(report["metrics_not_yet_due"]["model"]) == set(METRICS)
-    assert len(report["rolling_origin"]) == 3
+    assert len(report["rolling_origin"]) == DEFAULT_POLICY.model.backtest_origins == 2
     assert {"cutoff", "n_train", "n_test", "metrics"} <= set(report["rolling_origin"][0])
-    # 15 months of history: the earliest origin has no training snapshot, and says so
-    assert any(o["metrics"] is not None for o in report["rolling_origin"])
+    # 15 months of history: an origin too early for the search says so
     for origin in report["rolling_origin"]:
         assert origin["metrics"] is not None or "not enough history" in origin["skipped"]
     json.dumps(report)  # JSON-ready
@@ -198,7 +202,8 @@ average). On the two-year sample portfolio (400 customers) the ECE is about 0.03
 def test_calibrated_probabilities_are_reliable_out_of_time(model_and_report, test_rows):
     model, report = model_and_report
     # the report's calibration is that of the out-of-time test period
-    assert report["calibration"]["method"] == "isotonic"
+    assert report["calibration"]["method"] == report["selection"]["calibration_method"]
+    assert report["calibration"]["method"] in ("sigmoid", "isotonic")
     assert report["calibration"]["expected_calibration_error"] < ECE_TOLERANCE
     assert abs(report["calibration"]["mean_predicted"] - report["calibration"]["observed_rate"]) < 0.1
     assert sum(b["n"] for b in report["calibration"]["bins"]) == report["n_test"]
@@ -206,7 +211,7 @@ def test_calibrated_probabilities_are_reliable_out_of_time(model_and_report, tes
     # must not make things worse
     label = test_rows["label"].cast(pl.Int8).to_numpy()
     calibrated = model.predict_proba(test_rows)
-    raw = model.estimator.estimator.estimator.predict_proba(test_rows.select(MODEL_FEATURES))[:, 1]
+    raw = model.estimator.trees.predict_proba(test_rows.select(model.features))[:, 1]
     ece = calibration_table(label, calibrated)["expected_calibration_error"]
     assert ece < ECE_TOLERANCE
     assert ece <= calibration_table(label, raw)["expected_calibration_error"] + 0.01
@@ -215,7 +220,8 @@ def test_calibrated_probabilities_are_reliable_out_of_time(model_and_report, tes
 def test_feature_importance_names_every_feature(model_and_report):
     _, report = model_and_report
     importance = report["feature_importance"]
-    assert {row["feature"] for row in importance} == set(MODEL_FEATURES)
+    model, _ = model_and_report
+    assert {row["feature"] for row in importance} == set(model.features)
     values = [row["importance"] for row in importance]
     assert values == sorted(values, reverse=True)
     # days past due is among the most useful features
@@ -271,24 +277,26 @@ def test_save_load_gives_the_same_probabilities(model_and_report, tmp_path):
     meta = json.loads(sidecar.read_text())
     assert meta == {k: v for k, v in loaded.metadata.items() if k != "path"}
     assert meta["horizon_days"] == HORIZON and meta["cutoff"] == report["cutoff"]
-    assert meta["features"] == list(MODEL_FEATURES)
-    assert set(meta["feature_dtypes"]) == set(MODEL_FEATURES)
+    dropped = meta["dropped_features"]
+    ignored = {*dropped["empty"], *dropped["constant"], *dropped["duplicate"]}
+    assert meta["features"] == [f for f in MODEL_FEATURES if f not in ignored]
+    assert set(meta["feature_dtypes"]) == set(meta["features"])
     assert "B2B" in meta["categories"]["customer_type"]
-    assert meta["training_window"]["calibration"]["last_snapshot"] == (AS_OF - timedelta(days=HORIZON)).isoformat()
+    assert meta["training_window"]["trees"]["last_snapshot"] == (AS_OF - timedelta(days=HORIZON)).isoformat()
+    assert meta["selection"]["chosen"] == {
+        k: meta["tree_parameters"][k] for k in ("max_depth", "min_samples_leaf", "max_iter")
+    }
     assert meta["metrics"] == report["metrics"]
     assert set(meta["versions"]) >= {"workbench", "polars", "scikit-learn", "numpy", "skops"}
 
 
 def test_a_model_on_other_features_fails_clearly(model_and_report, tmp_path):
     model, _ = model_and_report
-    features = list(model.metadata["features"])
-    old = RiskModel(
-        estimator=model.estimator,
-        metadata={
-            **model.metadata,
-            "features": [f for f in features if f != "open_share"] + ["customer_favourite_colour"],
-        },
-    )
+    features = [f for f in model.metadata["features"] if f != "open_share"]
+    features.append("customer_favourite_colour")
+    estimator = copy.copy(model.estimator)  # as if trained by a version with other features
+    estimator.features = features
+    old = RiskModel(estimator=estimator, metadata={**model.metadata, "features": features})
     save_model(old, tmp_path / "old.skops")
     with pytest.raises(InputError) as error:
         score(load_model(tmp_path / "old.skops"), generated(), AS_OF)

@@ -472,6 +472,7 @@ def worklist(
     "snapshots s > cutoff [default: as-of - horizon - policy model.test_weeks weeks].",
 )
 @policy_option
+@click.option("--quiet", is_flag=True, help="No progress bar (it is written to standard error).")
 def train(
     data: str,
     source: SourceOptions,
@@ -480,23 +481,27 @@ def train(
     horizon: int | None,
     cutoff: datetime | None,
     policy_file: Path | None,
+    quiet: bool,
 ) -> None:
     """Train the late-payment risk model; print its out-of-time evaluation as one JSON object."""
     from workbench.load import load_portfolio
     from workbench.model import save_model, train_model
     from workbench.policy import load_policy
+    from workbench.progress import Steps
 
     check_output(out, folder=False)
     check_not_an_input(out, data)
     policy = load_policy(policy_file)
     portfolio = load_portfolio(data, source)
-    model, report = train_model(
-        portfolio,
-        as_of.date(),
-        policy,
-        horizon_days=horizon,
-        cutoff=None if cutoff is None else cutoff.date(),
-    )
+    with Steps("train", enabled=not quiet) as progress:
+        model, report = train_model(
+            portfolio,
+            as_of.date(),
+            policy,
+            horizon_days=horizon,
+            cutoff=None if cutoff is None else cutoff.date(),
+            progress=progress,
+        )
     with output_errors(out):
         sidecar = save_model(model, out)
     report = {**report, "model": str(out), "metadata": str(sidecar)}

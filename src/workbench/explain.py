@@ -13,7 +13,6 @@ import polars as pl
 
 from workbench.phrases import RISK_REASONS
 from workbench.policy import DEFAULT_POLICY, Policy
-from workbench.snapshots import MODEL_FEATURES
 from workbench.wording import counted, percent_text, phrase
 
 IMPORTANCE_ROWS = 5_000
@@ -22,15 +21,15 @@ IMPORTANCE_REPEATS = 3
 
 
 def global_importance(
-    pipeline: Any, rows: pl.DataFrame, policy: Policy = DEFAULT_POLICY
+    pipeline: Any, rows: pl.DataFrame, features: list[str], policy: Policy = DEFAULT_POLICY
 ) -> list[dict[str, Any]]:
     """Permutation importance of each model feature on ``rows`` (the test period): the mean drop
     of ROC AUC when the feature's values are shuffled (sklearn.inspection.permutation_importance,
     ``IMPORTANCE_REPEATS`` repeats, seeded with ``model.random_state``; at most
     ``IMPORTANCE_ROWS`` rows, a seeded sample).
 
-    ``pipeline``: the fitted (uncalibrated) model pipeline, taking the columns of
-    :data:`workbench.snapshots.MODEL_FEATURES`; its encoding steps are applied once and the
+    ``pipeline``: the fitted (uncalibrated) model pipeline, taking the columns ``features``
+    (the model's, a subset of :data:`workbench.snapshots.MODEL_FEATURES`); its encoding steps are applied once and the
     shuffling is done on the encoded columns (one per feature, same order), which is cheaper and
     gives the same ranking (calibration is monotone). Returns [{feature, importance, std}] sorted
     by importance, highest first; empty when ``rows`` has only one outcome.
@@ -41,8 +40,8 @@ def global_importance(
         return []
     if rows.height > IMPORTANCE_ROWS:
         rows = rows.sample(IMPORTANCE_ROWS, seed=policy.model.random_state)
-    encoded = pipeline[:-1].transform(rows.select(MODEL_FEATURES))
-    if encoded.shape[1] != len(MODEL_FEATURES):
+    encoded = pipeline[:-1].transform(rows.select(features))
+    if encoded.shape[1] != len(features):
         raise ValueError("the pipeline's encoding must keep one column per feature")
     result = permutation_importance(
         pipeline[-1],
@@ -55,7 +54,7 @@ def global_importance(
     order = np.argsort(-result.importances_mean, kind="stable")
     return [
         {
-            "feature": MODEL_FEATURES[i],
+            "feature": features[i],
             "importance": round(float(result.importances_mean[i]), 6),
             "std": round(float(result.importances_std[i]), 6),
         }

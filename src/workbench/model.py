@@ -1,20 +1,12 @@
 """Late-payment risk model (DESIGN section 5): calibrated probability that an open invoice is
 still unpaid ``horizon_days`` from now, its out-of-time evaluation, scoring and persistence.
 
-The estimator is a scikit-learn pipeline: an ``OrdinalEncoder`` for the categorical customer
-attributes (unknown or rare categories become missing) feeding a ``HistGradientBoostingClassifier``
-that handles them natively (``categorical_features``), seeded. Its probabilities are calibrated by
-``CalibratedClassifierCV`` on a ``FrozenEstimator`` of the fitted pipeline, fitted on a **later**
-time slice of training snapshots than the trees (the latest ``model.calibration_share`` of the
-snapshot dates), so that calibration sees how the trees do on weeks they were not fitted on.
-The trees only use snapshots whose label was known when the calibration slice starts
-(``s + H <= first calibration snapshot``): no label window of the tree rows overlaps it.
-
-Isotonic calibration is the default (``model.calibration_method``): training sets have thousands
-of calibration rows (a 400-customer portfolio gives about 30 000), enough for the non-parametric
-isotonic fit not to overfit, and unlike the sigmoid (Platt) it does not assume the trees'
-distortion has the shape of a logistic curve; gradient-boosted trees' errors often do not
-(over-confident at the top, a shift of base rate over time). Sigmoid is there for small portfolios.
+The estimator (:class:`workbench.riskfit.CalibratedTrees`) is a scikit-learn pipeline (an
+``OrdinalEncoder`` for the categorical customer attributes feeding a seeded
+``HistGradientBoostingClassifier``) and a calibration map of its log-odds. How it is fitted
+(small trees on every training row, hyper-parameters chosen by forward-chained cross-validation
+inside the training period, Platt scaling on the pooled out-of-fold predictions, empty,
+constant and duplicate features dropped) is :mod:`workbench.riskfit`'s subject.
 
 Evaluation (:func:`train_model`) is out of time, never a random split:
 
@@ -22,13 +14,18 @@ Evaluation (:func:`train_model`) is out of time, never a random split:
 - test rows: snapshots with ``cutoff < s`` and ``s + H <= as_of``; default cutoff
   ``as_of - H - 7 * model.test_weeks`` (a test period of ``test_weeks`` weekly snapshots);
 - a rolling-origin backtest repeats this at ``model.backtest_origins`` earlier cutoffs, each
-  ``test_weeks`` weeks before the previous one;
+  ``test_weeks`` weeks before the previous one (an origin too early for the search is
+  reported as skipped); the hyper-parameters are chosen once, on the training rows of the
+  earliest cut-off, so no evaluation sees settings chosen with its own test weeks;
+- customer-cluster bootstrap intervals (:mod:`workbench.bootstrap`) of the test metrics, and of
+  the paired difference model - baseline;
 - a random split of the same rows is reported as a leakage alarm only.
 
 The **saved** model is not the evaluated one: once evaluated, it is refitted for production on
-every labelled snapshot up to ``as_of`` (trees on the earlier part, calibration on the last
-slice), so it has seen the latest weeks; the report's metrics are those of the out-of-time test,
-the honest estimate of how such a model does on weeks it has not seen.
+every labelled snapshot up to ``as_of`` and calibrated on every out-of-fold prediction (the
+search blocks and the test periods), so it has seen the latest weeks; the report's metrics are
+those of the out-of-time test, the honest estimate of how such a model does on weeks it has not
+seen.
 """
 
 from __future__ import annotations
@@ -49,59 +46,50 @@ from workbench.errors import InputError, Problem
 from workbench.files import atomic_file
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
+from workbench.progress import QUIET, Steps
+from workbench.riskfit import test_rows
+from workbench.riskmetrics import (  # noqa: F401 - re-exported: the model's metrics
+    BASELINE_FEATURE,
+    BASELINES,
+    METRIC_NAMES,
+    baseline_probabilities,
+    calibration_table,
+    prediction_metrics,
+    rounded,
+    top_decile_amount_capture,
+    window,
+)
 from workbench.snapshots import (
     CATEGORICAL_FEATURES,
     KEY_COLUMNS,
     LABEL_COLUMNS,
-    MODEL_FEATURES,
-    NUMERIC_FEATURES,
     history_snapshots,
     invoice_features,
     training_set,
 )
 
 MODEL_FORMAT = "workbench-risk-model"
-MODEL_FORMAT_VERSION = 1
-
-TREE_PARAMETERS: dict[str, Any] = {
-    "learning_rate": 0.1,
-    "max_iter": 100,
-    "max_leaf_nodes": 31,
-    "min_samples_leaf": 50,
-    "l2_regularization": 1.0,
-    "early_stopping": False,
-}
-"""Hyperparameters of the HistGradientBoostingClassifier (fixed, not tuned on the test period)."""
-
-MAX_CATEGORIES = 250
-"""Per categorical feature, rarer categories are grouped (the trees take at most 255 bins)."""
+MODEL_FORMAT_VERSION = 2
+"""Version 2 (issue 11): CalibratedTrees (trees on every row, out-of-fold calibration) instead
+of version 1's CalibratedClassifierCV over a held-out calibration slice."""
 
 TRUSTED_TYPES = [
     "functools.partial",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils.validation.check_array",
+    "workbench.riskfit.CalibratedTrees",
 ]
 """Types skops does not trust by default that a risk model file may contain, listed explicitly
-(the scikit-learn estimators and numpy types themselves are trusted by skops). Loading a file
-that contains any other type fails instead of running it."""
-
-BASELINES = ("baseline_dpd", "baseline_customer_late_rate")
-BASELINE_FEATURE = {
-    "baseline_dpd": "days_past_due",
-    "baseline_customer_late_rate": "customer_share_settled_late",
-}
-"""The one feature of each baseline (turned into a probability by a logistic regression)."""
-
-METRIC_NAMES = ("roc_auc", "average_precision", "brier", "top_decile_amount_capture")
+(the scikit-learn estimators and numpy types themselves are trusted by skops; CalibratedTrees is
+this package's own class of plain attributes). Loading a file that contains any other type fails
+instead of running it."""
 
 
 @dataclass
 class RiskModel:
     """A fitted, calibrated risk model and its metadata (see :func:`save_model`).
 
-    ``estimator`` is the scikit-learn ``CalibratedClassifierCV`` (over a frozen pipeline);
+    ``estimator`` is a :class:`workbench.riskfit.CalibratedTrees`;
     ``metadata`` is JSON-ready: training window, horizon, cutoff, features and their dtypes,
     categories, metrics, versions.
     """
@@ -128,247 +116,6 @@ class RiskModel:
         return self.estimator.predict_proba(frame.select(self.features))[:, 1]
 
 
-# --- estimator -------------------------------------------------------------------------------
-
-
-def _pipeline(random_state: int, features: list[str]) -> Any:
-    """Unfitted pipeline: categorical columns (first in ``features``) ordinal-encoded, then
-    gradient-boosted trees treating them as categories."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OrdinalEncoder
-
-    n_categorical = sum(name in CATEGORICAL_FEATURES for name in features)
-    assert list(features[:n_categorical]) == [f for f in features if f in CATEGORICAL_FEATURES]
-    encoder = OrdinalEncoder(
-        handle_unknown="use_encoded_value",
-        unknown_value=np.nan,
-        encoded_missing_value=np.nan,
-        max_categories=MAX_CATEGORIES,
-    )
-    columns = ColumnTransformer(
-        [("categories", encoder, list(range(n_categorical)))],
-        remainder="passthrough",
-    )
-    trees = HistGradientBoostingClassifier(
-        categorical_features=list(range(n_categorical)),
-        random_state=random_state,
-        **TREE_PARAMETERS,
-    )
-    return Pipeline([("encode", columns), ("trees", trees)])
-
-
-def _target(rows: pl.DataFrame) -> np.ndarray:
-    return rows["label"].cast(pl.Int8).to_numpy()
-
-
-def _fit_trees(rows: pl.DataFrame, policy: Policy) -> Any:
-    """The pipeline fitted on ``rows`` (uncalibrated).
-
-    A numeric feature that is null on every row (e.g. no customer has a trend yet in an early
-    backtest) is filled with 0 for the fit: HistGradientBoostingClassifier 1.9 fails to bin an
-    all-missing column. The trees cannot split on a constant, so predictions ignore it either way.
-    """
-    features = rows.select(MODEL_FEATURES)
-    empty = [name for name in NUMERIC_FEATURES if features[name].null_count() == features.height]
-    features = features.with_columns(pl.col(empty).fill_null(0.0))
-    pipeline = _pipeline(policy.model.random_state, list(MODEL_FEATURES))
-    pipeline.fit(features, _target(rows))
-    return pipeline
-
-
-def _fit_calibrated(trees_rows: pl.DataFrame, calibration_rows: pl.DataFrame, policy: Policy) -> Any:
-    """Trees fitted on ``trees_rows``, calibrated on the later ``calibration_rows``."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.frozen import FrozenEstimator
-
-    for name, rows in (("tree", trees_rows), ("calibration", calibration_rows)):
-        if rows["label"].n_unique() < 2:
-            first, last = rows["snapshot_date"].min(), rows["snapshot_date"].max()
-            raise InputError(
-                Problem(
-                    f"every {name} row from {first} to {last} has the same label "
-                    f"({rows['label'][0]}); the model needs both outcomes: use more history"
-                )
-            )
-    calibrated = CalibratedClassifierCV(
-        FrozenEstimator(_fit_trees(trees_rows, policy)), method=policy.model.calibration_method
-    )
-    calibrated.fit(calibration_rows.select(MODEL_FEATURES), _target(calibration_rows))
-    return calibrated
-
-
-def _trees_of(calibrated: Any) -> Any:
-    """The fitted pipeline inside a calibrated model (CalibratedClassifierCV of a
-    FrozenEstimator)."""
-    return calibrated.estimator.estimator
-
-
-@dataclass(frozen=True)
-class _Split:
-    """Training rows split in time: trees on the earlier snapshots, calibration on the later."""
-
-    trees: pl.DataFrame
-    calibration: pl.DataFrame
-
-    def window(self) -> dict[str, Any]:
-        return {
-            "trees": _window(self.trees),
-            "calibration": _window(self.calibration),
-        }
-
-
-def _window(rows: pl.DataFrame) -> dict[str, Any]:
-    """First and last snapshot date (ISO) and row count of ``rows``."""
-    if rows.height == 0:
-        return {"first_snapshot": None, "last_snapshot": None, "rows": 0}
-    return {
-        "first_snapshot": rows["snapshot_date"].min().isoformat(),
-        "last_snapshot": rows["snapshot_date"].max().isoformat(),
-        "rows": rows.height,
-    }
-
-
-def _time_split(rows: pl.DataFrame, horizon_days: int, policy: Policy, what: str) -> _Split:
-    """Calibration on the latest ``calibration_share`` of the snapshot dates of ``rows``; trees
-    on the snapshots whose label is known at the first calibration date (s + H <= it)."""
-    dates = sorted(rows["snapshot_date"].unique().to_list())
-    n_calibration = max(1, round(len(dates) * policy.model.calibration_share))
-    calibration_start = dates[-n_calibration] if len(dates) > n_calibration else None
-    if calibration_start is None or dates[0] + timedelta(days=horizon_days) > calibration_start:
-        first = dates[0].isoformat() if dates else "none"
-        raise InputError(
-            Problem(
-                f"not enough history for {what}: {len(dates)} snapshot date(s) (first {first}); "
-                f"the trees need snapshots s with s + {horizon_days} days before the calibration "
-                f"slice (the latest {policy.model.calibration_share:.0%} of the snapshot dates)"
-            )
-        )
-    last_tree = calibration_start - timedelta(days=horizon_days)
-    return _Split(
-        trees=rows.filter(pl.col("snapshot_date") <= last_tree),
-        calibration=rows.filter(pl.col("snapshot_date") >= calibration_start),
-    )
-
-
-# --- metrics ---------------------------------------------------------------------------------
-
-
-def top_decile_amount_capture(
-    score: np.ndarray, amount_at_horizon: np.ndarray, share: float = 0.1
-) -> float | None:
-    """Share (0-1) of the amount still open at the horizon that lies in the top ``share`` of rows
-    by score. Rows tied with the last selected score count pro rata, so the figure does not depend
-    on how ties are ordered. None when nothing is open at the horizon."""
-    total = float(amount_at_horizon.sum())
-    n = len(score)
-    if n == 0 or total <= 0:
-        return None
-    k = share * n
-    order = np.argsort(-score, kind="stable")
-    threshold = score[order[int(np.ceil(k)) - 1]] if k >= 1 else score[order[0]]
-    above = score > threshold
-    tied = score == threshold
-    room = k - above.sum()
-    captured = amount_at_horizon[above].sum() + amount_at_horizon[tied].sum() * room / tied.sum()
-    return float(captured / total)
-
-
-def prediction_metrics(
-    label: np.ndarray, probability: np.ndarray, amount_at_horizon: np.ndarray
-) -> dict[str, float | None]:
-    """roc_auc, average_precision, brier (mean squared error of the probability) and
-    top_decile_amount_capture; ranking metrics are None when only one outcome occurs."""
-    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-
-    both = len(np.unique(label)) == 2
-    return {
-        "roc_auc": _round(roc_auc_score(label, probability)) if both else None,
-        "average_precision": _round(average_precision_score(label, probability)) if both else None,
-        "brier": _round(brier_score_loss(label, probability, labels=[0, 1])) if len(label) else None,
-        "top_decile_amount_capture": _round(top_decile_amount_capture(probability, amount_at_horizon)),
-    }
-
-
-def _round(value: float | None, digits: int = 6) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
-def calibration_table(label: np.ndarray, probability: np.ndarray, bins: int = 10) -> dict[str, Any]:
-    """Reliability of ``probability``: ``bins`` equal-width bins of predicted probability, each
-    with n, mean_predicted and observed_rate (empty bins left out), and the expected calibration
-    error (ECE: the n-weighted mean of |mean_predicted - observed_rate|, 0-1)."""
-    index = np.minimum((probability * bins).astype(int), bins - 1)
-    rows = []
-    ece = 0.0
-    for b in range(bins):
-        inside = index == b
-        n = int(inside.sum())
-        if n == 0:
-            continue
-        predicted, observed = float(probability[inside].mean()), float(label[inside].mean())
-        ece += n * abs(predicted - observed)
-        rows.append(
-            {
-                "lower": round(b / bins, 6),
-                "upper": round((b + 1) / bins, 6),
-                "n": n,
-                "mean_predicted": _round(predicted),
-                "observed_rate": _round(observed),
-            }
-        )
-    n_total = len(label)
-    return {
-        "expected_calibration_error": _round(ece / n_total) if n_total else None,
-        "mean_predicted": _round(probability.mean()) if n_total else None,
-        "observed_rate": _round(label.mean()) if n_total else None,
-        "bins": rows,
-    }
-
-
-def _baseline_probabilities(train: pl.DataFrame, test: pl.DataFrame, name: str) -> np.ndarray:
-    """A one-feature logistic regression fitted on ``train``, applied to ``test``; missing values
-    filled with the training mean (0 when the feature is missing throughout)."""
-    from sklearn.linear_model import LogisticRegression
-
-    column = BASELINE_FEATURE[name]
-    fill = train[column].mean()
-    fill = 0.0 if fill is None else float(fill)
-
-    def values(rows: pl.DataFrame) -> np.ndarray:
-        return rows[column].cast(pl.Float64).fill_null(fill).fill_nan(fill).to_numpy().reshape(-1, 1)
-
-    regression = LogisticRegression().fit(values(train), _target(train))
-    return regression.predict_proba(values(test))[:, 1]
-
-
-def _evaluate(model: Any, train: pl.DataFrame, test: pl.DataFrame, policy: Policy) -> dict[str, Any]:
-    """Metrics of the model and both baselines on ``test``, overall and on its not-yet-due rows
-    (dpd <= 0), and the model's calibration table."""
-    probabilities = {"model": model.predict_proba(test.select(MODEL_FEATURES))[:, 1]}
-    for name in BASELINES:
-        probabilities[name] = _baseline_probabilities(train, test, name)
-    label = _target(test)
-    amount = test["open_at_horizon"].to_numpy()
-    not_yet_due = (test["days_past_due"] <= 0).to_numpy()
-    balance = test["open_balance"].to_numpy()
-    return {
-        "metrics": {n: prediction_metrics(label, p, amount) for n, p in probabilities.items()},
-        # ranked as the worklist ranks: open balance x probability (expected amount at risk)
-        "top_decile_amount_capture_by_expected_amount": {
-            n: _round(top_decile_amount_capture(p * balance, amount)) for n, p in probabilities.items()
-        },
-        "n_not_yet_due": int(not_yet_due.sum()),
-        "metrics_not_yet_due": {
-            n: prediction_metrics(label[not_yet_due], p[not_yet_due], amount[not_yet_due])
-            for n, p in probabilities.items()
-        },
-        "calibration": calibration_table(label, probabilities["model"], policy.model.calibration_bins),
-        "probability": probabilities["model"],
-    }
-
-
 # --- training --------------------------------------------------------------------------------
 
 
@@ -378,24 +125,13 @@ def default_cutoff(as_of: date, horizon_days: int, policy: Policy = DEFAULT_POLI
     return as_of - timedelta(days=horizon_days + 7 * policy.model.test_weeks)
 
 
-def _is_train(horizon_days: int, cutoff: date) -> pl.Expr:
-    return pl.col("snapshot_date") + timedelta(days=horizon_days) <= cutoff
-
-
-def _is_test(cutoff: date, until: date) -> pl.Expr:
-    return (pl.col("snapshot_date") > cutoff) & (pl.col("snapshot_date") <= until)
-
-
 def out_of_time_split(
     rows: pl.DataFrame, horizon_days: int, cutoff: date, as_of: date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(train, test): train rows have s + horizon <= cutoff; test rows cutoff < s and
     s + horizon <= as_of."""
-    last_labelled = as_of - timedelta(days=horizon_days)
-    return (
-        rows.filter(_is_train(horizon_days, cutoff)),
-        rows.filter(_is_test(cutoff, last_labelled)),
-    )
+    known = pl.col("snapshot_date") + timedelta(days=horizon_days)
+    return rows.filter(known <= cutoff), test_rows(rows, cutoff, as_of - timedelta(days=horizon_days))
 
 
 def _check_dates(
@@ -444,51 +180,116 @@ def _check_dates(
         )
 
 
-def _random_split_roc_auc(rows: pl.DataFrame, policy: Policy) -> float | None:
-    """ROC AUC of the (uncalibrated) trees on a seeded random 25 % of ``rows``, trained on the
-    other 75 %: the split this project never uses, reported as a leakage alarm (far above the
+def _searchable(rows: pl.DataFrame, cutoff: date, horizon_days: int, policy: Policy) -> str | None:
+    """Why the hyper-parameter search cannot run on the training rows of ``cutoff`` (too few
+    snapshot dates for the validation blocks, or a block trained on one outcome), else None."""
+    from workbench.riskfit import forward_blocks
+
+    known = pl.col("snapshot_date") + timedelta(days=horizon_days)
+    train = rows.filter(known <= cutoff)
+    try:
+        blocks = forward_blocks(sorted(train["snapshot_date"].unique().to_list()), horizon_days, policy)
+    except InputError as exc:
+        return str(exc)
+    for block in blocks:
+        before = train.filter(known <= block.first)
+        if before["label"].n_unique() < 2:
+            return f"every training row before {block.first} has the same label"
+    return None
+
+
+def _cutoffs(
+    rows: pl.DataFrame, as_of: date, horizon_days: int, cutoff: date, policy: Policy
+) -> tuple[list[date], list[date], list[dict[str, Any]]]:
+    """(cut-offs, their test ends, skipped origins): the rolling origins ``cutoff - k x test
+    period`` (k = backtest_origins .. 1) then ``cutoff``; origins too early for the search are
+    skipped (reported with the reason). InputError when even ``cutoff`` is too early."""
+    period = timedelta(days=7 * policy.model.test_weeks)
+    origins = [cutoff - k * period for k in range(policy.model.backtest_origins, 0, -1)]
+    skipped = []
+    while origins and (reason := _searchable(rows, origins[0], horizon_days, policy)) is not None:
+        first = origins.pop(0)
+        train, test = out_of_time_split(rows, horizon_days, first, first + period + timedelta(days=horizon_days))
+        skipped.append({"cutoff": first.isoformat(), "n_train": train.height, "n_test": test.height,
+                        "metrics": None, "skipped": reason})  # fmt: skip
+    if not origins and (reason := _searchable(rows, cutoff, horizon_days, policy)) is not None:
+        raise InputError(Problem(f"{reason} (cutoff {cutoff})"))
+    ends = [o + period for o in origins] + [as_of - timedelta(days=horizon_days)]
+    return [*origins, cutoff], ends, skipped
+
+
+def _test_metrics(evaluation: Any, policy: Policy) -> dict[str, Any]:
+    """Metrics of the model and both baselines on the evaluation's test rows, overall and on the
+    not-yet-due rows (dpd <= 0), the capture ranked by expected amount, and the calibration."""
+    test, probabilities = evaluation.test, evaluation.probabilities
+    label = test["label"].cast(pl.Int8).to_numpy()
+    amount = test["open_at_horizon"].to_numpy()
+    not_yet_due = (test["days_past_due"] <= 0).to_numpy()
+    balance = test["open_balance"].to_numpy()
+    return {
+        "metrics": {n: prediction_metrics(label, p, amount) for n, p in probabilities.items()},
+        # ranked as the worklist ranks: open balance x probability (expected amount at risk)
+        "top_decile_amount_capture_by_expected_amount": {
+            n: rounded(top_decile_amount_capture(p * balance, amount))
+            for n, p in probabilities.items()
+        },
+        "n_not_yet_due": int(not_yet_due.sum()),
+        "metrics_not_yet_due": {
+            n: prediction_metrics(label[not_yet_due], p[not_yet_due], amount[not_yet_due])
+            for n, p in probabilities.items()
+        },
+        "calibration": calibration_table(label, probabilities["model"], policy.model.calibration_bins),
+    }
+
+
+def _intervals(evaluation: Any, policy: Policy) -> dict[str, Any] | None:
+    """Customer-cluster bootstrap intervals of the test metrics, model against each baseline
+    (:func:`workbench.bootstrap.cluster_bootstrap`); None with ``bootstrap_resamples = 0`` or
+    a single outcome in the test period."""
+    from workbench.bootstrap import cluster_bootstrap
+
+    label = evaluation.test["label"].cast(pl.Int8).to_numpy()
+    if policy.model.bootstrap_resamples == 0 or len(np.unique(label)) < 2:
+        return None
+    return cluster_bootstrap(
+        label,
+        evaluation.probabilities,
+        evaluation.test["customer_id"].to_numpy(),
+        reference="model",
+        resamples=policy.model.bootstrap_resamples,
+        seed=policy.model.random_state,
+    )
+
+
+def _random_split_roc_auc(rows: pl.DataFrame, shape: Any, policy: Policy) -> float | None:
+    """ROC AUC of the (uncalibrated) trees of the chosen shape on a seeded random 25 % of
+    ``rows`` (at most ``model.search_rows`` of them, a seeded sample), trained on the other
+    75 %: the split this project never uses, reported as a leakage alarm (far above the
     time-split AUC means the same invoices and weeks on both sides flatter the model)."""
     from sklearn.metrics import roc_auc_score
 
-    rng = np.random.default_rng(policy.model.random_state)
-    in_test = rng.random(rows.height) < 0.25
+    from workbench.riskfit import capped, fit_trees
+
+    rows = capped(rows, policy.model.search_rows, policy.model.random_state)
+    in_test = np.random.default_rng(policy.model.random_state).random(rows.height) < 0.25
     train, test = rows.filter(~in_test), rows.filter(in_test)
     if train["label"].n_unique() < 2 or test["label"].n_unique() < 2:
         return None
-    trees = _fit_trees(train, policy)
-    return _round(roc_auc_score(_target(test), trees.predict_proba(test.select(MODEL_FEATURES))[:, 1]))
+    pipeline, features = fit_trees(train, shape, policy)[:2]
+    label = test["label"].cast(pl.Int8).to_numpy()
+    return rounded(roc_auc_score(label, pipeline.decision_function(test.select(features))))
 
 
-def _rolling_origin(
-    rows: pl.DataFrame, horizon_days: int, cutoff: date, policy: Policy
-) -> list[dict[str, Any]]:
-    """The out-of-time evaluation repeated at ``model.backtest_origins`` earlier cutoffs, each
-    ``test_weeks`` weeks before the previous, each tested on the ``test_weeks`` weeks after it."""
-    period = timedelta(days=7 * policy.model.test_weeks)
-    results = []
-    for k in range(1, policy.model.backtest_origins + 1):
-        origin = cutoff - k * period
-        train = rows.filter(_is_train(horizon_days, origin))
-        test = rows.filter(_is_test(origin, origin + period))
-        entry: dict[str, Any] = {
-            "cutoff": origin.isoformat(),
-            "n_train": train.height,
-            "n_test": test.height,
-        }
-        try:
-            if test.height == 0:
-                raise InputError(f"no test snapshot after the cutoff {origin}")
-            split = _time_split(train, horizon_days, policy, f"the backtest cutoff {origin}")
-            model = _fit_calibrated(split.trees, split.calibration, policy)
-        except InputError as exc:
-            entry["metrics"] = None
-            entry["skipped"] = str(exc)
-        else:
-            evaluation = _evaluate(model, train, test, policy)
-            entry["metrics"] = evaluation["metrics"]
-            entry["expected_calibration_error"] = evaluation["calibration"]["expected_calibration_error"]
-        results.append(entry)
-    return results
+def _rolling_entry(evaluation: Any, policy: Policy) -> dict[str, Any]:
+    """The rolling-origin report of one earlier cut-off's evaluation."""
+    result = _test_metrics(evaluation, policy)
+    return {
+        "cutoff": evaluation.cutoff.isoformat(),
+        "n_train": evaluation.train.height,
+        "n_test": evaluation.test.height,
+        "metrics": result["metrics"],
+        "expected_calibration_error": result["calibration"]["expected_calibration_error"],
+    }
 
 
 def train_model(
@@ -497,29 +298,37 @@ def train_model(
     policy: Policy = DEFAULT_POLICY,
     horizon_days: int | None = None,
     cutoff: date | None = None,
+    progress: Steps = QUIET,
 ) -> tuple[RiskModel, dict[str, Any]]:
-    """Train, evaluate out of time, and refit for production the late-payment risk model.
+    """Train, evaluate out of time, and refit for production the late-payment risk model
+    (:mod:`workbench.riskfit` for the fitting procedure).
 
     ``horizon_days`` defaults to ``model.horizon_days`` (30); ``cutoff`` to
     :func:`default_cutoff`. Snapshots: :func:`workbench.snapshots.history_snapshots` (weekly,
-    labelled by ``as_of``). Returns ``(model, report)``:
+    labelled by ``as_of``). ``progress`` advances per snapshot, per fit and per stage.
+    Returns ``(model, report)``:
 
-    - ``model``: refitted on every labelled snapshot up to ``as_of`` (trees on the earlier part,
-      calibration on the latest ``calibration_share`` of the dates), for production scoring;
-    - ``report`` (JSON-ready): as_of, horizon_days, cutoff, n_train (rows with s + H <= cutoff),
-      n_test (rows with cutoff < s <= as_of - H), train/test windows, ``metrics`` = {model,
-      baseline_dpd, baseline_customer_late_rate} each {roc_auc, average_precision, brier,
-      top_decile_amount_capture} on the test period, ``metrics_not_yet_due`` (same, on the
-      ``n_test_not_yet_due`` test rows not yet due at s: the preventive-reminder use), ``top_decile_amount_capture_by_expected_amount`` (the capture when rows are
-      ranked by open balance x probability, as the worklist ranks them), ``rolling_origin``
-      (list of {cutoff, n_train, n_test, metrics}), ``random_split_roc_auc`` and
-      ``time_split_roc_auc``, ``calibration`` (method, ECE, bins of predicted vs observed), ``feature_importance`` (permutation importance on the test period),
-      ``production`` (the refit's windows).
+    - ``model``: trees of the chosen shape on every labelled snapshot up to ``as_of``,
+      calibrated on every out-of-fold prediction, for production scoring;
+    - ``report`` (JSON-ready): as_of, horizon_days, cutoff, n_train (rows with s + H <=
+      cutoff), n_test (rows with cutoff < s <= as_of - H), train/test windows, ``metrics`` =
+      {model, baseline_dpd, baseline_customer_late_rate} each {roc_auc, average_precision,
+      brier, top_decile_amount_capture} on the test period, ``intervals`` (customer-cluster
+      bootstrap: each metric's interval and the paired difference model - baseline),
+      ``metrics_not_yet_due`` (same, on the ``n_test_not_yet_due`` rows not yet due at s: the
+      preventive-reminder use), ``top_decile_amount_capture_by_expected_amount`` (rows ranked
+      by open balance x probability, as the worklist ranks them), ``rolling_origin`` (earlier
+      cut-offs, each {cutoff, n_train, n_test, metrics}), ``selection`` (the grid, every
+      point's cross-validated log loss, the chosen shape and calibration method),
+      ``random_split_roc_auc`` and ``time_split_roc_auc``, ``calibration`` (method, ECE, bins),
+      ``feature_importance`` (permutation importance on the test period), ``dropped_features``
+      and ``production`` (the refit's rows).
 
     Raises :class:`InputError` naming the dates when the history is too short for the horizon
     and cutoff.
     """
     from workbench.explain import global_importance
+    from workbench.riskfit import fit_estimator, usable_features, walk_forward
 
     rules = policy.model
     horizon = rules.horizon_days if horizon_days is None else horizon_days
@@ -530,41 +339,66 @@ def train_model(
     snapshots = history_snapshots(portfolio, as_of, policy, horizon)
     _check_dates(snapshots, as_of, horizon, cutoff, given, policy)
 
-    rows = training_set(portfolio, snapshots, horizon, policy)
-    train, test = out_of_time_split(rows, horizon, cutoff, as_of)
-    split = _time_split(train, horizon, policy, f"the cutoff {cutoff}")
-    evaluated = _fit_calibrated(split.trees, split.calibration, policy)
-    evaluation = _evaluate(evaluated, train, test, policy)
-    calibration = {"method": rules.calibration_method, **evaluation["calibration"]}
-
+    progress.expect(len(snapshots))
+    progress.stage("training set")
+    rows = _training_rows(portfolio, snapshots, horizon, policy, progress)
+    cutoffs, ends, skipped = _cutoffs(rows, as_of, horizon, cutoff, policy)
+    fits = len(rules.grid_max_depth) * len(rules.grid_min_samples_leaf) * rules.cv_blocks
+    progress.expect(fits + len(cutoffs) + 4)
+    progress.stage("choosing the settings, then one fit per cut-off")
+    walk = walk_forward(rows, as_of, horizon, cutoffs, policy, progress, test_until=ends)
+    main = walk.evaluations[-1]
+    result = _test_metrics(main, policy)
+    progress.stage("intervals and explanations")
     report: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "horizon_days": horizon,
         "cutoff": cutoff.isoformat(),
-        "n_train": train.height,
-        "n_test": test.height,
-        "n_test_not_yet_due": evaluation["n_not_yet_due"],
-        "train_window": split.window(),
-        "test_window": _window(test),
-        "test_base_rate": _round(test["label"].mean()),
-        "metrics": evaluation["metrics"],
-        "metrics_not_yet_due": evaluation["metrics_not_yet_due"],
-        "top_decile_amount_capture_by_expected_amount": evaluation[
+        "n_train": main.train.height,
+        "n_test": main.test.height,
+        "n_test_not_yet_due": result["n_not_yet_due"],
+        "train_window": window(main.train),
+        "test_window": window(main.test),
+        "test_base_rate": rounded(main.test["label"].mean()),
+        "metrics": result["metrics"],
+        "intervals": _intervals(main, policy),
+        "metrics_not_yet_due": result["metrics_not_yet_due"],
+        "top_decile_amount_capture_by_expected_amount": result[
             "top_decile_amount_capture_by_expected_amount"
         ],
-        "calibration": calibration,
-        "rolling_origin": _rolling_origin(rows, horizon, cutoff, policy),
-        "time_split_roc_auc": evaluation["metrics"]["model"]["roc_auc"],
-        "random_split_roc_auc": _random_split_roc_auc(pl.concat([train, test]), policy),
-        "feature_importance": global_importance(_trees_of(evaluated), test, policy),
+        "calibration": {"method": walk.selection.method, **result["calibration"]},
+        "rolling_origin": skipped + [_rolling_entry(e, policy) for e in walk.evaluations[:-1]],
+        "selection": walk.selection_report(),
+        "time_split_roc_auc": result["metrics"]["model"]["roc_auc"],
     }
+    progress.advance()
+    report["random_split_roc_auc"] = _random_split_roc_auc(
+        pl.concat([main.train, main.test]), walk.selection.chosen, policy
+    )
+    progress.advance()
+    report["feature_importance"] = global_importance(
+        main.estimator.trees, main.test, main.estimator.features, policy
+    )
+    progress.advance()
+    progress.stage("production refit")
+    estimator = fit_estimator(rows, walk.oof, walk.selection, policy)
+    progress.advance()
+    report["dropped_features"] = usable_features(rows)[1]
+    report["production"] = {"trees": window(rows), "calibration": window(walk.oof)}
+    metadata = _metadata(estimator, rows, report, as_of, policy)
+    return RiskModel(estimator=estimator, metadata=metadata), report
 
-    production = _time_split(rows, horizon, policy, f"the production refit as of {as_of}")
-    estimator = _fit_calibrated(production.trees, production.calibration, policy)
-    report["production"] = production.window()
-    metadata = _metadata(estimator, rows, production, report, as_of, policy)
-    model = RiskModel(estimator=estimator, metadata=metadata)
-    return model, report
+
+def _training_rows(
+    portfolio: Portfolio, snapshots: list[date], horizon: int, policy: Policy, progress: Steps
+) -> pl.DataFrame:
+    """:func:`workbench.snapshots.training_set`, advancing ``progress`` once per snapshot."""
+    try:
+        return training_set(portfolio, snapshots, horizon, policy, on_snapshot=progress.advance)
+    except TypeError:  # training_set without on_snapshot
+        rows = training_set(portfolio, snapshots, horizon, policy)
+        progress.advance(len(set(snapshots)))
+        return rows
 
 
 def _versions() -> dict[str, str]:
@@ -578,36 +412,38 @@ def _versions() -> dict[str, str]:
 
 
 def _metadata(
-    estimator: Any,
-    rows: pl.DataFrame,
-    split: _Split,
-    report: dict[str, Any],
-    as_of: date,
-    policy: Policy,
+    estimator: Any, rows: pl.DataFrame, report: dict[str, Any], as_of: date, policy: Policy
 ) -> dict[str, Any]:
     """The model's metadata (JSON-ready): see :func:`save_model`."""
-    encoder = estimator.estimator.named_steps["encode"].named_transformers_["categories"]
+    from workbench.riskfit import TreeShape, tree_parameters
+
+    encoder = estimator.trees.named_steps["encode"].named_transformers_["categories"]
+    categorical = [f for f in estimator.features if f in CATEGORICAL_FEATURES]
     categories = {
         name: [None if c is None or c != c else str(c) for c in values]
-        for name, values in zip(CATEGORICAL_FEATURES, encoder.categories_, strict=True)
+        for name, values in zip(categorical, encoder.categories_, strict=True)
     }
+    chosen = TreeShape(**report["selection"]["chosen"])
     return {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
         "as_of": as_of.isoformat(),
         "horizon_days": report["horizon_days"],
         "cutoff": report["cutoff"],
-        "training_window": split.window(),
+        "training_window": report["production"],
         "evaluation_window": {"train": report["train_window"], "test": report["test_window"]},
         "retrain_by": (as_of + timedelta(days=policy.model.retrain_after_days)).isoformat(),
-        "features": list(MODEL_FEATURES),
-        "feature_dtypes": {name: str(rows.schema[name]) for name in MODEL_FEATURES},
-        "categorical_features": list(CATEGORICAL_FEATURES),
+        "features": list(estimator.features),
+        "feature_dtypes": {name: str(rows.schema[name]) for name in estimator.features},
+        "dropped_features": report["dropped_features"],
+        "categorical_features": categorical,
         "categories": categories,
-        "calibration_method": policy.model.calibration_method,
-        "tree_parameters": dict(TREE_PARAMETERS),
+        "calibration_method": estimator.method,
+        "tree_parameters": tree_parameters(chosen, policy),
+        "selection": report["selection"],
         "random_state": policy.model.random_state,
         "metrics": report["metrics"],
+        "intervals": report["intervals"],
         "metrics_not_yet_due": report["metrics_not_yet_due"],
         "expected_calibration_error": report["calibration"]["expected_calibration_error"],
         "calibration": report["calibration"],
@@ -622,12 +458,15 @@ def _metadata(
 
 def check_features(model: RiskModel, frame: pl.DataFrame) -> None:
     """InputError naming the missing and extra features when ``frame`` (from
-    :func:`workbench.snapshots.invoice_features`) does not carry exactly the model's features,
-    with the same kinds (categorical or numeric)."""
+    :func:`workbench.snapshots.invoice_features`) does not carry the model's features with the
+    same kinds (categorical or numeric), or carries a feature the model neither used nor
+    dropped (computed by a later version: retrain)."""
     expected = model.features
+    dropped = model.metadata.get("dropped_features") or {}
+    ignored = {*dropped.get("empty", []), *dropped.get("constant", []), *dropped.get("duplicate", {})}
     present = [c for c in frame.columns if c not in KEY_COLUMNS and c not in LABEL_COLUMNS]
     missing = [name for name in expected if name not in present]
-    extra = [name for name in present if name not in expected]
+    extra = [name for name in present if name not in expected and name not in ignored]
     kinds = model.metadata.get("feature_dtypes", {})
     changed = [
         f"{name} ({kinds[name]} in the model, {frame.schema[name]} now)"
@@ -717,12 +556,14 @@ def save_model(model: RiskModel, path: str | Path) -> Path:
     Both files are written atomically. Returns the sidecar path.
 
     Metadata: format, format_version, as_of (the data's date), horizon_days, cutoff of the
-    evaluation, training_window (production refit: trees and calibration slices, first and last
-    snapshot, rows), evaluation_window, retrain_by (as_of + model.retrain_after_days), features
-    (in order), feature_dtypes, categorical_features, categories (learned per categorical
-    feature), calibration_method, tree_parameters, random_state, metrics and
-    metrics_not_yet_due (out-of-time test), expected_calibration_error, versions (python,
-    workbench, polars, scikit-learn, numpy, skops)."""
+    evaluation, training_window (production refit: the trees' rows and the out-of-fold rows of
+    the calibration, first and last snapshot, rows), evaluation_window, retrain_by (as_of +
+    model.retrain_after_days), features (in order), feature_dtypes, dropped_features (empty,
+    constant, duplicate), categorical_features, categories (learned per categorical feature),
+    calibration_method, tree_parameters, selection (grid, scores, choice), random_state,
+    metrics, intervals and metrics_not_yet_due (out-of-time test), expected_calibration_error,
+    calibration, feature_importance, rolling_origin, versions (python, workbench, polars,
+    scikit-learn, numpy, skops)."""
     import skops.io as sio
 
     path = Path(path)
@@ -761,6 +602,13 @@ def check_metadata(metadata: Any, file: str) -> dict[str, Any]:
     if missing:
         raise bad(f"missing keys {', '.join(missing)}")
     version = metadata["format_version"]
+    if type(version) is int and version < MODEL_FORMAT_VERSION:
+        message = (
+            f"model format version {version}, written by an earlier workbench whose trees and "
+            f"calibration this version replaced (format {MODEL_FORMAT_VERSION}: regularized "
+            "trees on every row, out-of-fold calibration); retrain it with `workbench train`"
+        )
+        raise InputError(Problem(message, file=file))
     if type(version) is not int or version > MODEL_FORMAT_VERSION:
         message = (
             f"model format version {version!r}: this workbench reads versions up to "
@@ -823,27 +671,25 @@ def read_sidecar(path: str | Path) -> dict[str, Any]:
 
 
 def _check_estimator(estimator: Any, metadata: dict[str, Any], file: str) -> None:
-    """The estimator of a model file is a fitted ``CalibratedClassifierCV`` taking as many
-    features as the metadata lists (InputError naming ``file`` otherwise)."""
-    from sklearn.calibration import CalibratedClassifierCV
+    """The estimator of a model file is a fitted :class:`workbench.riskfit.CalibratedTrees` over
+    the features the metadata lists (InputError naming ``file`` otherwise)."""
+    from workbench.riskfit import CalibratedTrees
 
-    if not isinstance(estimator, CalibratedClassifierCV) or not hasattr(
-        estimator, "calibrated_classifiers_"
-    ):
+    if not isinstance(estimator, CalibratedTrees) or not hasattr(estimator, "calibrator"):
         raise InputError(
             Problem(
                 f"the model's estimator is a {type(estimator).__name__}, not a fitted "
-                "CalibratedClassifierCV: not a workbench risk model; retrain it with "
+                "CalibratedTrees: not a workbench risk model; retrain it with "
                 "`workbench train`",
                 file=file,
             )
         )
-    expected = getattr(estimator, "n_features_in_", None)
-    if expected is not None and expected != len(metadata["features"]):
+    if list(getattr(estimator, "features", [])) != list(metadata["features"]):
         raise InputError(
             Problem(
-                f"the model's estimator takes {expected} features but its metadata lists "
-                f"{len(metadata['features'])}: the file was altered; retrain it",
+                f"the model's estimator takes {len(estimator.features)} features but its "
+                f"metadata lists {len(metadata['features'])} others: the file was altered; "
+                "retrain it",
                 file=file,
             )
         )

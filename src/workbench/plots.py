@@ -356,24 +356,152 @@ def actions_by(rows: pl.DataFrame, category: str, split: str, title: str) -> go.
     return stacked_bars(counts, category, [c for c in counts.columns if c != category], title, "actions")
 
 
-def model_vs_baselines(metrics: dict[str, dict[str, float | None]]) -> go.Figure:
+METRIC_LABELS = {
+    "roc_auc": "ROC AUC",
+    "average_precision": "Average precision",
+    "brier": "Brier score",
+    "top_decile_amount_capture": "Top-decile amount capture",
+}
+"""Readable names of the model metrics."""
+
+SCORER_LABELS = {
+    "model": "model",
+    "baseline_dpd": "days past due alone",
+    "baseline_customer_late_rate": "customer's late share alone",
+}
+"""The model and its baselines in words (:func:`interval_table`)."""
+
+IN_A_SENTENCE = {"roc_auc": "ROC AUC", "average_precision": "average precision", "brier": "Brier score"}
+
+LOWER_IS_BETTER = frozenset({"brier"})
+
+
+def _bar_errors(
+    values: dict[str, float | None], bounds: dict[str, Any], names: Sequence[str]
+) -> dict[str, Any] | None:
+    """Asymmetric error bars from ``bounds`` (metric -> {low, high}) around the bar values;
+    None (no bar) for a metric without an interval."""
+    plus, minus = [], []
+    for n in names:
+        bound = bounds.get(n) or {}
+        value, low, high = values.get(n), bound.get("low"), bound.get("high")
+        known = value is not None and low is not None and high is not None
+        plus.append(round(max(high - value, 0.0), 6) if known else None)
+        minus.append(round(max(value - low, 0.0), 6) if known else None)
+    if all(p is None for p in plus):
+        return None
+    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
+            "color": "#444444", "thickness": 1.5, "width": 4}  # fmt: skip
+
+
+def interval_words(intervals: dict[str, Any]) -> str:
+    """What the intervals are, in one sentence ("95 % interval from 1,000 resamples of
+    customers")."""
+    level = f"{intervals.get('level', 0.95) * 100:g}"
+    return (
+        f"Error bars and ranges in brackets: {level} % interval from "
+        f"{intervals.get('resamples', 0):,} resamples of customers (a drawn customer brings all "
+        "its invoices), so a difference is \"better\" or \"worse\" only when its whole interval "
+        "is on one side of 0, and a \"tie\" when the interval holds 0."
+    )
+
+
+def model_vs_baselines(
+    metrics: dict[str, dict[str, float | None]], intervals: dict[str, Any] | None = None
+) -> go.Figure:
     """ROC AUC, average precision, Brier score and top-decile amount capture of the model and
-    its baselines (the ``metrics`` of :func:`workbench.model.train_model`'s report)."""
+    its baselines (the ``metrics`` of :func:`workbench.model.train_model`'s report); with
+    ``intervals`` (:func:`workbench.bootstrap.cluster_bootstrap`), the interval of ROC AUC,
+    average precision and Brier score as error bars."""
     names = ("roc_auc", "average_precision", "brier", "top_decile_amount_capture")
     fig = go.Figure()
     scored = {who: values for who, values in metrics.items() if isinstance(values, dict)}
+    bounds = (intervals or {}).get("metrics") or {}
     for (who, values), color in zip(scored.items(), PALETTE, strict=False):
         fig.add_trace(
             go.Bar(
                 x=[n.replace("_", " ") for n in names], y=[values.get(n) for n in names],
                 name=who.replace("_", " "), marker_color=color,
                 text=[None if values.get(n) is None else f"{values[n]:.3f}" for n in names],
-                textposition="outside",
+                textposition="outside", error_y=_bar_errors(values, bounds.get(who) or {}, names),
             )  # fmt: skip
         )
+    span = f", {(intervals or {}).get('level', 0.95) * 100:g} % intervals" if bounds else ""
+    title = f"Model against baselines (out-of-time test{span}; Brier: lower is better)"
+    fig.update_layout(barmode="group", title=title, **LAYOUT)
+    return fig
+
+
+def _signed(value: float) -> str:
+    """``value`` with its sign and 3 decimals; a tiny negative value stays "-0.000" (the side of
+    0 decides the verdict), an exact zero is "+0.000"."""
+    return f"{value + 0.0:+.3f}"
+
+
+def interval_verdict(metric: str, low: float | None, high: float | None) -> str:
+    """"better" when the whole interval of the difference model - baseline is on the model's
+    side of 0 (above for ROC AUC and average precision, below for Brier), "worse" when it is
+    wholly on the other side, "tie" when it holds 0; "n/a" without an interval."""
+    if low is None or high is None:
+        return "n/a"
+    if metric in LOWER_IS_BETTER:
+        low, high = -high, -low
+    return "better" if low > 0 else "worse" if high < 0 else "tie"
+
+
+def _verdict_text(verdicts: dict[str, str]) -> str:
+    """The verdicts of one comparison in words ("better on ROC AUC and average precision,
+    tie on Brier score")."""
+    if len(set(verdicts.values())) == 1:
+        verdict = next(iter(verdicts.values()))
+        return "no interval" if verdict == "n/a" else f"{verdict} on all {len(verdicts)}"
+    parts = []
+    for verdict in ("better", "tie", "worse", "n/a"):
+        names = [IN_A_SENTENCE.get(m, m.replace("_", " ")) for m, v in verdicts.items() if v == verdict]
+        if names:
+            joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            parts.append(f"{'no interval' if verdict == 'n/a' else verdict} on {joined}")
+    return ", ".join(parts)
+
+
+def interval_table(intervals: dict[str, Any]) -> go.Figure:
+    """The paired differences model - baseline of :func:`workbench.bootstrap.cluster_bootstrap`
+    as a table: one row per baseline, per metric the difference and its interval ("+0.082
+    (+0.051 to +0.113)"), and a verdict in words: better, tie (the interval holds 0) or worse
+    for each metric (Brier: lower is better, so a negative difference is better)."""
+    metrics = ("roc_auc", "average_precision", "brier")
+    reference = intervals.get("reference", "model")
+    rows: list[list[str]] = []
+    for other, differences in (intervals.get("differences") or {}).items():
+        cells = [escaped_text(f"{SCORER_LABELS.get(reference, reference.replace('_', ' '))} - "
+                              f"{SCORER_LABELS.get(other, other.replace('_', ' '))}")]  # fmt: skip
+        verdicts = {}
+        for m in metrics:
+            d = differences.get(m) or {}
+            estimate, low, high = d.get("estimate"), d.get("low"), d.get("high")
+            cells.append(
+                "n/a" if estimate is None or low is None or high is None
+                else f"{_signed(estimate)} ({_signed(low)} to {_signed(high)})"
+            )  # fmt: skip
+            verdicts[m] = interval_verdict(m, low, high)
+        cells.append(_verdict_text(verdicts))
+        rows.append(cells)
+    headers = ["Comparison", *(METRIC_LABELS[m] for m in metrics), "Verdict"]
+    headers[3] += " (lower is better)"
+    level = f"{intervals.get('level', 0.95) * 100:g}"
+    columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in headers]
+    fig = go.Figure(
+        go.Table(
+            columnwidth=[1.6, 1.5, 1.5, 1.5, 2.2],
+            header={"values": headers, "fill_color": PALETTE[0], "font": {"color": "white"}, "align": "left"},
+            cells={"values": columns, "align": "left", "height": 30},
+        )  # fmt: skip
+    )
     fig.update_layout(
-        barmode="group", title="Model against baselines (out-of-time test; Brier: lower is better)",
-        **LAYOUT,
+        title=f"{SCORER_LABELS.get(reference, reference.replace('_', ' ')).capitalize()} minus each "
+        f"baseline, with the {level} % interval over "
+        f"{intervals.get('resamples', 0):,} resamples of customers",
+        margin=dict(l=10, r=10, t=40, b=10), height=130 + 80 * max(len(rows), 1),
     )  # fmt: skip
     return fig
 

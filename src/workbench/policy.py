@@ -67,9 +67,20 @@ class Model:
     history_days: int = 730
     warmup_days: int = 90
     test_weeks: int = 12
-    calibration_share: float = 0.25
-    calibration_method: str = "isotonic"
-    backtest_origins: int = 3
+    calibration_method: str = "auto"
+    isotonic_min_rows: int = 10_000
+    cv_blocks: int = 4
+    cv_share: float = 0.6
+    grid_max_depth: tuple[int, ...] = (2, 3, 4)
+    grid_min_samples_leaf: tuple[int, ...] = (20, 100, 200)
+    grid_max_iter: tuple[int, ...] = (100, 200, 300)
+    learning_rate: float = 0.05
+    l2_regularization: float = 1.0
+    monotone_increasing: tuple[str, ...] = ()
+    search_rows: int = 15_000
+    max_training_rows: int = 500_000
+    bootstrap_resamples: int = 1000
+    backtest_origins: int = 2
     retrain_after_days: int = 28
     random_state: int = 0
     calibration_bins: int = 10
@@ -473,11 +484,23 @@ def _section(cls: type, values: Any, path: tuple[str, ...], file: str) -> Any:
     return cls(**kwargs)
 
 
+REMOVED_KEYS = {
+    ("model", "calibration_share"): (
+        "no slice is held out for calibration any more: the trees are fitted on every training "
+        "row and calibrated on out-of-fold predictions (model.cv_blocks); remove the key"
+    ),
+}
+"""Keys of earlier versions, with what replaced them (a clearer error than "unknown key")."""
+
+
 def _unknown(path: tuple[str, ...], key: str, value: Any, known: set[str]) -> str:
     """The message for the unknown key ``key`` of section ``path`` (a section when ``value`` is
-    a table), with the closest known name when one is close (a typo)."""
+    a table), with the closest known name when one is close (a typo), or what replaced a key of
+    an earlier version (:data:`REMOVED_KEYS`)."""
     import difflib
 
+    if (*path, key) in REMOVED_KEYS:
+        return f"policy key {_key(path, key)} is no longer used: {REMOVED_KEYS[(*path, key)]}"
     if isinstance(value, dict) or not path:
         message = f"unknown policy section {_key((*path, key))}"
     else:
@@ -662,20 +685,45 @@ def _check_model(model: Model, file: str) -> None:
                 "reason_open_disputes", "reason_credit_limit_use"):  # fmt: skip
         if getattr(model, key) < 0:
             raise InputError(Problem(f"[model] {key} must be >= 0", file=file))
-    if not 0 < model.calibration_share < 1:
+    if model.calibration_method not in ("auto", "sigmoid", "isotonic"):
         raise InputError(
             Problem(
-                "model.calibration_share must be in (0, 1)", file=file, column="calibration_share"
-            )
-        )
-    if model.calibration_method not in ("isotonic", "sigmoid"):
-        raise InputError(
-            Problem(
-                'model.calibration_method must be "isotonic" or "sigmoid"',
+                'model.calibration_method must be "auto", "sigmoid" or "isotonic"',
                 file=file,
                 column="calibration_method",
             )
         )
+    _check_model_fit(model, file)
+
+
+def _check_model_fit(model: Model, file: str) -> None:
+    """The fitting keys of ``[model]`` (grid, cross-validation, row caps) are in range."""
+    from workbench.snapshots import NUMERIC_FEATURES
+
+    def fail(message: str, key: str) -> None:
+        raise InputError(Problem(f"model.{key} {message}", file=file, column=key))
+
+    for key, low, high in (("cv_blocks", 2, 20), ("isotonic_min_rows", 0, 10**9),
+                           ("search_rows", 1_000, 10**8), ("max_training_rows", 1_000, 10**9),
+                           ("bootstrap_resamples", 0, 100_000)):  # fmt: skip
+        if not low <= getattr(model, key) <= high:
+            fail(f"must be between {low:,} and {high:,}", key)
+    if not 0 < model.cv_share < 1:
+        fail("must be in (0, 1)", "cv_share")
+    if not 0 < model.learning_rate <= 1:
+        fail("must be in (0, 1]", "learning_rate")
+    if model.l2_regularization < 0:
+        fail("must be >= 0", "l2_regularization")
+    for key, low, high in (("grid_max_depth", 1, 12), ("grid_min_samples_leaf", 1, 100_000),
+                           ("grid_max_iter", 1, 5_000)):  # fmt: skip
+        values = getattr(model, key)
+        if not values or not all(low <= v <= high for v in values):
+            fail(f"must be a non-empty list of whole numbers from {low} to {high:,}", key)
+        if len(set(values)) != len(values):
+            fail("lists a value twice", key)
+    unknown = [name for name in model.monotone_increasing if name not in NUMERIC_FEATURES]
+    if unknown:
+        fail(f"names unknown numeric features: {', '.join(unknown)}", "monotone_increasing")
 
 
 def _check_collections(policy: Policy, file: str) -> None:

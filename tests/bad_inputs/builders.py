@@ -290,20 +290,23 @@ def policy_not_utf8(tmp: Path) -> None:
 
 def _fitted_estimator(kind: str = "calibrated"):
     """A small fitted estimator taking as many columns as the model's features: a
-    CalibratedClassifierCV over a logistic regression (the class a risk model file holds, fast
-    to fit) or, for ``kind="plain"``, the bare logistic regression (the wrong class)."""
+    CalibratedTrees (the class a risk model file holds) over a logistic regression standing for
+    the trees (fast to fit) or, for ``kind="plain"``, the bare logistic regression (the wrong
+    class)."""
     import numpy as np
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
 
+    from workbench.riskfit import CalibratedTrees, fit_calibrator
     from workbench.snapshots import MODEL_FEATURES
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, len(MODEL_FEATURES)))
     y = (x[:, 0] > 0).astype(int)
+    trees = LogisticRegression().fit(x, y)
     if kind == "plain":
-        return LogisticRegression().fit(x, y)
-    return CalibratedClassifierCV(LogisticRegression(), cv=2).fit(x, y)
+        return trees
+    calibrator = fit_calibrator(trees.decision_function(x), y, "sigmoid")
+    return CalibratedTrees(list(MODEL_FEATURES), trees, calibrator, "sigmoid")
 
 
 def model_metadata(as_of: str = "2026-11-13", **changes) -> dict:
@@ -331,7 +334,7 @@ def write_model_file(
     path: Path, metadata: dict | str, estimator=None, sidecar: dict | str | None = "same"
 ) -> Path:
     """A skops model file at ``path`` holding ``estimator`` (default: a small fitted
-    CalibratedClassifierCV) and ``metadata`` (a dict, or raw text), and its sidecar
+    CalibratedTrees) and ``metadata`` (a dict, or raw text), and its sidecar
     ``path.json`` (the same metadata, other text, or none)."""
     import json
 
@@ -385,6 +388,12 @@ def model_sidecar_mismatch(tmp: Path) -> None:
     write_model_file(
         tmp / "model.skops", model_metadata(), sidecar=model_metadata(as_of="2026-11-06")
     )
+
+
+def model_older_format(tmp: Path) -> None:
+    """model.skops written by an earlier workbench (model format version 1, whose estimator was
+    a CalibratedClassifierCV over a held-out calibration slice)."""
+    write_model_file(tmp / "model.skops", model_metadata(format_version=1))
 
 
 def model_newer_format(tmp: Path) -> None:
