@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
 from workbench.balances import (
+    BalanceCursor,
+    balance_history,
     days_between,
     invoice_balances,
     money_sum,
@@ -19,7 +21,7 @@ from workbench.balances import (
     within_days,
 )
 from workbench.errors import InputError
-from workbench.policy import Amounts, Policy
+from workbench.policy import DEFAULT_POLICY, Amounts, Policy
 
 
 def by_invoice(portfolio, as_of) -> dict[str, dict]:
@@ -171,3 +173,44 @@ def test_balance_invariants(generated):
     # open balance = amount - paid - credited to the cent, unless overpaid
     expected = (frame["amount"] - frame["paid"] - frame["credited"]).round(2).clip(0)
     assert ((frame["open_balance"] - expected).abs() < 1e-6).all()
+
+
+# --- balances at many dates from one movement history (the training set's path) -------------
+
+
+def cursor_dates(as_of: date) -> list[date]:
+    """Dates ascending, repeated, then going back (the cursor starts again), up to as_of."""
+    back = [as_of - timedelta(days=n) for n in (200, 90, 31, 30, 0)]
+    return [*back, as_of, back[0] - timedelta(days=60), back[2]]
+
+
+def assert_cursor_is_invoice_balances(portfolio, as_of):
+    history = balance_history(portfolio, as_of)
+    cursor = BalanceCursor(portfolio, history, DEFAULT_POLICY)
+    for day in cursor_dates(as_of):
+        expected = invoice_balances(portfolio, day).collect().sort("invoice_id")
+        got = cursor.invoice_balances(day).collect().sort("invoice_id")
+        assert_frame_equal(got, expected, check_exact=True)
+        some = expected["invoice_id"].gather_every(2)
+        only = cursor.invoice_balances(day, some).collect().sort("invoice_id")
+        assert_frame_equal(only, expected.filter(pl.col("invoice_id").is_in(some.implode())))
+
+
+def test_balance_cursor_is_invoice_balances_at_every_date(hand_portfolio_with_future, as_of):
+    # settlements, partial payments, credit notes, disputes opened and resolved between dates,
+    # invoices and payments dated after some of the dates
+    assert_cursor_is_invoice_balances(hand_portfolio_with_future, as_of + timedelta(days=10))
+
+
+@settings(max_examples=30, deadline=None)
+@given(random_portfolios())
+def test_balance_cursor_is_invoice_balances_on_random_portfolios(generated):
+    # over-payments, credit notes beyond the balance, several movements on one day
+    portfolio, as_of = generated
+    assert_cursor_is_invoice_balances(portfolio, as_of)
+
+
+def test_balance_cursor_refuses_a_date_after_its_history(hand_portfolio, as_of):
+    cursor = BalanceCursor(hand_portfolio, balance_history(hand_portfolio, as_of), DEFAULT_POLICY)
+    with pytest.raises(ValueError, match="history"):
+        cursor.invoice_balances(as_of + timedelta(days=1))

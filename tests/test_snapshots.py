@@ -19,6 +19,7 @@ from workbench.snapshots import (
     NUMERIC_FEATURES,
     history_snapshots,
     invoice_features,
+    labels,
     snapshot_dates,
     training_set,
 )
@@ -153,6 +154,66 @@ def test_labels_never_are_features():
 def test_no_snapshot_no_row():
     rows = training_set(Portfolio.from_frames(HAND), [d("2025-12-01")], horizon_days=30)
     assert rows.height == 0 and "label" in rows.columns
+
+
+def test_on_snapshot_is_called_once_per_distinct_date():
+    calls = []
+    # 2025-12-01: no invoice issued yet, no row; 02-15 is given twice
+    snapshots = [d("2026-02-15"), d("2025-12-01"), d("2026-02-01"), d("2026-02-15")]
+    rows = training_set(
+        Portfolio.from_frames(HAND), snapshots, 30, on_snapshot=lambda: calls.append(1)
+    )
+    assert len(calls) == 3
+    assert sorted(set(rows["snapshot_date"])) == [d("2026-02-01"), d("2026-02-15")]
+    training_set(Portfolio.from_frames(HAND), [d("2025-12-01")], 30, on_snapshot=lambda: calls.append(1))
+    assert len(calls) == 4
+
+
+def oracle_rows(portfolio: Portfolio, snapshots: list[date], horizon_days: int) -> pl.DataFrame:
+    """The training set recomputed with the public functions, snapshot by snapshot."""
+    parts = []
+    for s in sorted(set(snapshots)):
+        features = invoice_features(portfolio, s).collect()
+        outcome = labels(portfolio, features["invoice_id"], s + timedelta(days=horizon_days))
+        parts.append(features.join(outcome.collect(), on="invoice_id", how="left"))
+    return pl.concat(parts)
+
+
+TWO_CURRENCIES = {
+    "customers": {"customer_id": ["C1", "C2"], "name": ["One", "Two"]},
+    "invoices": {
+        "invoice_id": ["A", "B", "U", "V"],
+        "customer_id": ["C1", "C1", "C2", "C2"],
+        "issue_date": [d("2026-01-05"), d("2026-01-20"), d("2026-01-10"), d("2026-02-10")],
+        "due_date": [d("2026-02-04"), d("2026-02-19"), d("2026-02-09"), d("2026-03-12")],
+        "amount": [1000.0, 600.0, 500.0, 800.0],
+        "currency": ["EUR", "EUR", "USD", "USD"],
+    },
+    "payments": {
+        "payment_id": ["P1", "P2", "P3", "P4"],
+        "customer_id": ["C1", "C1", "C2", "C2"],
+        "payment_date": [d("2026-02-20"), d("2026-02-10"), d("2026-01-25"), d("2026-03-20")],
+        "amount": [1000.0, 300.0, 500.0, 800.0],
+        "invoice_id": ["A", "B", "U", "V"],
+    },
+    "fx_rates": {
+        "currency": ["EUR", "USD", "EUR"],
+        "date": [d("2026-01-01"), d("2026-01-01"), d("2026-02-15")],
+        "rate_to_base": [0.9, 1.0, 0.95],
+    },
+}
+"""EUR and USD invoices, reported in USD (rate 1). U (USD) is paid off on 01-25: on 02-01 the
+open invoices (A, B) are all in EUR; on 02-15 V (USD) is open too."""
+
+
+def test_training_set_in_two_currencies_is_features_and_labels_at_each_snapshot():
+    portfolio = Portfolio.from_frames(TWO_CURRENCIES)
+    snapshots = [d("2026-02-01"), d("2026-02-15"), d("2026-03-01")]
+    rows = training_set(portfolio, snapshots, 30)
+    assert_frame_equal(rows, oracle_rows(portfolio, snapshots, 30), check_exact=True)
+    # features are in the reporting currency: A's 1000 EUR at 0.95 on 02-15
+    a = rows.filter(pl.col("invoice_id") == "A", pl.col("snapshot_date") == d("2026-02-15"))
+    assert a["open_balance"].to_list() == [950.0]
 
 
 # --- leakage on a generated portfolio ----------------------------------------------------------

@@ -17,10 +17,16 @@ team reads (Int128 micro-units cannot overflow: 1.7 x 10^38).
 beyond its amount has an open balance of 0 and an ``excess`` (what it received beyond its
 amount); the excess is a credit of the customer (:func:`customer_credit`), set against its
 other invoices when deciding whom to chase (:mod:`workbench.shelters`), never lost.
+
+**Many dates, one pass over the movements.** The training set needs the balances at about 90
+weekly dates: :class:`BalanceCursor` gives the same frame as :func:`invoice_balances` at each
+date from running sums (the movements since the previous date are added), with every invoice's
+settlement date found once (:func:`balance_history`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
@@ -121,11 +127,27 @@ def invoice_balances(
     - n_payments: applied payments (null when the payments table is absent);
     - disputed: a dispute opened <= as_of and not resolved by as_of (null when disputes absent).
     """
-    tolerance = policy.amounts.open_tolerance
     invoices = portfolio.invoices.filter(pl.col("issue_date") <= as_of)
-    settled_by = (
-        movements(portfolio, as_of)
-        .join(
+    settled_by = _settled_by(movements(portfolio, as_of), invoices, policy)
+    disputed = disputed_invoices(portfolio, as_of).select("invoice_id", disputed=pl.lit(True))
+    return _balances(
+        portfolio,
+        invoices.join(settled_by, on="invoice_id", how="left").join(
+            disputed, on="invoice_id", how="left"
+        ),
+        as_of,
+        policy,
+    )
+
+
+def _settled_by(moves: pl.LazyFrame, invoices: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+    """Per invoice of ``invoices`` with a movement in ``moves`` (:func:`movements`):
+    paid_micros, credited_micros (Int128 micro-units), n_payments (count) and settlement_date
+    (first date the balance fell to amounts.open_tolerance or below, movements cumulated by
+    date; null if never). Sees exactly the movements it is given (the caller filters by date)."""
+    tolerance = policy.amounts.open_tolerance
+    return (
+        moves.join(
             invoices.select("invoice_id", invoice_micros=micros(pl.col("amount"))), on="invoice_id"
         )
         .with_columns(
@@ -142,12 +164,20 @@ def invoice_balances(
             .min(),
         )
     )
-    disputed = disputed_invoices(portfolio, as_of).select("invoice_id", disputed=pl.lit(True))
+
+
+def _balances(
+    portfolio: Portfolio, invoices: pl.LazyFrame, as_of: date, policy: Policy
+) -> pl.LazyFrame:
+    """The columns of :func:`invoice_balances` as of ``as_of``, from ``invoices``: the invoices
+    issued on or before it with the sums of their movements dated on or before it
+    (paid_micros, credited_micros, n_payments, settlement_date, as :func:`_settled_by`; null
+    for an invoice without movement) and disputed (True when a dispute is open as of
+    ``as_of``, else null)."""
+    tolerance = policy.amounts.open_tolerance
     net = micros(pl.col("amount")) - pl.col("paid_micros") - pl.col("credited_micros")
     balances = (
-        invoices.join(settled_by, on="invoice_id", how="left")
-        .join(disputed, on="invoice_id", how="left")
-        .with_columns(
+        invoices.with_columns(
             pl.col("paid_micros", "credited_micros").fill_null(0), pl.col("n_payments").fill_null(0)
         )
         .with_columns(
@@ -180,6 +210,145 @@ def invoice_balances(
         "paid", "credited", "open_balance", "excess", "is_open", "days_past_due",
         "settlement_date", "days_to_pay", "days_late", "n_payments", "disputed",
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BalanceHistory:
+    """The movements of a portfolio's invoices up to ``last``, collected once, to compute
+    :func:`invoice_balances` at many dates on or before ``last`` (:class:`BalanceCursor`)
+    without cumulating and joining every movement again at each date.
+
+    Payments and credit notes are positive (validated), so an invoice's remaining balance only
+    falls with time: its settlement date as of any ``as_of <= last`` is its settlement date as
+    of ``last`` when that is on or before ``as_of``, else null (not settled yet).
+    """
+
+    last: date
+    movements: pl.DataFrame
+    """row (the invoice's row in the portfolio's invoices frame, UInt32), date, is_payment,
+    micros (amount in Int128 micro-units): the movements dated on or before ``last``
+    (:func:`movements`) of invoices issued on or before it, sorted by date."""
+    settled: pl.Series
+    """Per row of the invoices frame: its settlement date as of ``last`` (first date its
+    balance fell to amounts.open_tolerance or below, movements cumulated by date; null if not
+    settled through its movements by then)."""
+
+
+def balance_history(
+    portfolio: Portfolio, last: date, policy: Policy = DEFAULT_POLICY
+) -> BalanceHistory:
+    """The :class:`BalanceHistory` of ``portfolio`` up to ``last`` (one row per movement, one
+    date per invoice)."""
+    rows = portfolio.invoices.select("invoice_id", "issue_date").with_row_index("row")
+    invoices = portfolio.invoices.filter(pl.col("issue_date") <= last)
+    moves = movements(portfolio, last)
+    history, settled = pl.collect_all(
+        [
+            moves.join(rows.filter(pl.col("issue_date") <= last), on="invoice_id")
+            .select("row", "date", "is_payment", micros=micros(pl.col("amount")))
+            .sort("date", maintain_order=True),
+            rows.join(
+                _settled_by(moves, invoices, policy), on="invoice_id", how="left"
+            ).sort("row").select("settlement_date"),
+        ]
+    )
+    return BalanceHistory(last=last, movements=history, settled=settled["settlement_date"])
+
+
+class BalanceCursor:
+    """:func:`invoice_balances` of a portfolio at a series of dates, each computed from the
+    previous one: the movements of a :class:`BalanceHistory` dated after the previous date and
+    on or before the new one are added to running sums per invoice (Int128 micro-units, exact).
+
+    Cheapest when the dates ascend (a date before the previous one starts again from nothing).
+    Dates must not be after ``history.last``; ``portfolio`` must be the history's.
+    """
+
+    def __init__(self, portfolio: Portfolio, history: BalanceHistory, policy: Policy) -> None:
+        self.portfolio, self.history, self.policy = portfolio, history, policy
+        # one currency up to history.last: no conversion at any date, for any set of invoices
+        self._one_currency = len(_currencies(portfolio, history.last)) <= 1
+        self._start()
+
+    def _start(self) -> None:
+        """Running sums of no movement yet."""
+        rows = self.history.settled.len()
+        self._seen = 0  # movements summed: a prefix of history.movements (sorted by date)
+        self._as_of: date | None = None
+        self._paid = pl.zeros(rows, pl.Int128, eager=True)
+        self._credited = pl.zeros(rows, pl.Int128, eager=True)
+        self._n_payments = pl.zeros(rows, pl.Int64, eager=True)
+
+    def _advance(self, as_of: date) -> None:
+        """Add the movements dated after the current date and on or before ``as_of``."""
+        if as_of > self.history.last:
+            raise ValueError(
+                f"balances as of {as_of} need a history up to it, not {self.history.last}"
+            )
+        if self._as_of is not None and as_of < self._as_of:
+            self._start()
+        moves = self.history.movements
+        end = moves["date"].search_sorted(as_of, "right")
+        new = (
+            moves.slice(self._seen, end - self._seen)
+            .group_by("row")
+            .agg(
+                paid=pl.col("micros").filter("is_payment").sum(),
+                credited=pl.col("micros").filter(~pl.col("is_payment")).sum(),
+                n_payments=pl.col("is_payment").sum().cast(pl.Int64),
+            )
+        )
+        rows = new["row"]
+        self._paid = self._paid.scatter(rows, self._paid.gather(rows) + new["paid"])
+        self._credited = self._credited.scatter(rows, self._credited.gather(rows) + new["credited"])
+        self._n_payments = self._n_payments.scatter(
+            rows, self._n_payments.gather(rows) + new["n_payments"]
+        )
+        self._seen, self._as_of = end, as_of
+
+    def invoice_balances(self, as_of: date, invoice_ids: pl.Series | None = None) -> pl.LazyFrame:
+        """:func:`invoice_balances` of the portfolio as of ``as_of`` (same rows, columns and
+        values; rows in the order of the invoices frame); the settlement date is that as of
+        ``history.last`` when on or before ``as_of``. With ``invoice_ids``, only those invoices (a balance needs only its
+        invoice's movements). The frame is computed from the sums at ``as_of``: collect it
+        before the next call."""
+        self._advance(as_of)
+        settlement = pl.col("settlement_date")
+        open_disputes = disputed_invoices(self.portfolio, as_of).select("invoice_id").collect()
+        invoices = self.portfolio.frames["invoices"].lazy().with_columns(
+            paid_micros=self._paid,
+            credited_micros=self._credited,
+            n_payments=self._n_payments,
+            settlement_date=self.history.settled,
+        )
+        issued = pl.col("issue_date") <= as_of
+        if invoice_ids is not None:
+            issued = issued & pl.col("invoice_id").is_in(invoice_ids.implode())
+        invoices = invoices.filter(issued).with_columns(
+            settlement_date=pl.when(settlement <= as_of).then(settlement),
+            disputed=pl.when(
+                pl.col("invoice_id").is_in(open_disputes["invoice_id"].implode())
+            ).then(True),
+        )
+        return _balances(self.portfolio, invoices, as_of, self.policy)
+
+    def reporting_balances(
+        self, as_of: date, invoice_ids: pl.Series | None = None
+    ) -> pl.LazyFrame:
+        """:func:`reporting_balances` of the portfolio as of ``as_of``, from
+        :meth:`invoice_balances`. With ``invoice_ids``, :func:`reporting_balances` of the
+        portfolio holding only those invoices: the reporting currency is then that of those
+        invoices (a single-currency portfolio stays unconverted either way)."""
+        balances = self.invoice_balances(as_of, invoice_ids)
+        portfolio = self.portfolio
+        if self._one_currency:
+            return balances
+        if invoice_ids is not None:
+            frames = dict(portfolio.frames)
+            wanted = pl.col("invoice_id").is_in(invoice_ids.implode())
+            frames["invoices"] = frames["invoices"].filter(wanted)
+            portfolio = replace(portfolio, frames=frames)
+        return _reporting(balances, portfolio, as_of)
 
 
 def _latest_rates(portfolio: Portfolio, as_of: date) -> pl.DataFrame:
@@ -232,7 +401,13 @@ def reporting_balances(
     is the reporting currency (:func:`reporting_currency`). Raises :class:`InputError` when the
     portfolio has several currencies and no fx_rates, or a currency has no rate dated <= as_of.
     """
-    balances = invoice_balances(portfolio, as_of, policy)
+    return _reporting(invoice_balances(portfolio, as_of, policy), portfolio, as_of)
+
+
+def _reporting(balances: pl.LazyFrame, portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
+    """``balances`` (:func:`invoice_balances` of ``portfolio`` as of ``as_of``) in the reporting
+    currency, as :func:`reporting_balances` describes (the currencies are those of
+    ``portfolio``'s invoices issued on or before ``as_of``)."""
     currencies = _currencies(portfolio, as_of)
     if len(currencies) <= 1:
         return balances

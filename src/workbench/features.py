@@ -205,7 +205,17 @@ def customer_features(
     Ratios and means over nothing are null. Features from an absent optional table
     (:data:`FEATURES_FROM`) are null.
     """
-    balances = reporting_balances(portfolio, as_of, policy)
+    return customer_features_from(
+        portfolio, reporting_balances(portfolio, as_of, policy), as_of, policy
+    )
+
+
+def customer_features_from(
+    portfolio: Portfolio, balances: pl.LazyFrame, as_of: date, policy: Policy = DEFAULT_POLICY
+) -> pl.LazyFrame:
+    """:func:`customer_features` from ``balances``, which must be
+    ``reporting_balances(portfolio, as_of, policy)`` (computed once by a caller that needs them
+    too, e.g. the training set; nothing dated after ``as_of`` is then visible either)."""
     payments = in_reporting_currency(
         portfolio.payments.filter(pl.col("payment_date") <= as_of), portfolio, as_of
     )

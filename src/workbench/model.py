@@ -393,12 +393,7 @@ def _training_rows(
     portfolio: Portfolio, snapshots: list[date], horizon: int, policy: Policy, progress: Steps
 ) -> pl.DataFrame:
     """:func:`workbench.snapshots.training_set`, advancing ``progress`` once per snapshot."""
-    try:
-        return training_set(portfolio, snapshots, horizon, policy, on_snapshot=progress.advance)
-    except TypeError:  # training_set without on_snapshot
-        rows = training_set(portfolio, snapshots, horizon, policy)
-        progress.advance(len(set(snapshots)))
-        return rows
+    return training_set(portfolio, snapshots, horizon, policy, on_snapshot=progress.advance)
 
 
 def _versions() -> dict[str, str]:

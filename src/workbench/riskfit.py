@@ -140,18 +140,19 @@ def usable_features(rows: pl.DataFrame) -> tuple[list[str], dict[str, Any]]:
 
 def _duplicates(rows: pl.DataFrame, names: list[str], stats: dict[str, Any]) -> dict[str, str]:
     """{feature: earlier feature it equals on every row}, among ``names`` of one kind (numeric
-    or categorical); candidates share null and distinct counts and are then compared whole."""
+    or categorical); candidates share dtype, null and distinct counts and are then compared
+    whole (so few comparisons are made)."""
+    schema = rows.schema
     copies: dict[str, str] = {}
-    for i, name in enumerate(names):
-        for earlier in names[:i]:
-            if earlier in copies or rows.schema[earlier] != rows.schema[name]:
-                continue
-            same_counts = all(
-                stats[f"{name}:{k}"] == stats[f"{earlier}:{k}"] for k in ("nulls", "distinct")
-            )
-            if same_counts and rows[name].equals(rows[earlier], check_names=False):
+    seen: dict[tuple[Any, ...], list[str]] = {}
+    for name in names:
+        key = (schema[name], stats[f"{name}:nulls"], stats[f"{name}:distinct"])
+        for earlier in seen.get(key, []):
+            if rows[name].equals(rows[earlier], check_names=False):
                 copies[name] = earlier
                 break
+        else:
+            seen.setdefault(key, []).append(name)
     return copies
 
 
