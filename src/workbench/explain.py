@@ -15,7 +15,7 @@ from workbench.phrases import RISK_REASONS
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.wording import counted, percent_text, phrase
 
-IMPORTANCE_ROWS = 5_000
+IMPORTANCE_ROWS = 2_000
 """Permutation importance uses at most this many test rows (a seeded sample)."""
 IMPORTANCE_REPEATS = 3
 

@@ -606,3 +606,39 @@ def leakage_check(report: dict[str, Any]) -> str:
         f"Leakage alarm: ROC AUC {random_auc:.3f} on a random split against {time_auc:.3f} out of "
         f"time (gap {gap:+.3f}): {verdict}."
     )
+
+
+CALIBRATION_WORDS = {
+    "sigmoid": "Platt scaling (a logistic curve of the trees' log-odds: it keeps their ranking)",
+    "isotonic": "isotonic regression (a step function of the trees' log-odds)",
+}
+
+
+def selection_words(report: dict[str, Any]) -> str:
+    """Markdown saying which settings the forward-chained cross-validation chose, on how many
+    rows, the calibration, and the features left out (empty, constant or duplicate)."""
+    selection = report.get("selection")
+    if not selection:
+        return ""
+    chosen, grid = selection["chosen"], selection["grid"]
+    dropped = report.get("dropped_features") or {}
+    left_out = [
+        f"{', '.join(names)} ({why})"
+        for why, names in (
+            ("missing on every row", dropped.get("empty", [])),
+            ("one value on every row", dropped.get("constant", [])),
+            ("copies of another feature", list(dropped.get("duplicate", {}))),
+        )
+        if names
+    ]
+    lines = [
+        f"Settings chosen by forward-chained cross-validation over {len(selection['blocks'])} "
+        f"blocks of weeks ({selection['search_rows']:,} rows), by out-of-fold log loss among "
+        f"{len(selection['scores'])} combinations: trees of depth {chosen['max_depth']}, at "
+        f"least {chosen['min_samples_leaf']} rows per leaf, {chosen['max_iter']} iterations at "
+        f"learning rate {grid['learning_rate']}.",
+        f"Calibration: {CALIBRATION_WORDS.get(selection['calibration_method'], selection['calibration_method'])}, "
+        "fitted on the out-of-fold predictions.",
+        "Features left out: " + ("; ".join(left_out) if left_out else "none") + ".",
+    ]
+    return "\n\n".join(lines)

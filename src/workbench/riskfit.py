@@ -39,6 +39,7 @@ label was known by then (the search blocks and the earlier test periods).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -335,29 +336,56 @@ class Selection:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+SEARCH_WORKERS = max(1, min(2, os.cpu_count() or 1))
+"""Grid fits run this many at a time, each on one OpenMP thread: the search's fits are small
+(a few thousand rows), where one fit gains little from a second thread but two fits side by
+side use both cores (the trees' loops release the GIL)."""
+
+
 def select_parameters(
     rows: pl.DataFrame, horizon_days: int, policy: Policy, progress: Steps = QUIET
 ) -> Selection:
     """Choose the tree shape and the calibration method by forward-chained cross-validation on
     ``rows`` (all with s + H <= the earliest cut-off; a seeded sample of ``model.search_rows``
-    above that). See the module docstring."""
+    above that). See the module docstring. The result does not depend on the order in which
+    the fits run (:data:`SEARCH_WORKERS` at a time)."""
     rules = policy.model
     search = capped(rows, rules.search_rows, rules.random_state)
     dates = sorted(search["snapshot_date"].unique().to_list())
     blocks = forward_blocks(dates, horizon_days, policy)
-    shapes = grid(policy)
-    stops = sorted(rules.grid_max_iter)
-    scores: dict[TreeShape, list[pl.DataFrame]] = {shape: [] for shape in shapes}
-    for block in blocks:
-        train, valid = _block_rows(search, block, horizon_days)
+    parts = [_block_rows(search, block, horizon_days) for block in blocks]
+    for block, (train, _valid) in zip(blocks, parts, strict=True):
         check_both_labels(train, f"validation block {block.first} training")
-        for depth in rules.grid_max_depth:
-            for leaf in rules.grid_min_samples_leaf:
-                pipeline, features = fit_trees(train, TreeShape(depth, leaf, stops[-1]), policy)
-                for n, score in _staged_scores(pipeline, valid, features, stops):
-                    scores[TreeShape(depth, leaf, n)].append(_oof(valid, score))
-                progress.advance()
-    table = [_grid_point(shape, pl.concat(parts)) for shape, parts in scores.items()]
+    tasks = [
+        (i, depth, leaf)
+        for i in range(len(blocks))
+        for depth in rules.grid_max_depth
+        for leaf in rules.grid_min_samples_leaf
+    ]
+    stops = sorted(rules.grid_max_iter)
+
+    def staged(task: tuple[int, int, int]) -> list[tuple[TreeShape, pl.DataFrame]]:
+        i, depth, leaf = task
+        train, valid = parts[i]
+        pipeline, features = fit_trees(train, TreeShape(depth, leaf, stops[-1]), policy)
+        out = [
+            (TreeShape(depth, leaf, n), _oof(valid, score))
+            for n, score in _staged_scores(pipeline, valid, features, stops)
+        ]
+        progress.advance()
+        return out
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1), ThreadPoolExecutor(SEARCH_WORKERS) as pool:
+        results = list(pool.map(staged, tasks))  # in task order, whatever order they ran in
+    scores: dict[TreeShape, list[pl.DataFrame]] = {shape: [] for shape in grid(policy)}
+    for result in results:
+        for shape, oof in result:
+            scores[shape].append(oof)
+    table = [_grid_point(shape, pl.concat(oofs)) for shape, oofs in scores.items()]
     best = min(table, key=lambda r: (r["log_loss"], r["max_depth"], r["max_iter"]))
     chosen = TreeShape(best["max_depth"], best["min_samples_leaf"], best["max_iter"])
     oof = pl.concat(scores[chosen])
@@ -426,15 +454,26 @@ def _forward_calibration_loss(oof: pl.DataFrame, blocks: list[Block], method: st
 
 @dataclass
 class Evaluation:
-    """One out-of-time evaluation: the cut-off, its training rows (s + H <= cutoff), its test
-    rows (cutoff < s <= min(cutoff + test period, as_of - H)), the fitted estimator and the
-    probabilities of the model and of both baselines on the test rows (aligned with them)."""
+    """One out-of-time evaluation: the cut-off, its test rows (cutoff < s <= min(cutoff + test
+    period, as_of - H)), the fitted estimator, the probabilities of the model and of both
+    baselines on the test rows (aligned with them), and :attr:`train`, its training rows
+    (s + H <= cutoff), filtered from ``rows`` when asked (not kept: at a million invoices each
+    copy is gigabytes)."""
 
     cutoff: date
-    train: pl.DataFrame
+    rows: pl.DataFrame = field(repr=False)
+    horizon_days: int
     test: pl.DataFrame
     estimator: CalibratedTrees
     probabilities: dict[str, np.ndarray]
+    n_train: int = 0
+
+    @property
+    def train(self) -> pl.DataFrame:
+        """The training rows of the cut-off: snapshot s with s + H <= cutoff."""
+        return self.rows.filter(
+            pl.col("snapshot_date") + timedelta(days=self.horizon_days) <= self.cutoff
+        )
 
 
 @dataclass
@@ -521,7 +560,10 @@ def walk_forward(
         probabilities = {"model": calibrated(estimator.calibrator, score)}
         for name in ("baseline_dpd", "baseline_customer_late_rate"):
             probabilities[name] = baseline_probabilities(train, test, name)
-        evaluations.append(Evaluation(cutoff, train, test, estimator, probabilities))
+        evaluations.append(
+            Evaluation(cutoff, rows, horizon_days, test, estimator, probabilities, train.height)
+        )
+        del train
         later = (test["snapshot_date"] > oof["snapshot_date"].max()).to_numpy()
         oof = pl.concat([oof, _oof(test.filter(pl.Series(later)), score[later])])
         progress.advance()
