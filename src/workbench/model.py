@@ -186,7 +186,7 @@ def _searchable(rows: pl.DataFrame, cutoff: date, horizon_days: int, policy: Pol
     from workbench.riskfit import forward_blocks
 
     known = pl.col("snapshot_date") + timedelta(days=horizon_days)
-    train = rows.filter(known <= cutoff)
+    train = rows.lazy().select("snapshot_date", "label").filter(known <= cutoff).collect()
     try:
         blocks = forward_blocks(sorted(train["snapshot_date"].unique().to_list()), horizon_days, policy)
     except InputError as exc:
@@ -242,7 +242,7 @@ def _test_metrics(evaluation: Any, policy: Policy) -> dict[str, Any]:
     }
 
 
-BOOTSTRAP_ROWS = 200_000
+BOOTSTRAP_ROWS = 100_000
 """The bootstrap intervals use the test rows of at most this many rows' worth of customers (a
 seeded sample of whole customers above it): the cost grows with rows x resamples, and a
 subsample of customers gives wider intervals, never narrower (conservative)."""
@@ -293,9 +293,16 @@ def _random_split_roc_auc(rows: pl.DataFrame, shape: Any, policy: Policy) -> flo
     train, test = rows.filter(~in_test), rows.filter(in_test)
     if train["label"].n_unique() < 2 or test["label"].n_unique() < 2:
         return None
-    pipeline, features = fit_trees(train, shape, policy)[:2]
+    pipeline, features, _dropped = fit_trees(train, shape, policy)
     label = test["label"].cast(pl.Int8).to_numpy()
     return rounded(roc_auc_score(label, pipeline.decision_function(test.select(features))))
+
+
+def _train_window(rows: pl.DataFrame, cutoff: date, horizon_days: int) -> dict[str, Any]:
+    """:func:`window` of the training rows of ``cutoff`` (s + H <= cutoff), without copying
+    them."""
+    known = pl.col("snapshot_date") + timedelta(days=horizon_days)
+    return window(rows.lazy().select("snapshot_date").filter(known <= cutoff).collect())
 
 
 def _rolling_entry(evaluation: Any, policy: Policy) -> dict[str, Any]:
@@ -346,7 +353,7 @@ def train_model(
     and cutoff.
     """
     from workbench.explain import global_importance
-    from workbench.riskfit import fit_estimator, usable_features, walk_forward
+    from workbench.riskfit import fit_estimator, walk_forward
 
     rules = policy.model
     horizon = rules.horizon_days if horizon_days is None else horizon_days
@@ -366,7 +373,6 @@ def train_model(
     progress.stage("choosing the settings, then one fit per cut-off")
     walk = walk_forward(rows, as_of, horizon, cutoffs, policy, progress, test_until=ends)
     main = walk.evaluations[-1]
-    main_train = main.train
     result = _test_metrics(main, policy)
     progress.stage("intervals and explanations")
     report: dict[str, Any] = {
@@ -376,7 +382,7 @@ def train_model(
         "n_train": main.n_train,
         "n_test": main.test.height,
         "n_test_not_yet_due": result["n_not_yet_due"],
-        "train_window": window(main_train),
+        "train_window": _train_window(rows, cutoff, horizon),
         "test_window": window(main.test),
         "test_base_rate": rounded(main.test["label"].mean()),
         "metrics": result["metrics"],
@@ -391,7 +397,6 @@ def train_model(
         "time_split_roc_auc": result["metrics"]["model"]["roc_auc"],
     }
     progress.advance()
-    del main_train
     report["random_split_roc_auc"] = _random_split_roc_auc(rows, walk.selection.chosen, policy)
     progress.advance()
     report["feature_importance"] = global_importance(
@@ -401,7 +406,7 @@ def train_model(
     progress.stage("production refit")
     estimator = fit_estimator(rows, walk.oof, walk.selection, policy)
     progress.advance()
-    report["dropped_features"] = usable_features(rows)[1]
+    report["dropped_features"] = estimator.dropped
     report["production"] = {"trees": window(rows), "calibration": window(walk.oof)}
     metadata = _metadata(estimator, rows, report, as_of, policy)
     return RiskModel(estimator=estimator, metadata=metadata), report

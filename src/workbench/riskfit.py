@@ -72,8 +72,16 @@ class CalibratedTrees:
     for ``"isotonic"``). Plain attributes only, so skops can save it and load it without running
     any code of the file."""
 
-    def __init__(self, features: list[str], trees: Any, calibrator: Any, method: str) -> None:
+    def __init__(
+        self,
+        features: list[str],
+        trees: Any,
+        calibrator: Any,
+        method: str,
+        dropped: dict[str, Any] | None = None,
+    ) -> None:
         self.features = list(features)
+        self.dropped = dropped or {"empty": [], "constant": [], "duplicate": {}}
         self.trees = trees
         self.calibrator = calibrator
         self.method = method
@@ -231,6 +239,17 @@ def capped(rows: pl.DataFrame, limit: int, seed: int) -> pl.DataFrame:
     return rows[keep]
 
 
+def sample_where(rows: pl.DataFrame, where: pl.Expr, limit: int, seed: int) -> tuple[pl.DataFrame, int]:
+    """(the rows matching ``where`` - the same sample as ``capped(rows.filter(where), limit,
+    seed)`` - and how many match), gathering only the sample: a filtered copy of millions of
+    rows is never made."""
+    index = np.flatnonzero(rows.select(where.fill_null(False)).to_series().to_numpy())
+    n = len(index)
+    if n > limit:
+        index = index[np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))]
+    return rows[index], n
+
+
 def check_both_labels(rows: pl.DataFrame, what: str) -> None:
     """InputError naming the dates when ``rows`` hold a single outcome (nothing to learn)."""
     if rows.height == 0 or rows["label"].n_unique() < 2:
@@ -244,15 +263,18 @@ def check_both_labels(rows: pl.DataFrame, what: str) -> None:
         )
 
 
-def fit_trees(rows: pl.DataFrame, shape: TreeShape, policy: Policy) -> tuple[Any, list[str]]:
+def fit_trees(
+    rows: pl.DataFrame, shape: TreeShape, policy: Policy
+) -> tuple[Any, list[str], dict[str, Any]]:
     """The pipeline of ``shape`` fitted on ``rows`` (at most ``model.max_training_rows``, a
-    seeded sample above) over their :func:`usable_features`, and those features."""
+    seeded sample above) over their :func:`usable_features`, those features and the dropped
+    ones."""
     rows = capped(rows, policy.model.max_training_rows, policy.model.random_state)
     check_both_labels(rows, "training")
-    features, _dropped = usable_features(rows)
+    features, dropped = usable_features(rows)
     pipeline = _pipeline(features, shape, policy)
     pipeline.fit(rows.select(features), target(rows))
-    return pipeline, features
+    return pipeline, features, dropped
 
 
 # --- forward-chained cross-validation ---------------------------------------------------------
@@ -343,7 +365,11 @@ side use both cores (the trees' loops release the GIL)."""
 
 
 def select_parameters(
-    rows: pl.DataFrame, horizon_days: int, policy: Policy, progress: Steps = QUIET
+    rows: pl.DataFrame,
+    horizon_days: int,
+    policy: Policy,
+    progress: Steps = QUIET,
+    rows_before_sampling: int | None = None,
 ) -> Selection:
     """Choose the tree shape and the calibration method by forward-chained cross-validation on
     ``rows`` (all with s + H <= the earliest cut-off; a seeded sample of ``model.search_rows``
@@ -367,7 +393,7 @@ def select_parameters(
     def staged(task: tuple[int, int, int]) -> list[tuple[TreeShape, pl.DataFrame]]:
         i, depth, leaf = task
         train, valid = parts[i]
-        pipeline, features = fit_trees(train, TreeShape(depth, leaf, stops[-1]), policy)
+        pipeline, features, _dropped = fit_trees(train, TreeShape(depth, leaf, stops[-1]), policy)
         out = [
             (TreeShape(depth, leaf, n), _oof(valid, score))
             for n, score in _staged_scores(pipeline, valid, features, stops)
@@ -393,7 +419,7 @@ def select_parameters(
     summary = {
         "grid": grid_description(policy),
         "search_rows": search.height,
-        "rows": rows.height,
+        "rows": rows.height if rows_before_sampling is None else rows_before_sampling,
         "blocks": [{"first": b.first.isoformat(), "last": b.last.isoformat()} for b in blocks],
         "calibration": comparison,
     }
@@ -517,9 +543,9 @@ def fit_estimator(
     """Trees of the chosen shape on every row of ``train`` and the chosen calibration fitted on
     ``oof`` (out-of-fold predictions whose label is known by the end of ``train``)."""
     check_both_labels(oof, "out-of-fold")
-    pipeline, features = fit_trees(train, selection.chosen, policy)
+    pipeline, features, dropped = fit_trees(train, selection.chosen, policy)
     calibrator = fit_calibrator(oof["score"].to_numpy(), target(oof), selection.method)
-    return CalibratedTrees(features, pipeline, calibrator, selection.method)
+    return CalibratedTrees(features, pipeline, calibrator, selection.method, dropped)
 
 
 def test_rows(rows: pl.DataFrame, cutoff: date, until: date) -> pl.DataFrame:
@@ -548,12 +574,18 @@ def walk_forward(
     period = timedelta(days=7 * policy.model.test_weeks)
     last_labelled = as_of - timedelta(days=horizon_days)
     ends = test_until or [c + period for c in cutoffs]
+    rules = policy.model
     known = pl.col("snapshot_date") + timedelta(days=horizon_days)
-    selection = select_parameters(rows.filter(known <= cutoffs[0]), horizon_days, policy, progress)
+    search, n_search = sample_where(rows, known <= cutoffs[0], rules.search_rows, rules.random_state)
+    selection = select_parameters(search, horizon_days, policy, progress, n_search)
+    del search
     oof = selection.oof
     evaluations = []
     for cutoff, end in zip(cutoffs, ends, strict=True):
-        train = rows.filter(known <= cutoff)
+        # every training row, or the same seeded sample fit_trees would draw above the cap
+        train, n_train = sample_where(
+            rows, known <= cutoff, rules.max_training_rows, rules.random_state
+        )
         test = test_rows(rows, cutoff, min(end, last_labelled))
         estimator = fit_estimator(train, oof.filter(known <= cutoff), selection, policy)
         score = estimator.decision_function(test.select(estimator.features))
@@ -561,7 +593,7 @@ def walk_forward(
         for name in ("baseline_dpd", "baseline_customer_late_rate"):
             probabilities[name] = baseline_probabilities(train, test, name)
         evaluations.append(
-            Evaluation(cutoff, rows, horizon_days, test, estimator, probabilities, train.height)
+            Evaluation(cutoff, rows, horizon_days, test, estimator, probabilities, n_train)
         )
         del train
         later = (test["snapshot_date"] > oof["snapshot_date"].max()).to_numpy()
