@@ -242,7 +242,7 @@ def _test_metrics(evaluation: Any, policy: Policy) -> dict[str, Any]:
     }
 
 
-BOOTSTRAP_ROWS = 100_000
+BOOTSTRAP_ROWS = 50_000
 """The bootstrap intervals use the test rows of at most this many rows' worth of customers (a
 seeded sample of whole customers above it): the cost grows with rows x resamples, and a
 subsample of customers gives wider intervals, never narrower (conservative)."""

@@ -78,7 +78,7 @@ class Model:
     l2_regularization: float = 1.0
     monotone_increasing: tuple[str, ...] = ()
     search_rows: int = 15_000
-    max_training_rows: int = 250_000
+    max_training_rows: int = 200_000
     bootstrap_resamples: int = 1000
     backtest_origins: int = 2
     retrain_after_days: int = 28
