@@ -43,7 +43,7 @@ def small_policy(**changes) -> Policy:
         DEFAULT_POLICY.model,
         grid_max_depth=(2, 3),
         grid_min_samples_leaf=(20, 200),
-        grid_max_iter=(50, 100),
+        grid_max_iter=(30, 60),
         bootstrap_resamples=100,
         **changes,
     )
