@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
-    tables = generate_portfolio(customers=args.customers, seed=args.seed, start=args.start, end=args.end)
+    tables = generate_portfolio(
+        customers=args.customers, seed=args.seed, start=args.start, end=args.end
+    )
     tables.pop("ground_truth")
     portfolio = Portfolio.from_frames(tables)
     del tables
@@ -76,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<50} {wall:>7.1f} s wall {cpu:>7.1f} s CPU")
     print(f"train                {t2 - t1:>12.1f} s wall {c2 - c1:>7.1f} s CPU")
     print(f"peak RSS             {peak_rss_mib():>12,.0f} MiB")
-    print(f"chosen               {report['selection']['chosen']}, {report['calibration']['method']}")
+    print(
+        f"chosen               {report['selection']['chosen']}, {report['calibration']['method']}"
+    )
     print(f"test ROC AUC         {report['metrics']['model']['roc_auc']}")
     return 0
 

@@ -69,8 +69,10 @@ def cutoffs() -> list[date]:
 def test_usable_features_drop_empty_constant_and_duplicates():
     n = 6
     frame = pl.DataFrame(
-        {name: pl.Series([float(i) * (k + 1) for i in range(n)], dtype=pl.Float32)
-         for k, name in enumerate(MODEL_FEATURES)}  # fmt: skip
+        {
+            name: pl.Series([float(i) * (k + 1) for i in range(n)], dtype=pl.Float32)
+            for k, name in enumerate(MODEL_FEATURES)
+        }  # fmt: skip
     ).with_columns(
         pl.lit(None, pl.String).alias("country"),  # categorical, missing everywhere
         pl.lit("B2B").alias("customer_type"),  # categorical, one value
@@ -83,9 +85,7 @@ def test_usable_features_drop_empty_constant_and_duplicates():
     assert dropped["empty"] == ["country", "invoice_promises"]
     assert dropped["constant"] == ["customer_type", "snapshot_month"]
     # the later copy goes, the first stays (MODEL_FEATURES order)
-    first, later = sorted(
-        ["days_past_due", "customer_oldest_dpd"], key=list(MODEL_FEATURES).index
-    )
+    first, later = sorted(["days_past_due", "customer_oldest_dpd"], key=list(MODEL_FEATURES).index)
     assert dropped["duplicate"] == {later: first}
     assert "disputed" in features  # one value, but missing on some rows: informative
     assert features == [
@@ -166,8 +166,12 @@ def test_choose_method_needs_enough_rows_for_isotonic():
     # a step-shaped truth isotonic fits and Platt cannot
     label = (rng.random(n) < np.where(score > 0, 0.9, 0.1)).astype(bool)
     oof = pl.DataFrame(
-        {"snapshot_date": [dates[i % 8] for i in range(n)], "customer_id": ["C"] * n,
-         "label": label, "score": score}  # fmt: skip
+        {
+            "snapshot_date": [dates[i % 8] for i in range(n)],
+            "customer_id": ["C"] * n,
+            "label": label,
+            "score": score,
+        }  # fmt: skip
     )
     blocks = [Block(dates[2 * k], dates[2 * k + 1]) for k in range(4)]
     method, comparison = choose_method(oof, blocks, small_policy())
@@ -175,7 +179,9 @@ def test_choose_method_needs_enough_rows_for_isotonic():
     assert comparison["forward_log_loss"]["isotonic"] < comparison["forward_log_loss"]["sigmoid"]
     method, _ = choose_method(oof, blocks, small_policy(isotonic_min_rows=1000))
     assert method == "isotonic"
-    method, _ = choose_method(oof, blocks, small_policy(calibration_method="sigmoid", isotonic_min_rows=0))
+    method, _ = choose_method(
+        oof, blocks, small_policy(calibration_method="sigmoid", isotonic_min_rows=0)
+    )
     assert method == "sigmoid"
 
 
@@ -189,7 +195,9 @@ def test_search_scores_every_grid_point_and_picks_the_lowest_log_loss():
         selection = select_parameters(data, H, policy)
     assert len(selection.table) == 8
     best = min(selection.table, key=lambda r: r["log_loss"])
-    assert selection.chosen.as_dict() == {k: best[k] for k in ("max_depth", "min_samples_leaf", "max_iter")}
+    assert selection.chosen.as_dict() == {
+        k: best[k] for k in ("max_depth", "min_samples_leaf", "max_iter")
+    }
     # out-of-fold rows are exactly the validation blocks' rows
     blocks = [
         (date.fromisoformat(b["first"]), date.fromisoformat(b["last"]))
@@ -227,7 +235,9 @@ def test_walk_forward_fits_every_training_row_and_calibrates_on_known_oof(monkey
         assert first > evaluation.cutoff and last + timedelta(days=H) <= END
         # the calibrator, refitted independently on the out-of-fold rows known at the cut-off
         oof = walk.oof.filter(known <= evaluation.cutoff)
-        again = fit_calibrator(oof["score"].to_numpy(), oof["label"].cast(pl.Int8).to_numpy(), "sigmoid")
+        again = fit_calibrator(
+            oof["score"].to_numpy(), oof["label"].cast(pl.Int8).to_numpy(), "sigmoid"
+        )
         assert evaluation.estimator.method == "sigmoid"
         np.testing.assert_allclose(evaluation.estimator.calibrator.coef_, again.coef_, rtol=1e-9)
         p = evaluation.probabilities["model"]

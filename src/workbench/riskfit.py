@@ -239,7 +239,9 @@ def capped(rows: pl.DataFrame, limit: int, seed: int) -> pl.DataFrame:
     return rows[keep]
 
 
-def sample_where(rows: pl.DataFrame, where: pl.Expr, limit: int, seed: int) -> tuple[pl.DataFrame, int]:
+def sample_where(
+    rows: pl.DataFrame, where: pl.Expr, limit: int, seed: int
+) -> tuple[pl.DataFrame, int]:
     """(the rows matching ``where`` - the same sample as ``capped(rows.filter(where), limit,
     seed)`` - and how many match), gathering only the sample: a filtered copy of millions of
     rows is never made."""
@@ -295,7 +297,9 @@ def forward_blocks(dates: list[date], horizon_days: int, policy: Policy) -> list
     out. InputError when fewer than 2 blocks remain."""
     rules = policy.model
     n_validation = min(max(rules.cv_blocks, round(len(dates) * rules.cv_share)), len(dates) - 1)
-    chunks = np.array_split(np.array(dates[len(dates) - n_validation :], dtype=object), rules.cv_blocks)
+    chunks = np.array_split(
+        np.array(dates[len(dates) - n_validation :], dtype=object), rules.cv_blocks
+    )
     blocks = []
     for chunk in chunks:
         if len(chunk) == 0:
@@ -316,7 +320,9 @@ def forward_blocks(dates: list[date], horizon_days: int, policy: Policy) -> list
     return blocks
 
 
-def _block_rows(rows: pl.DataFrame, block: Block, horizon_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _block_rows(
+    rows: pl.DataFrame, block: Block, horizon_days: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(training rows, validation rows) of ``block``."""
     s = pl.col("snapshot_date")
     return (
@@ -336,7 +342,9 @@ def grid(policy: Policy) -> list[TreeShape]:
     ]
 
 
-def _staged_scores(pipeline: Any, rows: pl.DataFrame, features: list[str], stops: list[int]) -> Iterator[tuple[int, np.ndarray]]:
+def _staged_scores(
+    pipeline: Any, rows: pl.DataFrame, features: list[str], stops: list[int]
+) -> Iterator[tuple[int, np.ndarray]]:
     """(iterations, log-odds of ``rows``) after each number of iterations in ``stops``."""
     encoded = pipeline[:-1].transform(rows.select(features))
     wanted = set(stops)
@@ -436,10 +444,16 @@ def _grid_point(shape: TreeShape, oof: pl.DataFrame) -> dict[str, Any]:
     """The grid point's log loss (pooled out-of-fold, after Platt scaling on them) and rows."""
     label, score = target(oof), oof["score"].to_numpy()
     probability = calibrated(fit_calibrator(score, label, "sigmoid"), score)
-    return {**shape.as_dict(), "log_loss": round(log_loss(label, probability), 6), "rows": oof.height}
+    return {
+        **shape.as_dict(),
+        "log_loss": round(log_loss(label, probability), 6),
+        "rows": oof.height,
+    }
 
 
-def choose_method(oof: pl.DataFrame, blocks: list[Block], policy: Policy) -> tuple[str, dict[str, Any]]:
+def choose_method(
+    oof: pl.DataFrame, blocks: list[Block], policy: Policy
+) -> tuple[str, dict[str, Any]]:
     """The calibration method: the policy's when it names one; for ``"auto"``, Platt
     (``"sigmoid"``) unless there are at least ``model.isotonic_min_rows`` out-of-fold rows and
     isotonic's forward cross-fitted log loss (each block calibrated on the earlier blocks) is
@@ -576,7 +590,9 @@ def walk_forward(
     ends = test_until or [c + period for c in cutoffs]
     rules = policy.model
     known = pl.col("snapshot_date") + timedelta(days=horizon_days)
-    search, n_search = sample_where(rows, known <= cutoffs[0], rules.search_rows, rules.random_state)
+    search, n_search = sample_where(
+        rows, known <= cutoffs[0], rules.search_rows, rules.random_state
+    )
     selection = select_parameters(search, horizon_days, policy, progress, n_search)
     del search
     oof = selection.oof

@@ -62,8 +62,12 @@ def prediction_metrics(
     return {
         "roc_auc": rounded(roc_auc_score(label, probability)) if both else None,
         "average_precision": rounded(average_precision_score(label, probability)) if both else None,
-        "brier": rounded(brier_score_loss(label, probability, labels=[0, 1])) if len(label) else None,
-        "top_decile_amount_capture": rounded(top_decile_amount_capture(probability, amount_at_horizon)),
+        "brier": rounded(brier_score_loss(label, probability, labels=[0, 1]))
+        if len(label)
+        else None,
+        "top_decile_amount_capture": rounded(
+            top_decile_amount_capture(probability, amount_at_horizon)
+        ),
     }
 
 
@@ -122,7 +126,9 @@ def baseline_probabilities(train: pl.DataFrame, test: pl.DataFrame, name: str) -
     fill = 0.0 if fill is None else float(fill)
 
     def values(rows: pl.DataFrame) -> np.ndarray:
-        return rows[column].cast(pl.Float64).fill_null(fill).fill_nan(fill).to_numpy().reshape(-1, 1)
+        return (
+            rows[column].cast(pl.Float64).fill_null(fill).fill_nan(fill).to_numpy().reshape(-1, 1)
+        )
 
     label = train["label"].cast(pl.Int8).to_numpy()
     regression = LogisticRegression().fit(values(train), label)
