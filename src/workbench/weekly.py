@@ -191,7 +191,12 @@ def _model(portfolio: Portfolio, as_of: date, policy: Policy, out: Path) -> tupl
             return model, path, False
         except InputError:
             pass  # trained on other features: retrain below
-    model, _report = train_model(portfolio, as_of, policy)
+    # the weekly report shows the main out-of-time test only: no rolling-origin backtest
+    # (`workbench train` and notebook 03 run it), which saves an evaluation per origin
+    weekly_policy = dataclasses.replace(
+        policy, model=dataclasses.replace(policy.model, backtest_origins=0)
+    )
+    model, _report = train_model(portfolio, as_of, weekly_policy)
     path = model_folder(out) / f"model-{as_of.isoformat()}.skops"
     save_model(model, path)
     return model, path, True
