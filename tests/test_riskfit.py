@@ -274,3 +274,27 @@ def test_search_row_cap_is_a_seeded_sample():
         two = select_parameters(data, H, policy)
     assert one.summary["search_rows"] == 2_000 and one.summary["rows"] == data.height
     assert one.table == two.table  # same seed, same sample, same scores
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_a_calibrated_estimator_of_either_method_is_safe_to_save(method):
+    """Whichever calibration the CV picks, the model file holds only trusted types (save_model
+    refuses otherwise, which would turn a successful training into an internal error)."""
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench.model import TRUSTED_TYPES
+    from workbench.riskfit import CalibratedTrees
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3))
+    y = (x[:, 0] + rng.normal(size=300) > 0).astype(int)
+    trees = LogisticRegression().fit(x, y)
+    calibrator = fit_calibrator(trees.decision_function(x), y, method)
+    blob = sio.dumps({"estimator": CalibratedTrees(["a", "b", "c"], trees, calibrator, method)})
+    assert set(sio.get_untrusted_types(data=blob)) <= set(TRUSTED_TYPES)
+    loaded = sio.loads(blob, trusted=TRUSTED_TYPES)["estimator"]
+    np.testing.assert_array_equal(
+        loaded.predict_proba(x),
+        CalibratedTrees(["a", "b", "c"], trees, calibrator, method).predict_proba(x),
+    )
