@@ -13,10 +13,11 @@ CPU seconds are steadier than wall time on a shared machine; both are printed.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 from datetime import date
+
+from bench_training_set import peak_rss_mib
 
 from workbench.generate import generate_portfolio
 from workbench.model import train_model
@@ -42,11 +43,6 @@ class TimedSteps(Steps):
     def close(self) -> None:
         self.stage("end")
         super().close()
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far (MiB; ru_maxrss is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
