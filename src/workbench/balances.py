@@ -247,9 +247,9 @@ def balance_history(
             moves.join(rows.filter(pl.col("issue_date") <= last), on="invoice_id")
             .select("row", "date", "is_payment", micros=micros(pl.col("amount")))
             .sort("date", maintain_order=True),
-            rows.join(
-                _settled_by(moves, invoices, policy), on="invoice_id", how="left"
-            ).sort("row").select("settlement_date"),
+            rows.join(_settled_by(moves, invoices, policy), on="invoice_id", how="left")
+            .sort("row")
+            .select("settlement_date"),
         ]
     )
     return BalanceHistory(last=last, movements=history, settled=settled["settlement_date"])
@@ -315,11 +315,15 @@ class BalanceCursor:
         self._advance(as_of)
         settlement = pl.col("settlement_date")
         open_disputes = disputed_invoices(self.portfolio, as_of).select("invoice_id").collect()
-        invoices = self.portfolio.frames["invoices"].lazy().with_columns(
-            paid_micros=self._paid,
-            credited_micros=self._credited,
-            n_payments=self._n_payments,
-            settlement_date=self.history.settled,
+        invoices = (
+            self.portfolio.frames["invoices"]
+            .lazy()
+            .with_columns(
+                paid_micros=self._paid,
+                credited_micros=self._credited,
+                n_payments=self._n_payments,
+                settlement_date=self.history.settled,
+            )
         )
         issued = pl.col("issue_date") <= as_of
         if invoice_ids is not None:
@@ -332,9 +336,7 @@ class BalanceCursor:
         )
         return _balances(self.portfolio, invoices, as_of, self.policy)
 
-    def reporting_balances(
-        self, as_of: date, invoice_ids: pl.Series | None = None
-    ) -> pl.LazyFrame:
+    def reporting_balances(self, as_of: date, invoice_ids: pl.Series | None = None) -> pl.LazyFrame:
         """:func:`reporting_balances` of the portfolio as of ``as_of``, from
         :meth:`invoice_balances`. With ``invoice_ids``, :func:`reporting_balances` of the
         portfolio holding only those invoices: the reporting currency is then that of those
@@ -365,6 +367,12 @@ def _currencies(portfolio: Portfolio, as_of: date) -> list[str]:
     """Distinct currencies of the invoices issued on or before ``as_of``, sorted."""
     invoices = portfolio.invoices.filter(pl.col("issue_date") <= as_of)
     return sorted(invoices.select(pl.col("currency").unique()).collect()["currency"].to_list())
+
+
+def single_currency(portfolio: Portfolio, as_of: date) -> bool:
+    """Whether the invoices issued on or before ``as_of`` are all in one currency (or none):
+    nothing is then converted."""
+    return len(_currencies(portfolio, as_of)) <= 1
 
 
 def reporting_currency(portfolio: Portfolio, as_of: date) -> str | None:
@@ -516,9 +524,17 @@ def in_invoice_currency(
     """
     sources = sources or {}
     out = dict(tables)
+    single = tables["invoices"].get_column("currency").unique()
     for name in CONVERTED:
         frame = tables.get(name)
         if frame is None or "currency" not in frame.columns or frame.height == 0:
+            continue
+        if (
+            single.len() == 1
+            and frame.get_column("currency").drop_nulls().is_in(single.implode()).all()
+        ):
+            # one currency everywhere: every row's target is it, nothing to convert
+            out[name] = frame.with_columns(currency=pl.lit(single[0], pl.String))
             continue
         out[name] = _converted(name, frame, tables, sources.get(name))
     return out
@@ -581,14 +597,22 @@ def _converted(
         foreign.select("row", "currency", "target", "invoice_id", day=c(CONVERTED[name]))
         .sort("day")
         .join_asof(
-            rates, left_on="day", right_on="rate_date", by="currency", strategy="backward",
+            rates,
+            left_on="day",
+            right_on="rate_date",
+            by="currency",
+            strategy="backward",
             check_sortedness=False,
         )  # fmt: skip
         .drop("rate_date", strict=False)
         .rename({"rate_to_base": "rate_from"})
         .join_asof(
-            rates.rename({"currency": "target"}), left_on="day", right_on="rate_date",
-            by="target", strategy="backward", check_sortedness=False,
+            rates.rename({"currency": "target"}),
+            left_on="day",
+            right_on="rate_date",
+            by="target",
+            strategy="backward",
+            check_sortedness=False,
         )  # fmt: skip
         .drop("rate_date", strict=False)
         .rename({"rate_to_base": "rate_to"})
@@ -604,7 +628,11 @@ def _converted(
             f"no fx rate for {lacking} dated on or before {row['day'].isoformat()} "
             "(fx_rates: currency, date, rate_to_base)",
             row=row["row"], **where))  # fmt: skip
-    factor = rows.select("row").join(
-        rated.select("row", factor=c("rate_from") / c("rate_to")), on="row", how="left"
-    )["factor"].fill_null(1.0)
+    factor = (
+        rows.select("row")
+        .join(rated.select("row", factor=c("rate_from") / c("rate_to")), on="row", how="left")[
+            "factor"
+        ]
+        .fill_null(1.0)
+    )
     return frame.with_columns(amount=c("amount") * factor, currency=rows["target"])

@@ -20,8 +20,10 @@ from workbench.balances import (
     money_sum,
     reporting_balances,
     reporting_currency,
+    single_currency,
     within_days,
 )
+from workbench.kpiseries import one_pass_series
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 
@@ -106,7 +108,12 @@ def _ar_totals(balances: pl.LazyFrame, as_of: date, period_days: int) -> pl.Lazy
     )
 
 
-def kpi_frame(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY) -> pl.LazyFrame:
+def kpi_frame(
+    portfolio: Portfolio,
+    as_of: date,
+    policy: Policy = DEFAULT_POLICY,
+    balances: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
     """One row of scalar KPIs as of ``as_of`` (unrounded).
 
     Columns: total_ar, overdue_ar (dpd > 0), current_ar (dpd <= 0), credit_sales (issued in
@@ -117,10 +124,12 @@ def kpi_frame(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
     (days, null when credit_sales is 0); dso_countback (days, :func:`countback_months`);
     cei = (opening_ar + credit_sales - total_ar) / (opening_ar + credit_sales - current_ar) x 100
     (percent, null when the denominator is 0); weighted_days_to_pay, weighted_days_late (days,
-    amount-weighted, invoices settled in the window; null when none).
+    amount-weighted, invoices settled in the window; null when none). ``balances``: the
+    :func:`workbench.balances.reporting_balances` as of ``as_of`` when the caller has them.
     """
     n = policy.kpis.period_days
-    balances = reporting_balances(portfolio, as_of, policy)
+    if balances is None:
+        balances = reporting_balances(portfolio, as_of, policy)
     opening = reporting_balances(portfolio, as_of - timedelta(days=n), policy)
     countback = countback_months(balances, as_of).select(dso_countback=pl.col("days_counted").sum())
     opening_ar = opening.select(opening_ar=money_sum(pl.col("open_balance").filter("is_open")))
@@ -142,8 +151,12 @@ def kpi_frame(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
     )
 
 
-def _rounded(value: Any) -> Any:
-    return None if value is None else round(float(value), 2)
+def rounded(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with its money, day and percent KPIs rounded to 2 decimals (one rounding,
+    shared by :func:`portfolio_kpis` and :func:`kpi_series`, so both give the same figures)."""
+    names = [*MONEY_KPIS, "opening_ar", "customer_credit", *DAY_KPIS]
+    present = [name for name in names if name in frame.collect_schema()]
+    return frame.with_columns(pl.col(present).cast(pl.Float64).round(2))
 
 
 def portfolio_kpis(
@@ -160,21 +173,28 @@ def portfolio_kpis(
     open_invoices, customers_with_balance (counts). Undefined ratios are None.
     """
     currency = reporting_currency(portfolio, as_of)
-    frame = kpi_frame(portfolio, as_of, policy)
-    buckets = ageing_from_balances(reporting_balances(portfolio, as_of, policy), policy)
+    balances = reporting_balances(portfolio, as_of, policy).collect().lazy()
+    frame = rounded(kpi_frame(portfolio, as_of, policy, balances))
+    buckets = ageing_from_balances(balances, policy).with_columns(pl.col("amount").round(2))
     row, by_bucket = pl.collect_all([frame, buckets])
     values = row.row(0, named=True)
     out: dict[str, Any] = {"as_of": as_of.isoformat(), "currency": currency}
     for key in (*MONEY_KPIS, "opening_ar", "customer_credit", *DAY_KPIS):
-        out[key] = _rounded(values[key])
-    out["ageing"] = {
-        str(bucket): _rounded(amount)
-        for bucket, amount in by_bucket.select("bucket", "amount").iter_rows()
-    }
+        out[key] = values[key]
+    out["ageing"] = dict(by_bucket.select(pl.col("bucket").cast(pl.String), "amount").iter_rows())
     out["period_days"] = policy.kpis.period_days
     out["open_invoices"] = int(values["open_invoices"])
     out["customers_with_balance"] = int(values["customers_with_balance"])
     return out
+
+
+SERIES_SCHEMA = {
+    "as_of": pl.Date,
+    "currency": pl.String,
+    **{k: pl.Float64 for k in (*MONEY_KPIS, "opening_ar", *DAY_KPIS)},
+    **{k: pl.Int64 for k in ("period_days", "open_invoices", "customers_with_balance")},
+}
+"""The columns of :func:`kpi_series`, in order."""
 
 
 def kpi_series(
@@ -187,18 +207,31 @@ def kpi_series(
     """The scalar KPIs of :func:`portfolio_kpis` at start, start + every_days, ... <= end.
 
     One row per as-of date: as_of (Date), currency, money (currency), days, cei (percent),
-    counts. Each row sees only what is dated on or before its own as_of.
+    counts (:data:`SERIES_SCHEMA`). Each row sees only what is dated on or before its own
+    as_of. A single-currency portfolio is computed in one pass over the movements
+    (:func:`workbench.kpiseries.one_pass_series`: about the cost of one date); several
+    currencies, converted at each date's rates, date by date.
     """
     if every_days <= 0:
         raise ValueError("every_days must be > 0")
+    dates = pl.date_range(start, end, timedelta(days=every_days), eager=True)
+    if dates.len() == 0:
+        return pl.DataFrame(schema=SERIES_SCHEMA)
+    if not single_currency(portfolio, dates.max()):
+        return _series_date_by_date(portfolio, dates, policy)
+    currency = reporting_currency(portfolio, dates.max())
+    frame = rounded(one_pass_series(portfolio, dates, policy)).with_columns(
+        currency=pl.when(pl.col("invoices") > 0).then(pl.lit(currency, pl.String)),
+        period_days=pl.lit(policy.kpis.period_days, pl.Int64),
+    )
+    return frame.select(list(SERIES_SCHEMA)).collect()
+
+
+def _series_date_by_date(portfolio: Portfolio, dates: pl.Series, policy: Policy) -> pl.DataFrame:
+    """:func:`kpi_series` computed at each date on its own (several currencies)."""
     rows = []
-    day = start
-    while day <= end:
+    for day in dates:
         kpis = portfolio_kpis(portfolio, day, policy)
         kpis.pop("ageing")
         rows.append({**kpis, "as_of": day})
-        day += timedelta(days=every_days)
-    schema = {"as_of": pl.Date, "currency": pl.String}
-    schema |= {k: pl.Float64 for k in (*MONEY_KPIS, "opening_ar", *DAY_KPIS)}
-    schema |= {k: pl.Int64 for k in ("period_days", "open_invoices", "customers_with_balance")}
-    return pl.DataFrame(rows, schema=schema)
+    return pl.DataFrame(rows, schema=SERIES_SCHEMA)
