@@ -35,6 +35,7 @@ from workbench.disputes import disputed_invoices
 from workbench.errors import InputError, Problem
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
+from workbench.runs import first_in_run, run_end, within_run_cum_sum
 
 BASE_CURRENCY = "base"
 """Reporting currency name when fx_rates converts several currencies and none is at rate 1."""
@@ -127,42 +128,50 @@ def invoice_balances(
     - n_payments: applied payments (null when the payments table is absent);
     - disputed: a dispute opened <= as_of and not resolved by as_of (null when disputes absent).
     """
-    invoices = portfolio.invoices.filter(pl.col("issue_date") <= as_of)
-    settled_by = _settled_by(movements(portfolio, as_of), invoices, policy)
-    disputed = disputed_invoices(portfolio, as_of).select("invoice_id", disputed=pl.lit(True))
+    invoices = portfolio.invoices.filter(pl.col("issue_date") <= as_of).with_row_index("row")
+    sums = movement_sums(movements(portfolio, as_of), invoices, policy)
+    open_disputes = disputed_invoices(portfolio, as_of).select("invoice_id").collect()
+    disputed = pl.col("invoice_id").is_in(open_disputes["invoice_id"].implode())
     return _balances(
         portfolio,
-        invoices.join(settled_by, on="invoice_id", how="left").join(
-            disputed, on="invoice_id", how="left"
-        ),
+        invoices.join(sums, on="row", how="left")
+        .drop("row")
+        .with_columns(disputed=pl.when(disputed).then(True)),
         as_of,
         policy,
     )
 
 
-def _settled_by(moves: pl.LazyFrame, invoices: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
-    """Per invoice of ``invoices`` with a movement in ``moves`` (:func:`movements`):
-    paid_micros, credited_micros (Int128 micro-units), n_payments (count) and settlement_date
-    (first date the balance fell to amounts.open_tolerance or below, movements cumulated by
-    date; null if never). Sees exactly the movements it is given (the caller filters by date)."""
+def movement_sums(moves: pl.LazyFrame, invoices: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+    """Per invoice of ``invoices`` (which carry ``row``, a number per invoice) with a movement in
+    ``moves`` (:func:`movements`): row, paid_micros, credited_micros (Int128 micro-units),
+    n_payments (count) and settlement_date (first date the balance fell to
+    amounts.open_tolerance or below, movements cumulated by date; null if never). Sees exactly
+    the movements it is given (the caller filters by date).
+
+    One join of the movements to their invoice (by id), then everything by the invoice's
+    number over the movements sorted by it (:mod:`workbench.runs`): no hashing of the ids for a
+    window or a group-by."""
     tolerance = policy.amounts.open_tolerance
+    moved = micros(pl.col("amount"))
+    payment = pl.col("is_payment")
+    zero = pl.lit(0, pl.Int128)
+    remaining = pl.col("invoice_micros") - pl.col("paid_micros") - pl.col("credited_micros")
     return (
         moves.join(
-            invoices.select("invoice_id", invoice_micros=micros(pl.col("amount"))), on="invoice_id"
+            invoices.select("invoice_id", "row", invoice_micros=micros(pl.col("amount"))),
+            on="invoice_id",
         )
+        .sort("row", "date")
         .with_columns(
-            remaining=pl.col("invoice_micros")
-            - micros(pl.col("amount")).cum_sum().over("invoice_id", order_by="date")
+            paid_micros=within_run_cum_sum(pl.when(payment).then(moved).otherwise(zero), "row"),
+            credited_micros=within_run_cum_sum(pl.when(payment).then(zero).otherwise(moved), "row"),
+            n_payments=within_run_cum_sum(payment.cast(pl.Int64), "row"),
         )
-        .group_by("invoice_id")
-        .agg(
-            paid_micros=micros(pl.col("amount")).filter("is_payment").sum(),
-            credited_micros=micros(pl.col("amount")).filter(~pl.col("is_payment")).sum(),
-            n_payments=pl.col("is_payment").sum().cast(pl.Int64),
-            settlement_date=pl.col("date")
-            .filter(from_cents(cents_of_micros(pl.col("remaining"))) <= tolerance)
-            .min(),
-        )
+        .with_columns(reached=from_cents(cents_of_micros(remaining)) <= tolerance)
+        .with_columns(settlement_date=first_in_run("date", "reached", "row"))
+        .filter(run_end("row"))
+        .select("row", "paid_micros", "credited_micros", "n_payments", "settlement_date")
     )
 
 
@@ -171,7 +180,7 @@ def _balances(
 ) -> pl.LazyFrame:
     """The columns of :func:`invoice_balances` as of ``as_of``, from ``invoices``: the invoices
     issued on or before it with the sums of their movements dated on or before it
-    (paid_micros, credited_micros, n_payments, settlement_date, as :func:`_settled_by`; null
+    (paid_micros, credited_micros, n_payments, settlement_date, as :func:`movement_sums`; null
     for an invoice without movement) and disputed (True when a dispute is open as of
     ``as_of``, else null)."""
     tolerance = policy.amounts.open_tolerance
@@ -239,15 +248,16 @@ def balance_history(
 ) -> BalanceHistory:
     """The :class:`BalanceHistory` of ``portfolio`` up to ``last`` (one row per movement, one
     date per invoice)."""
-    rows = portfolio.invoices.select("invoice_id", "issue_date").with_row_index("row")
-    invoices = portfolio.invoices.filter(pl.col("issue_date") <= last)
+    indexed = portfolio.invoices.with_row_index("row")
+    issued = indexed.filter(pl.col("issue_date") <= last)
     moves = movements(portfolio, last)
     history, settled = pl.collect_all(
         [
-            moves.join(rows.filter(pl.col("issue_date") <= last), on="invoice_id")
+            moves.join(issued.select("invoice_id", "row"), on="invoice_id")
             .select("row", "date", "is_payment", micros=micros(pl.col("amount")))
             .sort("date", maintain_order=True),
-            rows.join(_settled_by(moves, invoices, policy), on="invoice_id", how="left")
+            indexed.select("row")
+            .join(movement_sums(moves, issued, policy), on="row", how="left")
             .sort("row")
             .select("settlement_date"),
         ]

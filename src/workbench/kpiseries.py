@@ -38,6 +38,7 @@ import polars as pl
 from workbench.balances import cents, cents_of_micros, from_cents, micros, movements
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
+from workbench.runs import first_in_run, run_start, within_run_cum_sum
 
 STEPS = ("current_cents", "overdue_cents", "excess_cents", "open_count")
 """Step quantities of an invoice's balance: open AR not yet due / overdue (cents, 0 when not
@@ -64,19 +65,6 @@ def _invoices(portfolio: Portfolio, end: date) -> pl.LazyFrame:
             amount_micros=micros(pl.col("amount")),
         )
     )
-
-
-def _run_start(key: str) -> pl.Expr:
-    """True on the first row of each run of equal ``key`` values (rows sorted by ``key``)."""
-    return pl.col(key).ne_missing(pl.col(key).shift(1))
-
-
-def _within_run_cum_sum(value: str, key: str) -> pl.Expr:
-    """The cumulative sum of ``value`` within each run of equal ``key`` (rows sorted by key):
-    a global cumulative sum less its value before the run, no hashing of ``key``."""
-    total = pl.col(value).cum_sum()
-    before_run = pl.when(_run_start(key)).then(total - pl.col(value)).forward_fill()
-    return total - before_run
 
 
 def balance_steps(portfolio: Portfolio, end: date, policy: Policy = DEFAULT_POLICY) -> pl.LazyFrame:
@@ -114,7 +102,7 @@ def balance_steps(portfolio: Portfolio, end: date, policy: Policy = DEFAULT_POLI
         pl.concat([issued, moves])
         .with_columns(day=pl.max_horizontal("date", "issue_date"))
         .sort("invoice", "day", "kind", "date")
-        .with_columns(remaining=pl.col("amount_micros") - _within_run_cum_sum("moved", "invoice"))
+        .with_columns(remaining=pl.col("amount_micros") - within_run_cum_sum("moved", "invoice"))
     )
     reached = (from_cents(cents_of_micros(pl.col("remaining"))) <= tolerance) & (
         pl.col("kind") == 1
@@ -123,26 +111,10 @@ def balance_steps(portfolio: Portfolio, end: date, policy: Policy = DEFAULT_POLI
     tiny = from_cents(cents_of_micros(pl.col("amount_micros"))) <= tolerance
     return (
         steps.with_columns(reached=reached)
-        .with_columns(settled=_first_in_run("date", "reached", "invoice"))
+        .with_columns(settled=first_in_run("date", "reached", "invoice"))
         .with_columns(settled=pl.coalesce("settled", pl.when(tiny).then(pl.col("issue_date"))))
         .drop("kind", "reached")
     )
-
-
-NEVER = date(9999, 12, 31)
-"""Marks a run's end while looking back for its first flagged row (no such date in data)."""
-
-
-def _first_in_run(value: str, flag: str, key: str) -> pl.Expr:
-    """On every row, ``value`` at the first row of its run of ``key`` where ``flag`` holds,
-    provided the flag holds on every later row of the run too (balances only fall, so a
-    settled invoice stays settled); null when it never holds. Rows sorted by ``key``."""
-    flagged = pl.col(flag)
-    start = _run_start(key)
-    first = flagged & ~(flagged.shift(1).fill_null(False) & ~start)
-    run_end = pl.col(key).ne_missing(pl.col(key).shift(-1))
-    found = pl.when(first).then(pl.col(value)).when(run_end).then(pl.lit(NEVER)).backward_fill()
-    return pl.when(found != NEVER).then(found)
 
 
 def _step_values(policy: Policy) -> dict[str, pl.Expr]:
@@ -163,7 +135,7 @@ def _changes(steps: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
     """Per row of :func:`balance_steps`: how much it changes the invoice's open AR, excess and
     open count (the first row of an invoice changes them from 0)."""
     values = _step_values(policy)
-    first = _run_start("invoice")
+    first = run_start("invoice")
     return steps.with_columns(**values).with_columns(
         (pl.col(name) - pl.when(first).then(0).otherwise(pl.col(name).shift(1))).alias(name)
         for name in values
@@ -196,7 +168,7 @@ def _step_events(changes: pl.LazyFrame) -> pl.LazyFrame:
 def _customer_events(changes: pl.LazyFrame) -> pl.LazyFrame:
     """Dated changes of the number of customers with an open invoice (date, customers): a
     customer counts while its running count of open invoices is above 0."""
-    count = _within_run_cum_sum("open_count", "customer")
+    count = within_run_cum_sum("open_count", "customer")
     has = (count > 0).cast(pl.Int64)
     return (
         changes.filter(pl.col("open_count") != 0)
@@ -206,7 +178,7 @@ def _customer_events(changes: pl.LazyFrame) -> pl.LazyFrame:
         .select(
             date="day",
             customers=pl.col("has")
-            - pl.when(_run_start("customer")).then(0).otherwise(pl.col("has").shift(1)),
+            - pl.when(run_start("customer")).then(0).otherwise(pl.col("has").shift(1)),
         )
     )
 
@@ -215,7 +187,7 @@ def _window_events(steps: pl.LazyFrame, n: int) -> pl.LazyFrame:
     """Dated changes of :data:`WINDOWS` over the window (t - n, t]: an invoice's amount from its
     issue date to n days later; a settled invoice's amount, amount x days to pay and amount x
     days late from its settlement (not before its issue) to n days after its settlement."""
-    invoices = steps.filter(_run_start("invoice"))
+    invoices = steps.filter(run_start("invoice"))
     amount = pl.col("amount_micros")
     zero = pl.lit(0, pl.Int128)
     sales = [
@@ -374,7 +346,7 @@ def one_pass_series(
     customers = _totals_at(_customer_events(changes), as_of, ["customers"], "as_of")
     windows = _totals_at(_window_events(steps, n), as_of, list(WINDOWS), "as_of")
     issued = _totals_at(
-        steps.filter(_run_start("invoice")).select(date="issue_date", invoices=pl.lit(1, pl.Int64)),
+        steps.filter(run_start("invoice")).select(date="issue_date", invoices=pl.lit(1, pl.Int64)),
         as_of, ["invoices"], "as_of",
     )  # fmt: skip
     frame = (
