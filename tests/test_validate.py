@@ -50,13 +50,18 @@ def test_valid_csv_folder_loads_typed(tmp_path: Path) -> None:
     assert portfolio.present == {"customers", "invoices"}
     # Absent optional tables are empty with their canonical columns.
     assert portfolio.payments.collect().columns[:5] == [
-        "payment_id", "customer_id", "payment_date", "amount", "invoice_id"
+        "payment_id",
+        "customer_id",
+        "payment_date",
+        "amount",
+        "invoice_id",
     ]
 
 
 def test_missing_required_column_names_file_table_and_column(tmp_path: Path) -> None:
     folder = write_source(
-        tmp_path, invoices="invoice_id,customer_id,issue_date,amount,currency\nI1,C1,2026-01-01,5,EUR\n"
+        tmp_path,
+        invoices="invoice_id,customer_id,issue_date,amount,currency\nI1,C1,2026-01-01,5,EUR\n",
     )
     problem = only_problem(load_error(folder))
     assert problem.table == "invoices" and problem.column == "due_date"
@@ -119,7 +124,9 @@ def test_dispute_of_unknown_invoice(tmp_path: Path) -> None:
 
 
 def test_due_date_before_issue_date(tmp_path: Path) -> None:
-    folder = write_source(tmp_path, invoices=INVOICES.replace("2026-01-01,2026-01-31", "2026-01-01,2025-12-31"))
+    folder = write_source(
+        tmp_path, invoices=INVOICES.replace("2026-01-01,2026-01-31", "2026-01-01,2025-12-31")
+    )
     problem = only_problem(load_error(folder))
     assert (problem.table, problem.row, problem.column) == ("invoices", 1, "due_date")
     assert "due date 2025-12-31 is before issue date 2026-01-01" in str(problem)
@@ -157,16 +164,18 @@ def test_mandatory_table_missing(tmp_path: Path) -> None:
 
 def test_many_problems_are_capped_and_counted(tmp_path: Path) -> None:
     rows = "".join(f"I{i},C1,2026-01-01,2026-01-31,bad,EUR\n" for i in range(50))
-    folder = write_source(tmp_path, invoices="invoice_id,customer_id,issue_date,due_date,amount,currency\n" + rows)
+    folder = write_source(
+        tmp_path, invoices="invoice_id,customer_id,issue_date,due_date,amount,currency\n" + rows
+    )
     error = load_error(folder)
     assert len(error.problems) == 20 and error.more == 30
     assert "30 more problem(s)" in str(error)
 
 
 def test_parquet_with_typed_columns_and_header_noise(tmp_path: Path) -> None:
-    pl.DataFrame({"\ufeffcustomer_id ": ["C1"], "name": ["Alpha"], "strategic": ["oui"]}).write_parquet(
-        tmp_path / "customers.parquet"
-    )
+    pl.DataFrame(
+        {"\ufeffcustomer_id ": ["C1"], "name": ["Alpha"], "strategic": ["oui"]}
+    ).write_parquet(tmp_path / "customers.parquet")
     frame = pl.DataFrame(
         {
             "invoice_id": [1],  # integer ids become text
@@ -308,11 +317,17 @@ def test_blank_text_counts_as_missing(tmp_path: Path, blank: str) -> None:
 def test_blank_text_in_a_typed_string_parquet_column_counts_as_missing(tmp_path: Path) -> None:
     folder = parquet_source(tmp_path, currency=pl.Series(["EUR", "  "]))
     problem = only_problem(load_error(folder))
-    assert (problem.row, problem.column, problem.message) == (2, "currency", "required value is missing")
+    assert (problem.row, problem.column, problem.message) == (
+        2,
+        "currency",
+        "required value is missing",
+    )
 
 
 def test_text_is_stripped_so_ids_match(tmp_path: Path) -> None:
-    folder = write_source(tmp_path, invoices=INVOICES.replace("I2,C2,", "' I2 ', C2 ,").replace("'", '"'))
+    folder = write_source(
+        tmp_path, invoices=INVOICES.replace("I2,C2,", "' I2 ', C2 ,").replace("'", '"')
+    )
     invoices = load_portfolio(folder).invoices.collect()
     assert invoices.get_column("invoice_id").to_list() == ["I1", "I2"]
     assert invoices.get_column("customer_id").to_list() == ["C1", "C2"]
@@ -375,9 +390,15 @@ def test_nan_and_inf_refused_in_other_number_columns(tmp_path: Path) -> None:
 
 
 def test_parquet_nan_in_whole_number_column(tmp_path: Path) -> None:
-    folder = parquet_source(tmp_path, "customers", payment_terms_days=pl.Series([30.0, float("nan")]))
+    folder = parquet_source(
+        tmp_path, "customers", payment_terms_days=pl.Series([30.0, float("nan")])
+    )
     problem = only_problem(load_error(folder))
-    assert (problem.row, problem.column, problem.message) == (2, "payment_terms_days", "not a number (NaN)")
+    assert (problem.row, problem.column, problem.message) == (
+        2,
+        "payment_terms_days",
+        "not a number (NaN)",
+    )
 
 
 def test_huge_unsigned_amount_is_refused_not_crashed(tmp_path: Path) -> None:
@@ -410,7 +431,9 @@ def test_dates_outside_1900_2200_are_refused(tmp_path: Path, due: str, refused: 
 
 
 def test_ancient_datetime_in_parquet_is_refused(tmp_path: Path) -> None:
-    folder = parquet_source(tmp_path, issue_date=pl.Series([datetime(2026, 1, 1), datetime(1, 1, 1)]))
+    folder = parquet_source(
+        tmp_path, issue_date=pl.Series([datetime(2026, 1, 1), datetime(1, 1, 1)])
+    )
     problem = only_problem(load_error(folder))
     assert (problem.row, problem.column) == (2, "issue_date") and "0001-01-01" in problem.message
 
@@ -465,17 +488,97 @@ def test_payment_naming_an_invoice_of_another_customer_is_refused(tmp_path: Path
     payments = "payment_id,customer_id,payment_date,amount,invoice_id\nP1,C1,2026-02-01,50,I1\nP2,C1,2026-02-01,50,I2\n"
     problem = only_problem(load_error(write_source(tmp_path, payments=payments)))
     assert (problem.table, problem.row, problem.column) == ("payments", 2, "customer_id")
-    assert "payment P2 names customer C1 but its invoice I2 belongs to customer C2" in problem.message
+    assert (
+        "payment P2 names customer C1 but its invoice I2 belongs to customer C2" in problem.message
+    )
 
 
 def test_integer_flags_0_and_1_are_booleans_other_integers_are_refused(tmp_path: Path) -> None:
     """SQLite and many ERPs store flags as 0/1 integers: 1 is true, 0 false, 2 refused."""
-    folder = parquet_source(
-        tmp_path, "customers", strategic=pl.Series([1, 0], dtype=pl.Int8)
-    )
+    folder = parquet_source(tmp_path, "customers", strategic=pl.Series([1, 0], dtype=pl.Int8))
     portfolio = load_portfolio(folder)
     assert portfolio.customers.collect().get_column("strategic").to_list()[:2] == [True, False]
     bad = parquet_source(tmp_path / "bad", "customers", strategic=pl.Series([1, 2], dtype=pl.Int64))
     problem = only_problem(load_error(bad))
     assert (problem.column, problem.row) == ("strategic", 2)
     assert "2 is neither 0 nor 1" in problem.message
+
+
+def test_composite_key_duplicates_are_named_by_their_values() -> None:
+    """fx_rates is keyed by (currency, date): both rows of a duplicated pair are reported, the
+    key shown as its values (not the whole row), and the fingerprint proof does not hide it."""
+    from workbench.validate import validated_tables
+
+    rates = {"currency": ["USD", "USD", "GBP"], "date": ["2026-01-05"] * 3,
+             "rate_to_base": ["0.9", "0.91", "1.1"]}  # fmt: skip
+    tables = {
+        "customers": pl.DataFrame({"customer_id": ["C1"], "name": ["Alpha"]}),
+        "invoices": pl.DataFrame(
+            {
+                "invoice_id": ["I1"],
+                "customer_id": ["C1"],
+                "issue_date": ["2026-01-02"],
+                "due_date": ["2026-02-01"],
+                "amount": ["10"],
+                "currency": ["EUR"],
+            }
+        ),  # fmt: skip
+        "fx_rates": pl.DataFrame(rates),
+    }
+    with pytest.raises(InputError) as caught:
+        validated_tables(tables)
+    problems = caught.value.problems
+    assert [(p.row, p.column) for p in problems] == [(1, "currency, date"), (2, "currency, date")]
+    assert (
+        problems[0].message == "duplicate key (currency, date) USD, 2026-01-05: keys must be unique"
+    )
+
+
+def test_many_rows_with_one_orphan_and_one_duplicate() -> None:
+    """At 200,000 payments the fingerprint joins still find the one orphan and the one
+    duplicated key, at their rows."""
+    from workbench.validate import validated_tables
+
+    n = 200_000
+    ids = [f"P{i}" for i in range(n)]
+    ids[150_000] = "P7"  # duplicate of row 8
+    invoices = [f"I{i % 1000}" for i in range(n)]
+    invoices[99_999] = "I-unknown"
+    tables = {
+        "customers": pl.DataFrame({"customer_id": ["C1"], "name": ["Alpha"]}),
+        "invoices": pl.DataFrame(
+            {
+                "invoice_id": [f"I{i}" for i in range(1000)],
+                "customer_id": ["C1"] * 1000,
+                "issue_date": ["2026-01-02"] * 1000,
+                "due_date": ["2026-02-01"] * 1000,
+                "amount": ["10"] * 1000,
+                "currency": ["EUR"] * 1000,
+            }
+        ),  # fmt: skip
+        "payments": pl.DataFrame(
+            {
+                "payment_id": ids,
+                "customer_id": ["C1"] * n,
+                "payment_date": ["2026-01-10"] * n,
+                "amount": ["1"] * n,
+                "invoice_id": invoices,
+            }
+        ),  # fmt: skip
+    }
+    with pytest.raises(InputError) as caught:
+        validated_tables(tables)
+    found = {(p.table, p.row, p.column) for p in caught.value.problems}
+    assert found == {
+        ("payments", 8, "payment_id"),
+        ("payments", 150_001, "payment_id"),
+        ("payments", 100_000, "invoice_id"),
+    }
+    tables["payments"] = tables["payments"].with_columns(
+        payment_id=pl.Series([f"P{i}" for i in range(n)])
+    )
+    with pytest.raises(InputError) as caught:
+        validated_tables(tables)
+    assert [(p.table, p.row, p.column) for p in caught.value.problems] == [
+        ("payments", 100_000, "invoice_id")
+    ]

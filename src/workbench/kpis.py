@@ -160,7 +160,10 @@ def rounded(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def portfolio_kpis(
-    portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY
+    portfolio: Portfolio,
+    as_of: date,
+    policy: Policy = DEFAULT_POLICY,
+    balances: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The portfolio KPIs as of ``as_of``, JSON-serialisable (see :func:`kpi_frame`).
 
@@ -170,10 +173,14 @@ def portfolio_kpis(
     open invoice balances) (money, currency, 2 decimals);
     dso_standard, dso_countback, best_possible_dso, add, weighted_days_to_pay,
     weighted_days_late (days, 2 decimals), cei (percent, 2 decimals); period_days (N, days);
-    open_invoices, customers_with_balance (counts). Undefined ratios are None.
+    open_invoices, customers_with_balance (counts). Undefined ratios are None. ``balances``:
+    :func:`workbench.balances.reporting_balances` as of ``as_of``, collected, when the caller
+    has them (to compute the customer features from the same frame, for instance).
     """
     currency = reporting_currency(portfolio, as_of)
-    balances = reporting_balances(portfolio, as_of, policy).collect().lazy()
+    if balances is None:
+        balances = reporting_balances(portfolio, as_of, policy).collect()
+    balances = balances.lazy()
     frame = rounded(kpi_frame(portfolio, as_of, policy, balances))
     buckets = ageing_from_balances(balances, policy).with_columns(pl.col("amount").round(2))
     row, by_bucket = pl.collect_all([frame, buckets])
