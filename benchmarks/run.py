@@ -254,7 +254,9 @@ def bench_size(customers: int, names: list[str], args: argparse.Namespace) -> di
         if name not in active:
             result["stages"][name]["skipped"] = STAGES[name].skip
     for round_ in range(args.rounds):
-        for name in rotated(active, round_, args.rounds):
+        # the long stages (minutes each) run in the first round only: --once
+        names_now = active if round_ == 0 else [n for n in active if n not in args.once]
+        for name in rotated(names_now, round_, args.rounds):
             with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
                 run = measure(STAGES[name].command(folder, args.as_of, Path(scratch)),
                               args.timeout)
@@ -382,7 +384,8 @@ def markdown(report: dict) -> str:
          f"{m.get('load_average')} at the start, {m.get('load_average_end')} at the end "
          "(other processes sharing the cores slow every stage)."),
         "", ("Each stage is its own process (loading the Parquet files included). Wall and CPU "
-             "seconds: median (min) over the rounds; peak RSS: max over the rounds. The peers "
+             f"seconds: median (min) over the rounds ({', '.join(report.get('once', [])) or 'none'}: "
+             "the first round only, minutes each, see --once); peak RSS: max over the rounds. The peers "
              "compute fewer features than the workbench (no promises or plans), so the "
              "comparison favours them."),
     ]  # fmt: skip
@@ -432,6 +435,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         f"[default: {','.join(map(str, SIZES))}; --quick: 2000]")  # fmt: skip
     parser.add_argument("--rounds", type=int, help="rounds [default: 3; --quick: 1]")
     parser.add_argument("--stages", default=",".join(STAGES), help="comma-separated stages")
+    parser.add_argument("--once", default="train,weekly,training_set,pandas_series_52",
+                        help="stages timed in the first round only (minutes each) "
+                        "[default: %(default)s]; '' for every round")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2000 customers, 1 round")
     parser.add_argument("--as-of", default=AS_OF)
     parser.add_argument("--out", type=Path, default=HERE / "results", help="results folder")
@@ -443,6 +449,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     default = "2000" if args.quick else ",".join(map(str, SIZES))
     args.sizes = [int(s) for s in (args.sizes or default).split(",")]
     args.rounds = args.rounds or (1 if args.quick else 3)
+    args.once = {name for name in args.once.split(",") if name}
     unknown = [s for s in args.stages.split(",") if s not in STAGES]
     if unknown:
         parser.error(f"unknown stages {unknown}; known: {', '.join(STAGES)}")
@@ -458,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     for customers in args.sizes:
         sizes[customers] = bench_size(customers, args.stages, args)
     host["load_average_end"] = _load_average()
-    report = {"as_of": args.as_of, "rounds": args.rounds, "machine": host,
+    report = {"as_of": args.as_of, "rounds": args.rounds, "once": sorted(args.once),
+              "machine": host,
               "sizes": {str(c): s for c, s in sizes.items()}}  # fmt: skip
     report["targets"] = targets(sizes)
     write_atomic(args.out / "performance.json", json.dumps(report, indent=2) + "\n")
