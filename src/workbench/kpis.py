@@ -26,7 +26,6 @@ from workbench.balances import (
     single_currency,
     within_days,
 )
-from workbench.kpiseries import one_pass_series
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 
@@ -157,22 +156,25 @@ def kpi_frame(
         balances = reporting_balances(portfolio, as_of, policy)
     countback = countback_months(balances, as_of).select(dso_countback=pl.col("days_counted").sum())
     opening_ar = total_ar_at(portfolio, as_of - timedelta(days=n), policy)
+    totals = _ar_totals(balances, as_of, n).join(opening_ar, how="cross")
+    return with_ratio_kpis(totals.join(countback, how="cross"), n)
+
+
+def with_ratio_kpis(totals: pl.LazyFrame, n: int) -> pl.LazyFrame:
+    """``totals`` (total_ar, current_ar, credit_sales, opening_ar: currency) with the ratios of
+    :func:`kpi_frame`: dso_standard = total_ar / credit_sales x n, best_possible_dso =
+    current_ar / credit_sales x n, add (days, null when credit_sales is 0) and cei (percent,
+    null when its denominator is 0). The one definition, for one date or a series."""
     sales = pl.col("credit_sales")
     per_sales = pl.when(sales > 0).then(pl.lit(n) / sales)
     denominator = pl.col("opening_ar") + sales - pl.col("current_ar")
-    return (
-        _ar_totals(balances, as_of, n)
-        .join(opening_ar, how="cross")
-        .join(countback, how="cross")
-        .with_columns(
-            dso_standard=pl.col("total_ar") * per_sales,
-            best_possible_dso=pl.col("current_ar") * per_sales,
-            cei=pl.when(denominator != 0).then(
-                (pl.col("opening_ar") + sales - pl.col("total_ar")) / denominator * 100
-            ),
-        )
-        .with_columns(add=pl.col("dso_standard") - pl.col("best_possible_dso"))
-    )
+    return totals.with_columns(
+        dso_standard=pl.col("total_ar") * per_sales,
+        best_possible_dso=pl.col("current_ar") * per_sales,
+        cei=pl.when(denominator != 0).then(
+            (pl.col("opening_ar") + sales - pl.col("total_ar")) / denominator * 100
+        ),
+    ).with_columns(add=pl.col("dso_standard") - pl.col("best_possible_dso"))
 
 
 def rounded(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -250,6 +252,8 @@ def kpi_series(
         return pl.DataFrame(schema=SERIES_SCHEMA)
     if not single_currency(portfolio, dates.max()):
         return _series_date_by_date(portfolio, dates, policy)
+    from workbench.kpiseries import one_pass_series  # it builds on this module's definitions
+
     currency = reporting_currency(portfolio, dates.max())
     frame = rounded(one_pass_series(portfolio, dates, policy)).with_columns(
         currency=pl.when(pl.col("invoices") > 0).then(pl.lit(currency, pl.String)),

@@ -36,6 +36,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from workbench.balances import cents, cents_of_micros, from_cents, micros, movements
+from workbench.kpis import with_ratio_kpis
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 from workbench.runs import first_in_run, run_start, within_run_cum_sum
@@ -338,11 +339,9 @@ def one_pass_series(
     steps = balance_steps(portfolio, end, policy).collect().lazy()
     changes = _changes(steps, policy)
     as_of = pl.LazyFrame({"as_of": dates}).with_columns(opening=pl.col("as_of") - timedelta(days=n))
-    step_columns = ["current_cents", "overdue_cents", "excess_cents", "open_count"]
-    at = _totals_at(_step_events(changes), as_of, step_columns, on="as_of")
-    opening = _totals_at(
-        _step_events(changes), as_of, ["current_cents", "overdue_cents"], "opening"
-    )
+    events = _step_events(changes)
+    at = _totals_at(events, as_of, list(STEPS), on="as_of")
+    opening = _totals_at(events, as_of, ["current_cents", "overdue_cents"], "opening")
     customers = _totals_at(_customer_events(changes), as_of, ["customers"], "as_of")
     windows = _totals_at(_window_events(steps, n), as_of, list(WINDOWS), "as_of")
     issued = _totals_at(
@@ -357,32 +356,19 @@ def one_pass_series(
         .with_columns(ar_cents=pl.col("current_cents") + pl.col("overdue_cents"))
     )  # fmt: skip
     frame = frame.join(_countback(frame.select("as_of", "ar_cents"), portfolio, end), on="as_of")
-    sales = pl.col("credit_sales")
-    per_sales = pl.when(sales > 0).then(pl.lit(n) / sales)
-    denominator = pl.col("opening_ar") + sales - pl.col("current_ar")
-    return (
-        frame.select(
-            "as_of",
-            "invoices",
-            total_ar=from_cents(pl.col("ar_cents")),
-            overdue_ar=from_cents(pl.col("overdue_cents")),
-            current_ar=from_cents(pl.col("current_cents")),
-            customer_credit=from_cents(pl.col("excess_cents")),
-            credit_sales=from_cents(cents_of_micros(pl.col("sales_micros"))),
-            open_invoices=pl.col("open_count").cast(pl.Int64),
-            customers_with_balance=pl.col("customers").cast(pl.Int64),
-            weighted_days_to_pay=_ratio("paid_days", "paid_weight"),
-            weighted_days_late=_ratio("late_days", "paid_weight"),
-            opening_ar=from_cents(pl.col("opening_cents")),
-            dso_countback="dso_countback",
-        )
-        .with_columns(
-            dso_standard=pl.col("total_ar") * per_sales,
-            best_possible_dso=pl.col("current_ar") * per_sales,
-            cei=pl.when(denominator != 0).then(
-                (pl.col("opening_ar") + sales - pl.col("total_ar")) / denominator * 100
-            ),
-        )
-        .with_columns(add=pl.col("dso_standard") - pl.col("best_possible_dso"))
-        .sort("as_of")
+    totals = frame.select(
+        "as_of",
+        "invoices",
+        total_ar=from_cents(pl.col("ar_cents")),
+        overdue_ar=from_cents(pl.col("overdue_cents")),
+        current_ar=from_cents(pl.col("current_cents")),
+        customer_credit=from_cents(pl.col("excess_cents")),
+        credit_sales=from_cents(cents_of_micros(pl.col("sales_micros"))),
+        open_invoices=pl.col("open_count").cast(pl.Int64),
+        customers_with_balance=pl.col("customers").cast(pl.Int64),
+        weighted_days_to_pay=_ratio("paid_days", "paid_weight"),
+        weighted_days_late=_ratio("late_days", "paid_weight"),
+        opening_ar=from_cents(pl.col("opening_cents")),
+        dso_countback="dso_countback",
     )
+    return with_ratio_kpis(totals, n).sort("as_of")
