@@ -391,6 +391,12 @@ def markdown(report: dict) -> str:
     ]  # fmt: skip
     for size in report["sizes"].values():
         lines += ["", f"## {size['customers']:,} customers, {size['invoices']:,} invoices", ""]
+        if size.get("measured"):
+            when = size["measured"]
+            commit = (when["git_commit"] or "?")[:10]
+            lines += [f"Measured by an earlier run (commit {commit}, {when['date']}), kept.", ""]
+        if size.get("note"):
+            lines += [size["note"], ""]
         check = size.get("check")
         if check:
             lines.append(f"Peers checked against the workbench ({', '.join(check['peers'])}): "
@@ -445,6 +451,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=3600,
                         help="seconds after which a stage is killed (recorded as failed)")
     parser.add_argument("--no-check", action="store_true", help="skip the peers' check")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the sizes of the results already in --out that are not run "
+                        "again (each says the commit it was measured at)")
     args = parser.parse_args(argv)
     default = "2000" if args.quick else ",".join(map(str, SIZES))
     args.sizes = [int(s) for s in (args.sizes or default).split(",")]
@@ -459,18 +468,37 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    sizes, host = {}, machine()
-    for customers in args.sizes:
-        sizes[customers] = bench_size(customers, args.stages, args)
+def previous_sizes(folder: Path) -> dict[int, dict]:
+    """The sizes of the results already in ``folder`` (performance.json), each with the commit
+    and date it was measured at: kept by --merge for the sizes not run again."""
+    path = folder / "performance.json"
+    if not path.exists():
+        return {}
+    report = json.loads(path.read_text(encoding="utf-8"))
+    measured = {k: report["machine"].get(k) for k in ("git_commit", "date")}
+    return {int(c): {"measured": measured, **s} for c, s in report["sizes"].items()}
+
+
+def write_report(sizes: dict[int, dict], host: dict, args: argparse.Namespace) -> dict:
+    """Write performance.json and performance.md (atomically) for ``sizes``; return the
+    report. Called after each size, so that a run stopped half-way keeps what it measured."""
     host["load_average_end"] = _load_average()
     report = {"as_of": args.as_of, "rounds": args.rounds, "once": sorted(args.once),
               "machine": host,
-              "sizes": {str(c): s for c, s in sizes.items()}}  # fmt: skip
+              "sizes": {str(c): s for c, s in sorted(sizes.items())}}  # fmt: skip
     report["targets"] = targets(sizes)
     write_atomic(args.out / "performance.json", json.dumps(report, indent=2) + "\n")
     write_atomic(args.out / "performance.md", markdown(report))
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    sizes = previous_sizes(args.out) if args.merge else {}
+    host = machine()
+    for customers in args.sizes:
+        sizes[customers] = bench_size(customers, args.stages, args)
+        report = write_report(sizes, host, args)
     print(markdown(report))
     failed = any(s.get("check", {}).get("agrees") is False for s in sizes.values())
     return 1 if failed else 0
