@@ -108,7 +108,7 @@ def test_sample_portfolio_52_weeks():
         assert_same_kpis(fast, date_by_date(portfolio, dates))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(random_portfolios())
 def test_random_portfolios(generated):
     portfolio, as_of = generated
