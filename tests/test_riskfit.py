@@ -225,7 +225,7 @@ def test_walk_forward_fits_every_training_row_and_calibrates_on_known_oof(monkey
     policy = small_policy()
     heights = _recording(monkeypatch)
     with threadpool_limits(1):
-        walk = walk_forward(rows(), END, H, cutoffs(), policy)
+        walk = walk_forward(rows(), END, H, cutoffs(), policy, production=True)
     known = pl.col("snapshot_date") + timedelta(days=H)
     for evaluation in walk.evaluations:
         n_train = rows().filter(known <= evaluation.cutoff).height
@@ -245,6 +245,33 @@ def test_walk_forward_fits_every_training_row_and_calibrates_on_known_oof(monkey
     # out-of-fold rows: search blocks, then each test period, never twice the same date
     dates = walk.oof["snapshot_date"]
     assert dates.is_sorted() or walk.oof.group_by("snapshot_date").len().height == dates.n_unique()
+    # production (fitted side by side with the cut-offs' trees): trees on every row, equal to
+    # one fit of them alone; calibrated on every out-of-fold row
+    assert rows().height in heights
+    again = fit_calibrator(
+        walk.oof["score"].to_numpy(), walk.oof["label"].cast(pl.Int8).to_numpy(), "sigmoid"
+    )
+    np.testing.assert_allclose(walk.production.calibrator.coef_, again.coef_, rtol=1e-9)
+    with threadpool_limits(1):
+        alone, features, _ = riskfit.fit_trees(rows(), walk.selection.chosen, policy)
+    frame = rows().select(features)
+    np.testing.assert_array_equal(
+        walk.production.decision_function(frame), alone.decision_function(frame)
+    )
+
+
+def test_each_parallel_fit_runs_on_one_openmp_thread():
+    """OpenMP's thread count is per thread: the limit must be set inside each worker (a limit
+    set by the caller does not reach them), and the caller's own setting is left as it was."""
+    from threadpoolctl import threadpool_info
+
+    def openmp_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"]
+
+    before = openmp_threads()
+    seen = riskfit.in_parallel([openmp_threads] * 4)
+    assert seen and all(threads == [1] * len(threads) and threads for threads in seen)
+    assert openmp_threads() == before
 
 
 def test_walk_forward_never_sees_a_label_after_the_cutoff():

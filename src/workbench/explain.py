@@ -45,7 +45,7 @@ def global_importance(
         raise ValueError("the pipeline's encoding must keep one column per feature")
     # one thread: each of the many small predictions would otherwise wake the OpenMP threads
     # once per tree (measured: 16 s on the sample's 2,000 rows, against about 2 s)
-    with threadpool_limits(1):
+    with threadpool_limits(1, user_api="openmp"):
         result = _permutation_importance(pipeline[-1], encoded, rows, policy)
     order = np.argsort(-result.importances_mean, kind="stable")
     return [

@@ -35,6 +35,7 @@ import platform
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -353,7 +354,7 @@ def train_model(
     and cutoff.
     """
     from workbench.explain import global_importance
-    from workbench.riskfit import fit_estimator, walk_forward
+    from workbench.riskfit import in_parallel, walk_forward
 
     rules = policy.model
     horizon = rules.horizon_days if horizon_days is None else horizon_days
@@ -370,8 +371,10 @@ def train_model(
     cutoffs, ends, skipped = _cutoffs(rows, as_of, horizon, cutoff, policy)
     fits = len(rules.grid_max_depth) * len(rules.grid_min_samples_leaf) * rules.cv_blocks
     progress.expect(fits + len(cutoffs) + 4)
-    progress.stage("choosing the settings, then one fit per cut-off")
-    walk = walk_forward(rows, as_of, horizon, cutoffs, policy, progress, test_until=ends)
+    progress.stage("choosing the settings, then one fit per cut-off and for production")
+    walk = walk_forward(
+        rows, as_of, horizon, cutoffs, policy, progress, test_until=ends, production=True
+    )
     main = walk.evaluations[-1]
     result = _test_metrics(main, policy)
     progress.stage("intervals and explanations")
@@ -397,15 +400,16 @@ def train_model(
         "time_split_roc_auc": result["metrics"]["model"]["roc_auc"],
     }
     progress.advance()
-    report["random_split_roc_auc"] = _random_split_roc_auc(rows, walk.selection.chosen, policy)
-    progress.advance()
-    report["feature_importance"] = global_importance(
-        main.estimator.trees, main.test, main.estimator.features, policy
+    trees = main.estimator
+    report["random_split_roc_auc"], report["feature_importance"] = in_parallel(
+        [
+            progress.counting(partial(_random_split_roc_auc, rows, walk.selection.chosen, policy)),
+            progress.counting(
+                partial(global_importance, trees.trees, main.test, trees.features, policy)
+            ),
+        ]
     )
-    progress.advance()
-    progress.stage("production refit")
-    estimator = fit_estimator(rows, walk.oof, walk.selection, policy)
-    progress.advance()
+    estimator = walk.production
     report["dropped_features"] = estimator.dropped
     report["production"] = {"trees": window(rows), "calibration": window(walk.oof)}
     metadata = _metadata(estimator, rows, report, as_of, policy)

@@ -5,7 +5,10 @@ stage as its suffix. :data:`QUIET` does nothing."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Steps:
@@ -31,6 +34,16 @@ class Steps:
     def advance(self, n: int = 1) -> None:
         if self._bar is not None:
             self._bar.update(n)
+
+    def counting(self, job: Callable[[], T]) -> Callable[[], T]:
+        """``job``, advancing one step when it returns (for jobs run side by side)."""
+
+        def counted() -> T:
+            result = job()
+            self.advance()
+            return result
+
+        return counted
 
     def close(self) -> None:
         if self._bar is not None:
