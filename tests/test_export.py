@@ -4,15 +4,17 @@ reproducible bytes, atomic writing."""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
-
 from test_recommend import AS_OF, Book, day
+
 from workbench import export
+from workbench.callsheet import HEADERS, SHEET_COLUMNS
 from workbench.errors import InputError, InputWarning
 from workbench.export import OUTPUTS, csv_safe, sheet_names, write_worklist
 from workbench.worklist import EXCLUDED_COLUMNS, WORKLIST_COLUMNS, build_worklist
@@ -65,16 +67,16 @@ def test_files_and_csv_rows_match_the_worklist(worklist, written):
     excluded = pl.read_csv(written / "excluded.csv", infer_schema=False)
     assert excluded.columns == list(EXCLUDED_COLUMNS)
     assert excluded.row(0) == (
-        "X1", "'=1+1 excluded", "Zoe", "50.0", "0.0", "0.0", "not yet due and no risk", "light_reminder",
-        str(day(31)), f"not yet due and no risk: 50.00 EUR due from {day(30)}",
+        "X1", "'=1+1 excluded", "Zoe", "50.0", "0.0", "0.0", "not yet due and no risk",
+        "light_reminder", str(day(31)), f"not yet due and no risk: 50.00 EUR due from {day(30)}",
     )  # fmt: skip
 
 
 def test_csv_text_starting_like_a_formula_is_prefixed_with_a_quote(worklist, written):
     rows = pl.read_csv(written / "worklist.csv", infer_schema=False)
-    names = dict(zip(rows["customer_id"], rows["customer_name"]))
+    names = dict(zip(rows["customer_id"], rows["customer_name"], strict=True))
     # the names as the export receives them (validation may trim a leading tab or return)
-    loaded = dict(zip(worklist.rows["customer_id"], worklist.rows["customer_name"]))
+    loaded = dict(zip(worklist.rows["customer_id"], worklist.rows["customer_name"], strict=True))
     for k, name in enumerate(EVIL_NAMES):
         assert loaded[f"E{k}"] in (name, name.strip())
         risky = loaded[f"E{k}"][0] in "=+-@\t\r"
@@ -103,7 +105,9 @@ def test_xlsx_text_is_never_a_formula(worklist, written):
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if cell.data_type == "f":  # only the SUM formulas of a call sheet's totals row
+                    assert re.fullmatch(r"=SUM\([A-Z]+\d+:[A-Z]+\d+\)", cell.value), cell.value
+                    assert sheet.cell(row=cell.row, column=2).value == "Total", cell.coordinate
                 if isinstance(cell.value, str) and cell.value in names:
                     assert cell.data_type == "s"
                     seen.add(cell.value)
@@ -114,28 +118,41 @@ def test_xlsx_text_is_never_a_formula(worklist, written):
 
 def test_xlsx_layout(worklist, written):
     book = openpyxl.load_workbook(written / "worklist.xlsx")
-    assert book.sheetnames == ["summary", "watch list", "Yann _north_", "Zoe", "excluded"]
+    assert book.sheetnames == [
+        "summary", "watch list", "Yann _north_", "Zoe", "excluded", "drafts", "_keys",
+    ]  # fmt: skip
     sheet = book["Zoe"]
     header = [c.value for c in sheet[1]]
-    assert header == list(WORKLIST_COLUMNS)
-    assert sheet.freeze_panes == "A2"
-    last = openpyxl.utils.get_column_letter(len(WORKLIST_COLUMNS))
+    assert header == [HEADERS["en"][name] for name in SHEET_COLUMNS]
+    assert sheet.freeze_panes == "D2"  # below the header, right of rank, customer and phone
+    last = openpyxl.utils.get_column_letter(len(SHEET_COLUMNS))
     assert sheet.auto_filter.ref.startswith(f"A1:{last}")  # every column filterable
     zoe = worklist.rows.filter(pl.col("collector") == "Zoe")
-    assert sheet.max_row == zoe.height + 1
-    col = {name: i + 1 for i, name in enumerate(header)}
-    first = {name: sheet.cell(row=2, column=col[name]) for name in header}
+    assert sheet.max_row == zoe.height + 3  # header, rows, a blank row, the totals
+    col = {name: i + 1 for i, name in enumerate(SHEET_COLUMNS)}
+    first = {name: sheet.cell(row=2, column=col[name]) for name in SHEET_COLUMNS}
     assert first["open_amount"].number_format == '#,##0.00 "EUR"'
     assert isinstance(first["open_amount"].value, int | float)
-    assert first["probability"].number_format == "0%"
     assert first["rank"].value == zoe["rank"][0]
-    reason = openpyxl.utils.get_column_letter(WORKLIST_COLUMNS.index("reason") + 1)
-    assert sheet.column_dimensions[reason].width > 60
+    summary = openpyxl.utils.get_column_letter(col["summary"])
+    assert sheet.column_dimensions[summary].width >= 40  # a one-line summary of 56 characters
+    customer_id = openpyxl.utils.get_column_letter(col["customer_id"])
+    assert sheet.column_dimensions[customer_id].hidden  # folded: a secondary column
+    assert sheet.column_dimensions[customer_id].outlineLevel == 1
+    drafts = book["drafts"]
+    assert [c.value for c in drafts[1]][:3] == ["Rank", "Collector", "Customer no."]
     excluded = book["excluded"]
-    assert [c.value for c in excluded[1]] == list(EXCLUDED_COLUMNS)
-    assert excluded["B2"].value == "=1+1 excluded" and excluded["B2"].data_type == "s"
+    assert excluded["A1"].value == "Not yet due and no risk: 1 customer(s)"
+    assert [c.value for c in excluded[2]][:3] == ["Customer no.", "Customer", "Collector"]
+    assert excluded["B3"].value == "=1+1 excluded" and excluded["B3"].data_type == "s"
     summary = [c.value for c in book["summary"]["A"] if c.value]
-    for title in ("totals", "actions by channel", "excluded by reason", "capacity per collector", "priority matrix"):
+    for title in (
+        "totals",
+        "actions by channel",
+        "excluded by reason",
+        "capacity per collector",
+        "priority matrix",
+    ):
         assert title in summary
 
 
@@ -148,8 +165,12 @@ def test_dates_are_dates(tmp_path):
     write_worklist(build_worklist(book.portfolio(), AS_OF), out)
     sheet = openpyxl.load_workbook(out / "worklist.xlsx")["Zoe"]
     header = [c.value for c in sheet[1]]
-    cell = sheet.cell(row=2, column=header.index("last_contact") + 1)
-    assert cell.is_date and cell.value.date() == date(2026, 6, 20) and cell.number_format == "yyyy-mm-dd"
+    cell = sheet.cell(row=2, column=header.index(HEADERS["en"]["last_contact"]) + 1)
+    assert (
+        cell.is_date
+        and cell.value.date() == date(2026, 6, 20)
+        and cell.number_format == "yyyy-mm-dd"
+    )
     assert pl.read_csv(out / "worklist.csv", infer_schema=False)["last_contact"][0] == "2026-06-20"
 
 
@@ -216,16 +237,21 @@ def test_cells_over_excels_limit_are_cut_visibly_and_the_csv_keeps_them(tmp_path
     too_long = {c for c in texts if (rows[c].str.len_chars() > 32_767).any()}
     assert "customer_name" in too_long  # and the draft, which names the customer
     out = tmp_path / "out"
-    with pytest.warns(InputWarning, match=f"worklist.xlsx: {len(too_long)} cell"):
+    # the name is on the call sheet and on the drafts sheet, the other texts on the drafts sheet
+    with pytest.warns(InputWarning, match=f"worklist.xlsx: {len(too_long) + 1} cell"):
         write_worklist(worklist, out)
-    sheet = openpyxl.load_workbook(out / "worklist.xlsx")["Zoe"]
-    header = [c.value for c in sheet[1]]
+    book = openpyxl.load_workbook(out / "worklist.xlsx")
     note = "… [cut: full text in worklist.csv]"
     csv = pl.read_csv(out / "worklist.csv")
+    drafts = book["drafts"]
+    header = [c.value for c in drafts[1]]
     for column in too_long:
-        cell = sheet.cell(row=2, column=header.index(column) + 1).value
         full = rows[column][0]
-        assert len(cell) == 32_767 and cell == full[: 32_767 - len(note)] + note, column
+        cells = [drafts.cell(row=2, column=header.index(export.heading(column)) + 1).value]
+        if column == "customer_name":
+            cells.append(book["Zoe"]["B2"].value)
+        for cell in cells:
+            assert len(cell) == 32_767 and cell == full[: 32_767 - len(note)] + note, column
         assert csv[column][0] == full, column
     assert csv["customer_name"][0] == name
 
@@ -246,14 +272,15 @@ def test_cell_text_counts_utf16_units_and_never_splits_a_character():
 
 
 def test_rows_beyond_a_sheets_limit_are_left_out_with_a_warning(worklist, tmp_path, monkeypatch):
-    """Excel's 1,048,576 rows, scaled down: a sheet of 3 rows holds a header and 2 rows."""
-    monkeypatch.setattr(export, "SHEET_ROWS", 3)
+    """Excel's 1,048,576 rows, scaled down: a call sheet of 5 rows holds a header, 2 customers, a
+    blank row and the totals."""
+    monkeypatch.setattr(export, "SHEET_ROWS", 5)
     zoe = worklist.rows.filter(pl.col("collector") == "Zoe").height
     assert zoe > 2
-    with pytest.warns(InputWarning, match="beyond Excel's 3 rows"):
+    with pytest.warns(InputWarning, match="beyond Excel's 5 rows"):
         write_worklist(worklist, tmp_path / "out")
     sheet = openpyxl.load_workbook(tmp_path / "out" / "worklist.xlsx")["Zoe"]
-    assert sheet.max_row == 3
+    assert sheet.max_row == 5 and sheet["B5"].value == "Total"
     csv = pl.read_csv(tmp_path / "out" / "worklist.csv")
     assert csv.filter(pl.col("collector") == "Zoe").height == zoe
 
@@ -263,3 +290,7 @@ def test_sheet_names_valid_and_unique():
     assert list(names.values()) == [
         "Summary (2)", "a_b", "a_b (2)", "x" * 31, "x" * 27 + " (2)", "quoted", "collector",
     ]  # fmt: skip
+    assert list(sheet_names(["drafts", "_KEYS", "projets"]).values()) == [
+        "drafts (2)", "_KEYS (2)", "projets",
+    ]  # fmt: skip
+    assert sheet_names(["projets"], "fr") == {"projets": "projets (2)"}

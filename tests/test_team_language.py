@@ -35,6 +35,7 @@ from workbench.wording import (
     number_text,
     percent_text,
 )
+from workbench.callsheet import HEADERS, SHEET_COLUMNS
 from workbench.worklist import EXCLUDED_COLUMNS, WORKLIST_COLUMNS, build_worklist, summary_tables
 
 NNBSP, NBSP = "\u202f", "\u00a0"
@@ -394,20 +395,21 @@ def test_french_workbook(french_worklist, tmp_path):
     write_worklist(french_worklist, tmp_path / "out")
     book = openpyxl.load_workbook(tmp_path / "out" / "worklist.xlsx")
     names = book.sheetnames
-    assert (names[0], names[1], names[-1]) == ("synthèse", "à surveiller", "exclus")
+    assert (names[0], names[1]) == ("synthèse", "à surveiller")
+    assert names[-3:] == ["exclus", "projets", "_keys"]
     summary = book["synthèse"]
     assert summary["A1"].value == "Liste des actions au 31/10/2026"
     assert summary["A3"].value == "totaux"
     sheet = book[names[2]]
     headers = [cell.value for cell in sheet[1]]
-    assert headers == [header(c, "fr") for c in WORKLIST_COLUMNS]
-    channel = headers.index("canal")
-    assert {row[channel].value for row in sheet.iter_rows(min_row=2)} <= set(
+    assert headers == [HEADERS["fr"][c] for c in SHEET_COLUMNS]
+    channel = headers.index("Canal")
+    assert {row[channel].value for row in sheet.iter_rows(min_row=2) if row[channel].value} <= set(
         phrases.CHANNEL_WORDS["fr"].values()
     )
-    excluded = book["exclus"]
-    column = [cell.value for cell in excluded[1]].index("à partir du")
-    dated = [row[column] for row in excluded.iter_rows(min_row=2) if row[column].value]
+    excluded = book["exclus"]  # titled blocks: a title row, then the block's header row
+    column = [cell.value for cell in excluded[2]].index("À partir du")
+    dated = [row[column] for row in excluded.iter_rows(min_row=3) if row[column].is_date]
     assert dated and all(cell.number_format == "dd/mm/yyyy" for cell in dated)
 
 
@@ -474,7 +476,9 @@ def test_unassigned_customers_in_a_french_workbook(tmp_path):
     assert set(worklist.rows["collector"]) == {"unassigned", "Zoé"}  # codes in the frame
     write_worklist(worklist, tmp_path / "out")
     sheets = openpyxl.load_workbook(tmp_path / "out" / "worklist.xlsx").sheetnames
-    assert sheets == ["synthèse", "à surveiller", "Zoé", "non attribué", "exclus"]
+    assert sheets == [
+        "synthèse", "à surveiller", "Zoé", "non attribué", "exclus", "projets", "_keys",
+    ]  # fmt: skip
     back = read_french_csv(tmp_path / "out" / "worklist.csv", worklist.rows)
     assert back["collector"].to_list() == worklist.rows["collector"].to_list()
     text = (tmp_path / "out" / "worklist.csv").read_text(encoding="utf-8-sig")
