@@ -133,7 +133,7 @@ def test_generate_is_deterministic_and_loadable(tmp_path: Path) -> None:
         (["kpis", "--data", "x", "--as-of", "0001-01-01"],
          ("error: Invalid value for '--as-of': '0001-01-01' is outside the dates the workbench "
           "handles (1900-01-01 to 2200-12-31)")),
-        ([], "error: no command given: one of generate, kpis, features, worklist, train, weekly, replay"),
+        ([], "error: no command given: one of generate, kpis, features, worklist, train, weekly, outcomes, replay"),
     ],
 )  # fmt: skip
 def test_usage_errors_state_the_problem_first(args: list[str], first_line: str) -> None:

@@ -411,6 +411,14 @@ def features(
     "worklist.xlsx, worklist.csv, excluded.csv, "
     "watchlist.csv.",
 )
+@click.option(
+    "--outcomes",
+    "outcomes",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Outcomes folder (workbench outcomes) loaded with the data: the contacts, promises, "
+    "disputes and follow-ups the collectors recorded. Repeatable.",
+)
 def worklist(
     data: str,
     source: SourceOptions,
@@ -419,6 +427,7 @@ def worklist(
     policy_file: Path | None,
     lang: str | None,
     out: Path,
+    outcomes: tuple[Path, ...] = (),
 ) -> None:
     """Prioritized worklist of the collectors as of a date, with message drafts."""
     from workbench.export import check_out_dir, write_worklist
@@ -429,7 +438,7 @@ def worklist(
     check_out_dir(out)
     policy = team_policy(policy_file, lang)
     warn_if_fictitious_sender(policy)
-    portfolio = load_portfolio(data, source)
+    portfolio = load_portfolio(data, source, outcomes=outcomes)
     scores = None
     if model_file is not None:
         from workbench.model import check_trained_by, load_model, score
@@ -539,6 +548,42 @@ def weekly(
         result = run_weekly(data, as_of.date(), out=out, policy_file=policy_file, progress=not quiet,
                             source=source, echo=click.echo, language=lang)  # fmt: skip
     click.echo(result.summary())
+
+
+@cli.command()
+@click.option(
+    "--worklist",
+    "worklist_file",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="A call sheet (worklist.xlsx) the collectors filled in.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output folder: contacts.csv, promises.csv, disputes.csv, follow_ups.csv (other files "
+    "kept).",
+)
+def outcomes(worklist_file: Path, out: Path) -> None:
+    """Read what the collectors filled in a call sheet: contacts, promises, disputes and
+    follow-ups as CSV files that `worklist --outcomes` and `weekly` load with the data."""
+    from workbench.outcomes import read_outcomes, write_outcomes
+
+    check_output(out, folder=True)
+    result = read_outcomes(worklist_file)
+    with output_errors(out):
+        written = write_outcomes(result, out)
+    for text in result.warnings:
+        click.echo(f"warning: {text}", err=True)
+    for path in written:
+        click.echo(str(path))
+    counts = result.counts()
+    click.echo(
+        f"{counts['rows_read']} filled rows: {counts['contacts']} contacts, "
+        f"{counts['promises']} promises, {counts['disputes']} disputes, "
+        f"{counts['follow_ups']} follow-ups"
+    )
 
 
 @cli.command()

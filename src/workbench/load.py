@@ -6,6 +6,7 @@ validate (:mod:`workbench.validate`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -54,15 +55,28 @@ def _in_dialect(raw: RawSource, options: SourceOptions) -> RawSource:
     return canonical_text(raw, options.dialect)
 
 
-def load_portfolio(source: str | Path, options: SourceOptions | None = None) -> Portfolio:
+def load_portfolio(
+    source: str | Path,
+    options: SourceOptions | None = None,
+    outcomes: Sequence[str | Path] = (),
+) -> Portfolio:
     """The validated portfolio stored at ``source``: a folder of CSV or Parquet files, an XLSX
     workbook or a database URI (see :mod:`workbench.sources`).
+
+    ``outcomes``: folders written by ``workbench outcomes`` (or a weekly run) whose contacts,
+    promises and disputes are appended to the source's, validated like any input, and whose
+    follow-ups become the extra frame ``follow_ups`` (:func:`workbench.outcomes.with_outcomes`).
 
     Only ``customers`` and ``invoices`` are mandatory. Raises :class:`InputError` (exit code 2)
     naming the file, table, row and column of what is wrong.
     """
     raw = raw_source(source, options)
-    return Portfolio.from_frames(raw.frames, sources=raw.origins, inputs=tuple(raw.inputs))
+    portfolio = Portfolio.from_frames(raw.frames, sources=raw.origins, inputs=tuple(raw.inputs))
+    if not outcomes:
+        return portfolio
+    from workbench.outcomes import with_outcomes
+
+    return with_outcomes(portfolio, outcomes)
 
 
 def ground_truth(source: str | Path) -> pl.DataFrame | None:

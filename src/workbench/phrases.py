@@ -141,6 +141,7 @@ EXCLUSION_WORDS = {
         "unapplied cash to reconcile": "encaissement non lettré à rapprocher",
         "handed over": "transmis au recouvrement",
         "not yet due and no risk": "non échu et sans risque",
+        "next contact planned": "prochain contact prévu",
     },
 }
 """Why a customer gets no action, in words (English: the codes, which are words)."""
@@ -298,6 +299,7 @@ REASONS = {
         "held": "{step} held",
         "same_message": "the same {step} by {channel} on {date}",
         "promise_pending": "{pending} promised by {date}, covering {promised}",
+        "follow_up": "{collector} plans the next contact on {date}",
         "plan_on_track": "payment plan instalments paid as agreed",
         "next_instalment": "next instalment {date}",
         "cash_covers": "{cash} received without an invoice covers the {amount} overdue: "
@@ -371,6 +373,7 @@ REASONS = {
         "held": "{step} en attente",
         "same_message": "{step} par {channel} le {date}",
         "promise_pending": "promesse de {pending} pour le {date}, couvrant {promised}",
+        "follow_up": "{collector} prévoit le prochain contact le {date}",
         "plan_on_track": "échéances du plan de paiement réglées comme convenu",
         "next_instalment": "prochaine échéance le {date}",
         "cash_covers": "paiement de {cash} reçu sans référence de facture, qui couvre les "

@@ -299,6 +299,9 @@ def _excluded_details(policy: Policy, currency: str) -> dict[str, pl.Expr]:
         "same message sent": joined(
             phrase(say["same_message"], step=step(c("next_step")), channel=channel,
                    date=day("same_message_on")), following),
+        "next contact planned": joined(
+            phrase(say["follow_up"], collector=c("follow_up_by"), date=day("follow_up_date")),
+            following),
         "promise pending": phrase(say["promise_pending"], pending=money("pending_amount"),
                                   date=day("pending_date"), promised=money("promised_amount")),
         "plan on track": joined(pl.lit(say["plan_on_track"]),

@@ -34,10 +34,13 @@ while a formal notice to the customer awaits its deadline nothing is sent, not e
 last message (``contacted recently``) and fewer than ``contact.max_per_week`` messages in the cap window (``capped``); no
 formal notice or hand-over within ``contact.after_conversation_days`` of a conversation (``in
 conversation``); no identical message within ``cadence.repeat_after_days`` (``same message
-sent``). Proportionality: no letter below ``escalation.letter_min_amount``, no registered letter
-below ``formal_notice_min_amount`` (e-mail instead). A customer with no open balance whose last
-overdue invoice was settled in the last ``cadence.thank_you_days`` gets a ``thank_you`` unless
-the gap or the cap forbids it (those rows are extra).
+sent``); no action before the next contact a collector planned in a call sheet (``next
+contact planned``, the follow-ups of :mod:`workbench.outcomes`) unless an invoice of the
+customer fell due since it was planned. Proportionality: no letter below
+``escalation.letter_min_amount``, no registered letter below ``formal_notice_min_amount``
+(e-mail instead). A customer with no open balance whose last overdue invoice was settled in
+the last ``cadence.thank_you_days`` gets a ``thank_you`` unless the gap or the cap forbids it
+(those rows are extra).
 
 **Channel and tone**: ``[channels.<segment>]`` of the step; the customer's preferred channel
 unless the step's channel is formal or internal; after a broken promise,
@@ -73,6 +76,7 @@ from workbench.dunning import (
     recent_messages,
 )
 from workbench.features import customer_features
+from workbench.outcomes import FOLLOW_UPS_SCHEMA
 from workbench.penalties import invoice_penalties
 from workbench.phrases import ACTION_LABELS, HISTORY, PROMISE_STATUS_WORDS, REASONS, STEP_WORDS
 from workbench.plans import plan_status
@@ -105,7 +109,7 @@ EXCLUSIONS = (
     "formal notice sent", "contacted recently", "capped", "in conversation",
     "same message sent", "waiting for the next step", "promise pending", "plan on track",
     "customer credit to offset", "unapplied cash to reconcile", "handed over",
-    "not yet due and no risk",
+    "not yet due and no risk", "next contact planned",
 )  # fmt: skip
 """Why a customer with an open balance gets no action (the ``exclusion`` column)."""
 
@@ -669,6 +673,41 @@ def _same_message(
     )
 
 
+def _follow_ups(portfolio: Portfolio, frame: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """The next contact a collector planned for each customer (the ``follow_ups`` frame that
+    outcomes folders bring, :mod:`workbench.outcomes`): follow_up_date (of the follow-up set
+    last on or before ``as_of``, when it is after ``as_of``), follow_up_by (the collector).
+    Dropped when an invoice of the customer fell due after the follow-up was set and is
+    overdue now (its overdue amount grew: the collector did not plan for it). Nothing set
+    after ``as_of`` is used."""
+    c = pl.col
+    planned = portfolio.frames.get("follow_ups")
+    if planned is None:  # no outcomes loaded
+        planned = pl.DataFrame(schema=FOLLOW_UPS_SCHEMA)
+    planned = planned.lazy()
+    latest = (  # the latest planned wins, even if it is earlier than the one before
+        planned.filter(c("set_on") <= as_of)
+        .sort("set_on", "follow_up_date", "collector")
+        .group_by("customer_id")
+        .agg(c("follow_up_date", "collector", "set_on").last())
+        .filter(c("follow_up_date") > as_of)
+    )
+    grew = (
+        frame.select("customer_id", "statement")
+        .join(latest.select("customer_id", "set_on"), on="customer_id")
+        .explode("statement")
+        .filter(
+            (c("statement").struct.field("due_date") > c("set_on"))
+            & (c("statement").struct.field("days_past_due") > 0)
+        )
+        .select("customer_id")
+        .unique()
+    )
+    return latest.join(grew, on="customer_id", how="anti").select(
+        "customer_id", "follow_up_date", follow_up_by="collector"
+    )
+
+
 def _governance(as_of: date, policy: Policy) -> tuple[pl.Expr, pl.Expr]:
     """(exclusion, next_date) of the governance rules, in order; null when none applies."""
     c = pl.col
@@ -684,8 +723,10 @@ def _governance(as_of: date, policy: Policy) -> tuple[pl.Expr, pl.Expr]:
         days_between(as_of, c("last_conversation")) < contact.after_conversation_days
     )
     same = facing & c("same_message_on").is_not_null()
+    planned = (c("status") == "action") & (c("follow_up_date") > as_of)
     rules = (
         (notice, "formal notice sent", c("customer_deadline") + pl.duration(days=1)),
+        (planned, "next contact planned", c("follow_up_date")),
         (gap, "contacted recently", c("last_outbound") + pl.duration(days=contact.min_gap_days)),
         (capped, "capped", c("window_start") + pl.duration(days=contact.cap_window_days)),
         (pause, "in conversation", c("last_conversation") + pl.duration(days=contact.after_conversation_days)),
@@ -870,7 +911,10 @@ def recommendations(
     currency = reporting_currency(portfolio, as_of) or ""
     log = contact_log(portfolio, as_of).collect().lazy()  # read by the memory and the governance
     frame = _decide(_customer_frame(portfolio, as_of, policy, scores, log), as_of, policy)
-    frame = _govern(_channel_and_tone(frame, policy), log, as_of, policy)
+    frame = _channel_and_tone(frame, policy).join(
+        _follow_ups(portfolio, frame, as_of), on="customer_id", how="left"
+    )
+    frame = _govern(frame, log, as_of, policy)
     return (
         _texts(frame, as_of, policy, currency)
         .select(RECOMMENDATION_COLUMNS)
