@@ -406,6 +406,29 @@ class Penalties:
 
 
 @dataclass(frozen=True)
+class Forecast:
+    """The ``[forecast]`` section: the weekly cash forecast and its range (units in policy.toml;
+    :mod:`workbench.forecast`)."""
+
+    weeks: int = 8
+    history_weeks: int = 13
+    sales_weeks: int = 13
+    behaviour_days: int = 365
+    dpd_bands: tuple[int, ...] = (-30, -15, -7, 0, 7, 15, 30, 60, 90, 180)
+    late_bands: tuple[int, ...] = (0, 7, 20, 45)
+    min_cell_rows: int = 30
+    seasonal_window: int = 3
+    seasonal_bounds: tuple[float, ...] = (0.5, 1.5)
+    keep_prior_promises: float = 5.0
+    default_keep_rate: float = 0.5
+    calibration_origins: int = 12
+    min_calibration_origins: int = 4
+    low_quantile: float = 0.1
+    high_quantile: float = 0.9
+    fallback_spread: float = 0.3
+
+
+@dataclass(frozen=True)
 class Policy:
     amounts: Amounts = field(default_factory=Amounts)
     ageing: Ageing = field(default_factory=Ageing)
@@ -424,6 +447,7 @@ class Policy:
     team: Team = field(default_factory=Team)
     sender: Sender = field(default_factory=Sender)
     penalties: Penalties = field(default_factory=Penalties)
+    forecast: Forecast = field(default_factory=Forecast)
 
 
 MAX_PERIOD_DAYS = 3650
@@ -435,7 +459,7 @@ POSITIVE_DAYS = frozenset({
     "kpis.period_days", "behaviour.trend_recent_days", "behaviour.trend_reference_days",
     "behaviour.contact_window_days", "behaviour.severe_late_days", "model.horizon_days",
     "model.snapshot_every_days", "model.history_days", "model.retrain_after_days",
-    "contact.cap_window_days", "escalation.handover_review_days",
+    "contact.cap_window_days", "escalation.handover_review_days", "forecast.behaviour_days",
 })  # fmt: skip
 """Periods (``section.key``) of at least one day: windows and horizons. Every other number of
 days must be >= 0, except the segment delays of ``[cadence.delay_days]`` (earlier when < 0)."""
@@ -611,6 +635,39 @@ def check_policy(policy: Policy, source: str = "policy") -> None:
     _check_periods(policy, (), source)
     _check(policy, source)
     _check_model(policy.model, source)
+    _check_forecast(policy.forecast, source)
+
+
+def _check_forecast(forecast: Forecast, file: str) -> None:
+    """The ``[forecast]`` section's values are in range (InputError naming the key otherwise).
+    Days (behaviour_days) and weeks (history_weeks, sales_weeks) are checked with the other
+    periods (:func:`_check_periods`)."""
+
+    def fail(message: str, key: str) -> None:
+        raise InputError(Problem(f"[forecast] {key} {message}", file=file, column=key))
+
+    for key, low, high in (("weeks", 1, 52), ("min_cell_rows", 1, 10**6),
+                           ("calibration_origins", 0, 104), ("seasonal_window", 0, 13),
+                           ("min_calibration_origins", 1, 104)):  # fmt: skip
+        if not low <= getattr(forecast, key) <= high:
+            fail(f"must be between {low} and {high:,}", key)
+    for key in ("dpd_bands", "late_bands"):
+        bounds = getattr(forecast, key)
+        if not bounds or list(bounds) != sorted(set(bounds)):
+            fail("must be a non-empty list of strictly increasing days", key)
+        if any(abs(b) > MAX_PERIOD_DAYS for b in bounds):
+            fail(f"must be days between -{MAX_PERIOD_DAYS} and {MAX_PERIOD_DAYS}", key)
+    if forecast.keep_prior_promises < 0:
+        fail("must be >= 0", "keep_prior_promises")
+    if not 0 <= forecast.default_keep_rate <= 1:
+        fail("is a share (0-1)", "default_keep_rate")
+    bounds = forecast.seasonal_bounds
+    if len(bounds) != 2 or not 0 < bounds[0] <= 1 <= bounds[1]:
+        fail("must be two numbers [low, high] with 0 < low <= 1 <= high", "seasonal_bounds")
+    if not 0 < forecast.low_quantile < 0.5 < forecast.high_quantile < 1:
+        fail("and high_quantile: 0 < low_quantile < 0.5 < high_quantile < 1", "low_quantile")
+    if not 0 <= forecast.fallback_spread < 1:
+        fail("is a share (0 <= spread < 1)", "fallback_spread")
 
 
 def _is_days(path: tuple[str, ...], key: str) -> bool:
