@@ -76,6 +76,9 @@ def test_outputs_and_manifest(first_run, source) -> None:
     assert manifest["row_counts"]["excluded"] == excluded.height
     assert Path(manifest["model"]["path"]).exists() and manifest["model"]["trained"]
     assert manifest["model"]["trained_as_of"] <= AS_OF.isoformat()
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    # the managers' report: the summary first, not the analysts' "how to use" cell
+    assert "How to use" not in html and html.index("Summary") < html.index("Cash")
 
 
 def test_same_week_same_inputs_same_exports_and_model_reused(first_run, source) -> None:

@@ -470,6 +470,8 @@ def _metadata(
         "expected_calibration_error": report["calibration"]["expected_calibration_error"],
         "calibration": report["calibration"],
         "feature_importance": report["feature_importance"],
+        "random_split_roc_auc": report["random_split_roc_auc"],
+        "time_split_roc_auc": report["time_split_roc_auc"],
         "rolling_origin": report["rolling_origin"],
         "versions": _versions(),
     }

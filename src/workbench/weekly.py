@@ -5,8 +5,17 @@
 - ``report.html``: ``notebooks/weekly-report.ipynb`` executed by papermill and exported without
   code cells, self-contained (plotly.js embedded once, no request outside the file);
 - ``worklist.xlsx``, ``worklist.csv``, ``excluded.csv``: the collectors' exports;
-- ``manifest.json``: the inputs with their checksums, as_of, the model used, row counts and the
-  outputs with their checksums.
+- ``outcomes/``: what the collectors filled in the latest earlier week's ``worklist.xlsx``
+  (:mod:`workbench.outcomes`: contacts, promises, disputes, follow-ups), when it has a filled
+  row;
+- ``manifest.json``: the inputs with their checksums, as_of, the model used, row counts, the
+  outcomes read and loaded, and the outputs with their checksums.
+
+Last week's calls inform this week's worklist: the run loads the source data plus the
+``outcomes/`` folder of every earlier week up to the one whose worklist it read, plus the one it
+just wrote (an ``outcomes/`` folder of a week between them came from that same worklist and is
+not loaded twice). A filled sheet with a bad cell stops the run (exit 2) before anything of the
+week is written.
 
 The risk model is reused from ``reports/models/`` when one trained as of a date on or before
 ``as_of`` and within ``model.retrain_after_days`` of it matches the current features; otherwise a
@@ -33,9 +42,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -202,6 +214,105 @@ def _model(portfolio: Portfolio, as_of: date, policy: Policy, out: Path) -> tupl
     return model, path, True
 
 
+WEEK_FOLDER = re.compile(r"\d{4}-W\d{2}")
+"""The name of a week's folder under the output folder (:func:`week_label`)."""
+
+
+def previous_worklist(out: Path, week: str) -> tuple[str, Path] | None:
+    """The latest week before ``week`` whose folder under ``out`` holds a ``worklist.xlsx``:
+    (its week label, the workbook); None when there is none."""
+    weeks = sorted(
+        p.name
+        for p in out.glob("*-W*")  # a folder per week: a few dozen a year
+        if WEEK_FOLDER.fullmatch(p.name) and p.name < week and (p / "worklist.xlsx").is_file()
+    )
+    return (weeks[-1], out / weeks[-1] / "worklist.xlsx") if weeks else None
+
+
+def outcome_folders(out: Path, through: str) -> list[Path]:
+    """The ``outcomes/`` folders of the weeks up to ``through`` (included), oldest first."""
+    return [
+        p / "outcomes"
+        for p in sorted(out.glob("*-W*"))
+        if WEEK_FOLDER.fullmatch(p.name) and p.name <= through and (p / "outcomes").is_dir()
+    ]
+
+
+def _read_previous(out: Path, week: str, as_of: date) -> tuple[Any, str | None]:
+    """The outcomes of the latest earlier worklist (None when there is none, or when it was
+    written without the keys sheet, by an earlier version: a warning) and its week."""
+    from workbench.callsheet import KEYS_SHEET
+    from workbench.errors import warn_input
+    from workbench.outcomes import read_outcomes, sheet_names
+
+    found = previous_worklist(out, week)
+    if found is None:
+        return None, None
+    prev_week, path = found
+    if KEYS_SHEET not in sheet_names(path):
+        warn_input(
+            Problem(
+                "no call sheet keys (written by an earlier version): nothing read back",
+                file=str(path),
+            )
+        )
+        return None, prev_week
+    # a contact may be recorded up to the day of the run (a replay as of a later date: as_of)
+    read = read_outcomes(path, today=max(date.today(), as_of))
+    for text in read.warnings:
+        warn_input(text)
+    return read, prev_week
+
+
+@contextmanager
+def _old_outcomes_set_aside(week_folder: Path) -> Iterator[None]:
+    """Move the week's previous ``outcomes/`` folder aside for the block (the run writes its
+    own, and :func:`workbench.files.atomic_outputs` replaces files, not folders); put back if
+    the block fails, removed if it succeeds. The aside folder is named like the temporary
+    folders of ``week_folder``, so a killed run's is removed by the next run."""
+    old = week_folder / "outcomes"
+    if not old.is_dir():
+        yield
+        return
+    aside = Path(
+        tempfile.mkdtemp(prefix=f".{week_folder.name}.", suffix=".tmp", dir=week_folder.parent)
+    )
+    os.replace(old, aside / "outcomes")
+    try:
+        yield
+    except BaseException:
+        if not old.exists():
+            os.replace(aside / "outcomes", old)
+        raise
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _outcomes_entry(
+    out: Path, week: str, prev_week: str | None, read: Any, earlier: list[Path]
+) -> dict[str, Any]:
+    """The manifest's description of the outcomes read back and loaded (paths relative to the
+    output folder, so a re-run writes the same bytes)."""
+    worklist = out / prev_week / "worklist.xlsx" if prev_week else None
+    written = read is not None and read.rows_read > 0
+    return {
+        "worklist_read": None
+        if worklist is None
+        else {"path": str(worklist.relative_to(out)), "sha256": sha256(worklist)},
+        "counts": None if read is None else read.counts(),
+        "written": f"{week}/outcomes" if written else None,
+        "folders_loaded": [str(f.relative_to(out)) for f in earlier]
+        + ([f"{week}/outcomes"] if written else []),
+    }
+
+
+def _previous_csv(out: Path, prev_week: str | None) -> str:
+    """The report notebook's ``previous_worklist``: the previous week's ``worklist.csv``
+    (absolute), or "" when there is none."""
+    path = out / prev_week / "worklist.csv" if prev_week else None
+    return str(path.resolve()) if path is not None and path.is_file() else ""
+
+
 def _canonical_copy(portfolio: Portfolio, folder: Path) -> Path:
     """The validated tables of ``portfolio`` written as Parquet into ``folder``: what the report
     notebook reads, whatever the source was (a workbook, a database, a mapped export)."""
@@ -209,6 +320,10 @@ def _canonical_copy(portfolio: Portfolio, folder: Path) -> Path:
     for table in sorted(portfolio.present):
         portfolio.frames[table].write_parquet(folder / f"{table}.parquet")
     return folder
+
+
+ANALYSTS_ONLY = "analysts-only"
+"""A report notebook cell with this tag (its "how to use" cell) is left out of the HTML report."""
 
 
 def _execute_report(
@@ -229,8 +344,16 @@ def _execute_report(
         progress_bar=progress,
         kernel_name="python3",
     )
+    from traitlets.config import Config
+
+    config = Config()  # cells tagged for the analysts (how to use the notebook) are left out
+    config.TagRemovePreprocessor.remove_cell_tags = {ANALYSTS_ONLY}
+    config.TagRemovePreprocessor.enabled = True
     exporter = HTMLExporter(
-        template_name="report", extra_template_basedirs=[str(TEMPLATES)], exclude_input=True
+        config=config,
+        template_name="report",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
     )
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     html = folder / "report.html"
@@ -328,6 +451,7 @@ def _run_weekly(
     from workbench.kpis import portfolio_kpis
     from workbench.load import load_portfolio
     from workbench.model import score
+    from workbench.outcomes import write_files
     from workbench.worklist import build_worklist
 
     week = week_label(as_of)
@@ -342,15 +466,26 @@ def _run_weekly(
     policy = load_policy(policy_file)
     if language is not None:
         policy = dataclasses.replace(policy, team=Team(language=language))
-    portfolio = load_portfolio(data, source)
-    kpis = portfolio_kpis(portfolio, as_of, policy)
-    steps.update()
+    read, prev_week = _read_previous(out, week, as_of)  # a bad filled sheet stops here
+    earlier = outcome_folders(out, prev_week) if prev_week else []
 
-    step("risk model")
-    model, model_path, trained = _model(portfolio, as_of, policy, out)
-    steps.update()
+    with (
+        _old_outcomes_set_aside(out / week),
+        atomic_outputs(out / week, last=("manifest.json",)) as folder,
+    ):
+        loaded = list(earlier)
+        outcome_files: list[Path] = []
+        if read is not None and read.rows_read:
+            outcome_files = write_files(read, folder / "outcomes")
+            loaded.append(folder / "outcomes")
+        portfolio = load_portfolio(data, source, outcomes=loaded)
+        kpis = portfolio_kpis(portfolio, as_of, policy)
+        steps.update()
 
-    with atomic_outputs(out / week, last=("manifest.json",)) as folder:
+        step("risk model")
+        model, model_path, trained = _model(portfolio, as_of, policy, out)
+        steps.update()
+
         step("worklist")
         worklist = build_worklist(portfolio, as_of, policy, score(model, portfolio, as_of, policy))
         exports = write_worklist_files(worklist, folder)
@@ -365,6 +500,7 @@ def _run_weekly(
                 "as_of": as_of.isoformat(),
                 "policy_file": str(Path(policy_file).resolve()) if policy_file else "",
                 "model_path": str(model_path.resolve()),
+                "previous_worklist": _previous_csv(out, prev_week),
                 "interactive": False,
             },
             progress=False,
@@ -378,10 +514,15 @@ def _run_weekly(
             "inputs": _inputs(str(data), portfolio, Path(policy_file) if policy_file else None),
             "model": _model_entry(model, model_path, trained),
             "row_counts": _row_counts(portfolio, kpis, worklist),
+            "outcomes": _outcomes_entry(out, week, prev_week, read, earlier),
             "kpis": {k: v for k, v in kpis.items() if k != "ageing"},
             "outputs": [
                 {"path": p.name, "sha256": sha256(p), "bytes": p.stat().st_size}
                 for p in sorted([*map(Path, exports), html], key=lambda p: p.name)
+            ]
+            + [
+                {"path": f"outcomes/{p.name}", "sha256": sha256(p), "bytes": p.stat().st_size}
+                for p in outcome_files
             ],
         }
         with atomic_file(folder / "manifest.json") as tmp:
