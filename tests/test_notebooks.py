@@ -68,7 +68,9 @@ def small_source(tmp_path_factory) -> tuple[Path, date]:
 
     end = date(2026, 10, 30)
     folder = tmp_path_factory.mktemp("data") / "portfolio"
-    write_portfolio(generate_portfolio(customers=90, seed=5, start=date(2025, 5, 1), end=end), folder)
+    write_portfolio(
+        generate_portfolio(customers=90, seed=5, start=date(2025, 5, 1), end=end), folder
+    )
     return folder, end
 
 
@@ -89,19 +91,100 @@ def figures(notebook: nbformat.NotebookNode) -> int:
     )  # fmt: skip
 
 
+ANALYSTS = ["01-portfolio.ipynb", "02-payment-behaviour.ipynb", "03-risk-model.ipynb",
+            "04-actions.ipynb"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ANALYSTS)
+def test_starts_with_a_title_and_how_to_use(name: str) -> None:
+    """A title, then a "How to use" cell saying what it shows, which parameters to change, how
+    to run it and where the logic lives, before the parameters cell."""
+    cells = nbformat.read(NOTEBOOKS / name, as_version=4).cells
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# ")
+    how = cells[1]
+    assert how.cell_type == "markdown" and how.source.startswith("## How to use")
+    for part in ("What it shows", "What to change", "How to run it", "Where the logic lives"):
+        assert part in how.source, f"{name}: how to use misses {part!r}"
+    assert "parameters" in cells[2].metadata.get("tags", [])
+    assert "papermill" in how.source and "workbench." in how.source
+
+
+REMOTE_SCRIPT = re.compile(
+    r"""<script[^>]*\bsrc\s*=\s*["']?(?:https?:)?//"""  # <script src="https://...">
+    r"""|\bimport\s*\(?\s*["'](?:https?:)?//"""  # import "https://..." (ES modules)
+    r"""|cdn\.plot\.ly/plotly-|cdnjs\.cloudflare\.com""",  # plotly.js, MathJax from a CDN
+    re.IGNORECASE,
+)
+
+
+def strings(value) -> list[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def remote_scripts(notebook: nbformat.NotebookNode) -> list[str]:
+    """Scripts the outputs would load from outside the machine (a CDN)."""
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    return [m.group(0) for text in strings(outputs) for m in REMOTE_SCRIPT.finditer(text)]
+
+
+def texts(notebook: nbformat.NotebookNode) -> str:
+    """The Markdown and plain-text outputs of a notebook."""
+    return "\n".join(
+        o.get("data", {}).get("text/markdown", "") + o.get("text", "")
+        for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )  # fmt: skip
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "extra", "minimum"),
     [
         ("01-portfolio.ipynb", {"trend_weeks": 8}, 9),
         ("02-payment-behaviour.ipynb", {}, 5),
-        ("03-risk-model.ipynb", {}, 8),
-        ("04-actions.ipynb", {}, 6),
     ],
 )
-def test_notebook_executes_under_papermill(small_source, tmp_path, name, extra, minimum) -> None:
+def test_notebook_executes_interactive_with_nothing_remote(
+    small_source, tmp_path, name, extra, minimum
+) -> None:
+    """Executed as in JupyterLab (interactive: widgets, plotly's mimetype): the figures are
+    there and no output loads a script from a CDN."""
     folder, end = small_source
     notebook = executed(
-        name, tmp_path / name, data=str(folder), as_of=end.isoformat(), interactive=False, **extra
+        name, tmp_path / name, data=str(folder), as_of=end.isoformat(), interactive=True, **extra
     )
     assert figures(notebook) >= minimum
+    assert not remote_scripts(notebook)
+    assert any(
+        "application/vnd.plotly.v1+json" in o.get("data", {})
+        for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_risk_model_notebook_then_actions_with_the_weekly_model(small_source, tmp_path) -> None:
+    """Notebook 03 (static, as papermill runs it) saves its model where the weekly runs keep
+    theirs; notebook 04 (interactive), given only that reports folder, says it uses that model,
+    and loads nothing from a CDN."""
+    folder, end = small_source
+    reports = tmp_path / "reports"
+    saved = reports / "models" / f"model-{end.isoformat()}.skops"
+    risk = executed(
+        "03-risk-model.ipynb", tmp_path / "03.ipynb", data=str(folder), as_of=end.isoformat(),
+        interactive=False, model_out=str(saved),
+    )  # fmt: skip
+    assert figures(risk) >= 8 and saved.exists()
+    actions = executed(
+        "04-actions.ipynb", tmp_path / "04.ipynb", data=str(folder), as_of=end.isoformat(),
+        interactive=True, reports=str(reports),
+    )  # fmt: skip
+    assert figures(actions) >= 6
+    said = texts(actions)
+    assert f"Priorities use the risk model `{saved}`" in said and "weekly run" in said
+    assert not remote_scripts(actions)

@@ -47,3 +47,33 @@ def test_customer_dropdown_redraws_the_timeline(hand_portfolio, as_of) -> None:
     bars = {t.name: list(t.y) for t in figure.data if t.name in ("open", "settled")}
     assert bars == {"open": ["I7", "I8"], "settled": ["I9"]}
     assert "Gamma" in figure.layout.title.text
+
+
+def test_breakdown_dropdown_offers_words_and_hovers_money(generated_portfolio) -> None:
+    portfolio, as_of = generated_portfolio
+    box, figure = breakdown_explorer(portfolio, as_of)
+    dropdown, _ = box.children[0].children
+    labels = [label for label, _ in dropdown.options]
+    assert "Customer type" in labels and all("_" not in label for label in labels)
+    dropdown.value = "customer_type"
+    assert figure.layout.title.text == "Open AR by customer type"
+    assert figure.layout.xaxis.title.text == "Customer type"
+    assert figure.data[0].hovertemplate.endswith(": %{y:,.2f} EUR<extra></extra>")
+
+
+def test_what_if_lists_changes_in_words(generated_portfolio, monkeypatch) -> None:
+    from workbench import widgets
+    from workbench.worklist import build_worklist
+
+    shown = []
+    monkeypatch.setattr(
+        widgets, "display", shown.append
+    )  # outside a kernel Output captures nothing
+    portfolio, as_of = generated_portfolio
+    box, figure, _ = widgets.worklist_what_if(portfolio, as_of)
+    assert all("_" not in x for x in figure.data[0].x)
+    box.children[0].value = 1  # one call a week
+    actions = build_worklist(portfolio, as_of).rows.height
+    assert sum(figure.data[1].y) <= sum(figure.data[0].y) == actions
+    assert len(shown) == 1, "with one call a week some actions change"
+    assert "Action in the what-if" in shown[0].columns and "action_after" not in shown[0].columns

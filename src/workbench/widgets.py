@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date
 
 import ipywidgets as widgets
-from IPython.display import display
 import plotly.graph_objects as go
 import polars as pl
+from IPython.display import display
 
 from workbench import plots
+from workbench.balances import reporting_currency
 from workbench.breakdowns import DIMENSIONS, open_ar_by
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
@@ -26,30 +27,34 @@ def breakdown_explorer(
     policy: Policy = DEFAULT_POLICY,
     segments: pl.DataFrame | None = None,
 ) -> tuple[widgets.VBox, go.FigureWidget]:
-    """A dimension dropdown and an as-of date picker driving the open-AR-by-dimension bars."""
-    options = list(DIMENSIONS) + (["segment"] if segments is not None else [])
+    """A dimension dropdown (dimensions in words) and an as-of date picker driving the
+    open-AR-by-dimension bars (money to the cent in the reporting currency)."""
+    codes = list(DIMENSIONS) + (["segment"] if segments is not None else [])
+    options = [(plots.header(code), code) for code in codes]
     dimension = widgets.Dropdown(options=options, value="collector", description="By")
     day = widgets.DatePicker(value=as_of, description="As of")
-    figure = go.FigureWidget(
-        plots.stacked_bars(
-            open_ar_by(portfolio, as_of, "collector", policy, segments),
-            "collector",
+
+    def bars(on: date, by: str) -> go.Figure:
+        return plots.stacked_bars(
+            open_ar_by(portfolio, on, by, policy, segments),
+            by,
             ["current_ar", "overdue_ar"],
-            "Open AR by collector",
+            f"Open AR by {plots.header(by).lower()}",
+            currency=reporting_currency(portfolio, on),
         )
-    )
+
+    figure = go.FigureWidget(bars(as_of, "collector"))
 
     def redraw(_change: dict | None = None) -> None:
         if day.value is None:
             return
-        frame = open_ar_by(portfolio, day.value, dimension.value, policy, segments)
-        fresh = plots.stacked_bars(
-            frame, dimension.value, ["current_ar", "overdue_ar"], f"Open AR by {dimension.value}"
-        )
+        fresh = bars(day.value, dimension.value)
         with figure.batch_update():
             for trace, new in zip(figure.data, fresh.data, strict=True):
-                trace.x, trace.y = new.x, new.y
+                trace.x, trace.y, trace.hovertemplate = new.x, new.y, new.hovertemplate
             figure.layout.title = fresh.layout.title
+            figure.layout.xaxis.title = fresh.layout.xaxis.title
+            figure.layout.yaxis.title = fresh.layout.yaxis.title
 
     dimension.observe(redraw, names="value")
     day.observe(redraw, names="value")
@@ -74,12 +79,15 @@ def customer_drilldown(
     ]
     picker = widgets.Dropdown(options=options, description="Customer")
 
+    currency = reporting_currency(portfolio, as_of)
+
     def timeline(customer_id: str) -> go.Figure:
         return plots.customer_timeline(
             customer_invoices(portfolio, customer_id, as_of, policy),
             customer_events(portfolio, customer_id, as_of),
             as_of,
             title=_label(options, customer_id),
+            currency=currency,
         )
 
     figure = go.FigureWidget(timeline(picker.value))
@@ -107,7 +115,8 @@ def worklist_what_if(
 ) -> tuple[widgets.VBox, go.FigureWidget, widgets.Output]:
     """Sliders for the collectors' weekly calls and the cadence thresholds; each change rebuilds
     the worklist, redraws actions by channel (current policy against the what-if) and lists
-    the customers whose action changes (in the returned Output)."""
+    the customers whose action changes (in the returned Output, as :func:`plots.display_frame`
+    shows them: headers and codes in words)."""
     from workbench.errors import InputError
     from workbench.whatif import CADENCE_STEPS, what_if_policy, worklist_changes
     from workbench.worklist import build_worklist
@@ -118,7 +127,9 @@ def worklist_what_if(
     )
     steps = {
         name: widgets.IntSlider(
-            value=getattr(policy.cadence, name), min=1, max=120,
+            value=getattr(policy.cadence, name),
+            min=1,
+            max=120,
             description=name.removesuffix("_dpd").replace("_", " "),
             style={"description_width": "initial"},
         )  # fmt: skip
@@ -130,13 +141,17 @@ def worklist_what_if(
         counts = dict(rows.group_by("channel").len().iter_rows())
         return [counts.get(channel, 0) for channel in channels]
 
+    names = [plots.words(channel) for channel in channels]
+    hover = "%{fullData.name}, %{x}: %{y:,} actions<extra></extra>"
     figure = go.FigureWidget(
         [
-            go.Bar(x=channels, y=per_channel(base.rows), name="current policy"),
-            go.Bar(x=channels, y=per_channel(base.rows), name="what-if"),
+            go.Bar(x=names, y=per_channel(base.rows), name="current policy", hovertemplate=hover),
+            go.Bar(x=names, y=per_channel(base.rows), name="what-if", hovertemplate=hover),
         ]
     )
-    figure.update_layout(barmode="group", title="Actions by channel", **plots.LAYOUT)
+    figure.update_layout(
+        barmode="group", title="Actions by channel", yaxis_title="actions", **plots.LAYOUT
+    )
     changes = widgets.Output()
 
     def recompute(_change: dict | None = None) -> None:
@@ -157,7 +172,7 @@ def worklist_what_if(
             diff = worklist_changes(base, variant)
             print(f"{diff.height} customers change action")
             if diff.height:
-                display(diff.head(30))
+                display(plots.display_frame(diff.head(30)))
 
     for slider in (calls, *steps.values()):
         slider.observe(recompute, names="value")
