@@ -277,7 +277,7 @@ def test_feedback_columns_are_empty_with_drop_downs_and_date_validation(english)
             kind, operator, *limits = rules[name][:4]
             assert kind == "date" and operator in (None, "between"), name  # between: the default
             assert limits == [str(low), str(high)], name
-        assert rules["promised_amount"][:3] == ("decimal", "greaterThanOrEqual", "0")
+        assert rules["promised_amount"][:3] == ("decimal", "greaterThan", "0")
         assert all(rule[4] == (2, n + 1) for rule in rules.values())
         for name in FEEDBACK_COLUMNS:
             cells = [sheet.cell(row=r, column=COL[name]) for r in range(2, n + 2)]
@@ -285,6 +285,24 @@ def test_feedback_columns_are_empty_with_drop_downs_and_date_validation(english)
             assert all(c.fill.fgColor.rgb == "FFFFF8DC" for c in cells), name  # where to write
         assert sheet.cell(row=2, column=COL["promised_date"]).number_format == "yyyy-mm-dd"
         assert sheet.cell(row=2, column=COL["promised_amount"]).number_format == '#,##0.00 "EUR"'
+
+
+def test_promised_amount_must_be_above_0_as_the_reader_wants(english, french):
+    """workbench.outcomes refuses a promised amount of 0 ("is not above 0"): the sheet's
+    validation and its messages say "greater than 0" too, in both languages."""
+    expected = {"en": ("more than 0", "greater than 0"), "fr": ("supérieur à 0", "supérieur à 0")}
+    for (worklist, path), language in ((english, "en"), (french, "fr")):
+        book = openpyxl.load_workbook(path)
+        sheet = book[collectors(worklist)[0]]
+        letter = get_column_letter(COL["promised_amount"])
+        (rule,) = [
+            r for r in sheet.data_validations.dataValidation if str(r.sqref).startswith(letter)
+        ]
+        assert (rule.type, rule.operator, rule.formula1) == ("decimal", "greaterThan", "0")
+        prompt, error = expected[language]
+        assert prompt in rule.prompt and error in rule.error, (rule.prompt, rule.error)
+        for text in (rule.prompt, rule.error):
+            assert not re.search(r"0 or more|positif ou nul|>= ?0", text), text
 
 
 def test_keys_sheet_names_every_call_sheet_row(english):

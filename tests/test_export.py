@@ -156,6 +156,14 @@ def test_xlsx_layout(worklist, written):
         assert title in summary
 
 
+def test_excluded_sheet_keeps_its_header_in_view_and_on_every_page(worklist, written):
+    sheet = openpyxl.load_workbook(written / "worklist.xlsx")["excluded"]
+    # row 1: the first block's title, row 2: the column headers (the same in every block)
+    assert [c.value for c in sheet[2]][:3] == ["Customer no.", "Customer", "Collector"]
+    assert sheet.freeze_panes == "A3"  # the title and the header stay visible when scrolling
+    assert sheet.print_title_rows == "$1:$2"  # and are printed at the top of every page
+
+
 def test_dates_are_dates(tmp_path):
     book = Book()
     cid = book.customer()

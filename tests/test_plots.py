@@ -37,12 +37,56 @@ def test_kpi_tiles_show_week_over_week_deltas(hand_portfolio, as_of) -> None:
     figure = plots.kpi_tiles(current, previous)
     assert len(figure.data) == len(plots.TILES)
     by_title = {t.title.text: t for t in figure.data}
-    tile = by_title["Open AR"]
-    assert tile.value == current["total_ar"] and tile.delta.reference == previous["total_ar"]
-    # A rising DSO is bad (red), a rising CEI good (green).
-    assert by_title["DSO (days)"].delta.increasing.color == "#b8405e"
-    assert by_title["CEI (%)"].delta.increasing.color == "#3a9e6f"
+    assert by_title["Open AR"].value == current["total_ar"]
+    changes = {a.name: a for a in figure.layout.annotations}
+    both = [k for k in plots.TILES if current.get(k) is not None and previous.get(k) is not None]
+    assert set(changes) == set(both)
+    change = round(current["total_ar"] - previous["total_ar"], 2)
+    expected = f"{abs(change):,.2f} EUR"
+    assert changes["total_ar"].text.endswith(expected)
     assert plots.kpi_tiles(current).data[0].mode == "number"
+    assert not plots.kpi_tiles(current).layout.annotations
+
+
+@pytest.mark.parametrize(
+    ("kind", "now", "before", "rise_is_good", "text", "color"),
+    [
+        ("percent", 80.0, 80.5, True, "▼ 0.5 pts", "#b8405e"),  # CEI fell: points, one sign
+        ("percent", 81.26, 80.0, True, "▲ 1.3 pts", "#3a9e6f"),
+        ("days", 40.0, 42.5, False, "▼ 2.5 days", "#3a9e6f"),  # DSO fell: good
+        ("days", 40.0, 40.04, False, "= 0.0 days", "#8a8a8a"),  # rounds to 0: neutral
+        ("days", 40.0, 40.0, False, "= 0.0 days", "#8a8a8a"),
+        ("percent", 80.0, 80.0, True, "= 0.0 pts", "#8a8a8a"),
+        ("money", 1_500.0, 265.5, False, "▲ 1,234.50 EUR", "#b8405e"),  # open AR rose: bad
+        ("money", 100.0, 100.004, False, "= 0.00 EUR", "#8a8a8a"),
+    ],
+)
+def test_a_tiles_change_has_one_sign_its_unit_and_a_neutral_zero(
+    kind, now, before, rise_is_good, text, color
+) -> None:
+    assert plots.tile_delta(kind, now, before, rise_is_good, "EUR") == (text, color)
+    assert plots.tile_delta(kind, now, None, rise_is_good, "EUR") is None
+    assert "−" not in text and "-" not in text
+
+
+def test_selection_words_say_the_features_left_out_in_words() -> None:
+    report = {
+        "selection": {
+            "chosen": {"max_depth": 3, "min_samples_leaf": 20, "max_iter": 100},
+            "grid": {"learning_rate": 0.1}, "calibration_method": "isotonic",
+            "blocks": [1, 2, 3], "search_rows": 1200, "scores": [1, 2],
+        },
+        "dropped_features": {
+            "empty": ["customer_plan_instalments_missed"],
+            "constant": ["customer_unapplied_cash", "customer_customer_credit"],
+            "duplicate": {"customer_open_invoices": "invoice_contacts"},
+        },
+    }  # fmt: skip
+    words = plots.selection_words(report)
+    assert "customer's plan instalments missed (missing on every row)" in words
+    assert "customer's unapplied cash, customer's credit (beyond its invoices) (one value" in words
+    assert "customer's open invoices (a copy of contacts about the invoice)" in words
+    assert not SNAKE.search(words.split("Features left out")[1]), words
 
 
 def test_ageing_bars_keep_bucket_order(hand_portfolio, as_of) -> None:

@@ -12,6 +12,7 @@ import nbformat
 import papermill
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from workbench import report, reportplots, reportrisks, reportwords
 from workbench.generate import generate_portfolio, write_portfolio
@@ -398,8 +399,9 @@ def _facts(**overrides) -> dict:
 
 
 def test_the_three_points_follow_the_rules_in_order() -> None:
-    points = reportwords.things_to_look_at(_facts(), "EUR")
-    assert [rule for rule, _ in points] == list(reportwords.RULES[:3])
+    points = reportwords.things_to_look_at(_facts(), "EUR")  # no forecast: no cash rule
+    assert [rule for rule, _ in points] == ["broken_promises", "new_over_limit",
+                                            "waiting_exposure"]  # fmt: skip
     assert "&lt;A&amp;Co&gt;" in points[0][1] and "500.00 EUR" in points[0][1]
     none = {"broken": _facts()["broken"].clear(), "over_limit": _facts()["over_limit"].clear()}
     points = reportwords.things_to_look_at(_facts(**none, old_now=100.0), "EUR")
@@ -420,6 +422,40 @@ def test_the_three_points_follow_the_rules_in_order() -> None:
     assert "Nothing stands out" in reportwords.summary_html({}, {}, [])
 
 
+SAMPLE_CASH = {
+    "collected": 383_675.56, "expected": 643_302.61, "low": 408_268.56, "high": 1_119_340.46,
+    "difference": -259_627.05, "verdict": "below",
+}  # fmt: skip
+"""The review's sample: last week's cash below the range of the forecast made a week ago."""
+
+
+def test_cash_outside_its_forecast_range_is_always_among_the_three_points() -> None:
+    # below the range: the first thing to look at, before everything else that applies
+    points = reportwords.things_to_look_at(_facts(cash_vs_forecast=SAMPLE_CASH), "EUR")
+    assert [rule for rule, _ in points] == ["cash_below_forecast", "broken_promises",
+                                            "new_over_limit"]  # fmt: skip
+    assert points[0][1] == (
+        "Cash collected last week, 383,675.56 EUR, was below the forecast made a week ago: "
+        "643,302.61 EUR expected, 259,627.05 EUR short, under the 10 %-90 % range "
+        "408,268.56 EUR to 1,119,340.46 EUR."
+    )
+    # above the range: still shown when every other rule applies (third, after two at most)
+    above = {"collected": 1_200_000.0, "expected": 643_302.61, "low": 408_268.56,
+             "high": 1_119_340.46, "difference": 556_697.39, "verdict": "above"}  # fmt: skip
+    points = reportwords.things_to_look_at(_facts(cash_vs_forecast=above), "EUR")
+    assert [rule for rule, _ in points] == ["broken_promises", "new_over_limit",
+                                            "cash_above_forecast"]  # fmt: skip
+    assert "1,200,000.00 EUR, was above" in points[2][1]
+    assert "556,697.39 EUR more, over the 10 %-90 % range" in points[2][1]
+    # within the range or no forecast a week ago: no cash point
+    for cash in (SAMPLE_CASH | {"collected": 500_000.0, "verdict": "within"},
+                 {"collected": 5.0, "verdict": "no forecast"}, None):  # fmt: skip
+        points = reportwords.things_to_look_at(_facts(cash_vs_forecast=cash), "EUR")
+        assert not {"cash_below_forecast", "cash_above_forecast"} & {r for r, _ in points}
+    assert set(reportwords.RULES) >= {"cash_below_forecast", "cash_above_forecast"}
+    assert "``cash_below_forecast``" in reportwords.__doc__
+
+
 def test_week_facts_summary_figures_and_points(tables, portfolio, worklist) -> None:
     facts = week_facts(portfolio, AS_OF, DEFAULT_POLICY, worklist)
     open_now = open_invoices(tables, AS_OF)
@@ -430,8 +466,24 @@ def test_week_facts_summary_figures_and_points(tables, portfolio, worklist) -> N
     assert len(facts["points"]) == 3
     broken = broken_this_week(portfolio, AS_OF)
     expected_first = "broken_promises" if broken.height else "new_over_limit"
+    cash = facts["cash_vs_forecast"]
+    expected_first = "cash_below_forecast" if cash["verdict"] == "below" else expected_first
     assert facts["points"][0][0] == expected_first
     assert html.count("<li>") == 3 and "<script>" not in html
+    # last week's cash against week 1 of the forecast made 7 days before, read back by hand
+    assert cash["collected"] == pytest.approx(report.cash_collected(portfolio, AS_OF), abs=0.01)
+    assert facts["forecast"]["week"].min() == 1
+    if cash["verdict"] != "no forecast":
+        low, high = cash["low"], cash["high"]
+        verdict = (
+            "below" if cash["collected"] < low else "above" if cash["collected"] > high else ""
+        )
+        shown = {rule for rule, _ in facts["points"]}
+        assert (
+            (f"cash_{verdict}_forecast" in shown)
+            if verdict
+            else not any(rule.startswith("cash_") for rule in shown)
+        )
 
 
 # --- as-of rule -----------------------------------------------------------------------------
@@ -464,7 +516,9 @@ def test_nothing_dated_after_as_of_changes_any_section(tables, portfolio) -> Non
         results.append(facts | {"cash": report.cash_collected(each, day)})
     full, past = results
     for key, value in full.items():
-        if isinstance(value, pl.DataFrame):
+        if key == "forecast":  # sums of floats in another order: equal to 1e-9
+            assert_frame_equal(value, past[key], check_exact=False, rel_tol=1e-9)
+        elif isinstance(value, pl.DataFrame):
             assert value.equals(past[key]), key
         else:
             assert value == past[key], key

@@ -4,14 +4,16 @@
 - The XLSX (:func:`write_xlsx`) has a ``summary`` sheet (typed totals and small tables), a
   ``watch list`` sheet (the large exposures that wait, with why and until when), one **call
   sheet** per collector, an ``excluded`` sheet (in titled blocks: waiting with a reason, held by
-  the contact rules, not yet due, credit or cash to allocate), a ``drafts`` sheet (the full
+  the contact rules, not yet due, credit or cash to allocate; the first block's title and
+  column headers frozen at the top and printed on every page), a ``drafts`` sheet (the full
   reasons and draft messages, wrapped) and the hidden :data:`workbench.callsheet.KEYS_SHEET`.
 - A call sheet is laid out as :mod:`workbench.callsheet` says (the contract with the reader of
   what collectors fill in): one line per action in rank order (no wrapped text; the reason as a
   one-line summary, a link to the draft's row on the drafts sheet), customer and phone frozen on
   the left, amounts as numbers in the worklist's currency, dates as dates, a totals row (SUM
   formulas with their value cached), empty feedback columns with drop-down lists and date and
-  amount validation, printed landscape on A4, one page wide, the header row on every page.
+  amount validation (a promised amount above 0, as :mod:`workbench.outcomes` reads it),
+  printed landscape on A4, one page wide, the header row on every page.
   The secondary columns (:data:`CALL_FOLDED`) are in a collapsed outline group, hidden on
   screen and on paper until expanded, so that the rest prints at a readable size (11-point
   text at about 7 points one page wide) with room to write in the feedback columns; the
@@ -217,8 +219,9 @@ WORDS = {
         "date_error_title": "Not a valid date",
         "date_error": "Type a date from {start} to {end}, as {form}.",
         "list_title": "Choose from the list", "list_error": "Choose a value from the list.",
-        "amount_title": "Amount", "amount_input": "The amount promised ({currency}), 0 or more.",
-        "amount_error": "Type an amount of 0 or more, digits only.",
+        "amount_title": "Amount",
+        "amount_input": "The amount promised ({currency}), more than 0.",
+        "amount_error": "Type an amount greater than 0, digits only.",
     },
     "fr": {
         "total": "Total", "draft_link": "projets, ligne {}",
@@ -237,8 +240,8 @@ WORDS = {
         "list_title": "Choisir dans la liste",
         "list_error": "Choisissez une valeur de la liste.",
         "amount_title": "Montant",
-        "amount_input": "Le montant promis ({currency}), positif ou nul.",
-        "amount_error": "Saisissez un montant positif ou nul, en chiffres.",
+        "amount_input": "Le montant promis ({currency}), supérieur à 0.",
+        "amount_error": "Saisissez un montant supérieur à 0, en chiffres.",
     },
 }  # fmt: skip
 """The workbook's own words (titles, page header and footer, validation messages)."""
@@ -589,7 +592,9 @@ def _list_sheet(
 
 def _excluded_sheet(book: xlsxwriter.Workbook, formats: _Sheets, name: str, frame: pl.DataFrame):
     """The excluded customers in titled blocks (:data:`EXCLUDED_BLOCKS`), largest open amount
-    first in each (the order of ``frame``), each customer once; an empty block is left out."""
+    first in each (the order of ``frame``), each customer once; an empty block is left out.
+    The first block's title and column headers (the same columns in every block) stay in view
+    when scrolling (frozen panes) and are repeated at the top of every printed page."""
     formats.full_text_in = "excluded.csv"
     words = WORDS[formats.language]
     sheet = book.add_worksheet(name)
@@ -607,6 +612,9 @@ def _excluded_sheet(book: xlsxwriter.Workbook, formats: _Sheets, name: str, fram
         sheet.write_string(row, 0, title, formats.title)
         row = formats.table(sheet, mine, row + 1, EXCLUDED_WIDTHS) + 1
     _print_setup(sheet, "&L" + page_text(name), words["footer"], repeat=False)
+    if row > 0:  # the first block's title (row 0) and its header (row 1)
+        sheet.freeze_panes(2, 0)
+        sheet.repeat_rows(0, 1)
 
 
 def call_frame(rows: pl.DataFrame, language: str = "en") -> pl.DataFrame:
@@ -714,7 +722,8 @@ def _feedback_validation(sheet, formats: _Sheets, rows: int, words: dict) -> Non
         col = SHEET_COLUMNS.index(name)
         sheet.data_validation(1, col, rows, col, words["date_rule"])
     col = SHEET_COLUMNS.index("promised_amount")
-    amount = {"validate": "decimal", "criteria": ">=", "value": 0}
+    # above 0, as workbench.outcomes reads it back (a promise of 0 is refused there)
+    amount = {"validate": "decimal", "criteria": ">", "value": 0}
     amount.update(
         input_title=words["amount_title"],
         input_message=words["amount_input"].format(currency=words["currency"]),

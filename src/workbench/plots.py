@@ -155,6 +155,34 @@ def words(code: str) -> str:
     return known.get(code) or code.replace("_", " ")
 
 
+FEATURE_WORDS = {
+    "amount_log": "invoice amount (log)",
+    "open_share": "share of the invoice still open",
+    "terms_days": "payment terms (days)",
+    "days_past_due": "days past due",
+    "invoice_payments": "payments on the invoice",
+    "invoice_contacts": "contacts about the invoice",
+    "invoice_promises": "promises to pay the invoice",
+    "customer_customer_credit": "customer's credit (beyond its invoices)",
+    "customer_type": "customer type",
+    "customer_strategic": "strategic customer",
+    "customer_terms": "customer's payment terms",
+    "snapshot_month": "month of the snapshot",
+}  # fmt: skip
+"""Model features whose words are not their code with spaces (see :func:`feature_words`)."""
+
+
+def feature_words(name: str) -> str:
+    """A model feature (:data:`workbench.snapshots.MODEL_FEATURES`) in words:
+    ``customer_unapplied_cash`` -> "customer's unapplied cash", ``days_past_due`` -> "days past
+    due" (the ``customer_`` prefix said as the customer's, underscores as spaces)."""
+    if name in FEATURE_WORDS:
+        return FEATURE_WORDS[name]
+    if name.startswith("customer_"):
+        return "customer's " + name.removeprefix("customer_").replace("_", " ")
+    return name.replace("_", " ")
+
+
 def in_words(codes: pl.Expr) -> pl.Expr:
     """:func:`words` of every value of ``codes`` (a string column of codes)."""
     mapping = {**CODE_WORDS, **CHANNEL_WORDS["en"], **STEP_WORDS["en"]}
@@ -365,39 +393,64 @@ TILE_FORMATS = {
 """d3 format and font size of a tile's number per kind."""
 
 
+TILE_COLORS = {"good": "#3a9e6f", "bad": "#b8405e", "same": "#8a8a8a"}
+"""Colour of a tile's change: better, worse, unchanged (neutral grey)."""
+
+
+def tile_delta(
+    kind: str, now: float | None, before: float | None, rise_is_good: bool, currency: str | None
+) -> tuple[str, str] | None:
+    """A KPI tile's week-over-week change as (text, colour), None without both values.
+
+    The change is rounded as the tile shows it (money to the cent with the currency, days to
+    0.1 day, CEI to 0.1 percentage point, said in points): ``▲ 1,234.56 EUR``, ``▼ 0.5 pts``,
+    one arrow and no sign; green when better, red when worse (``rise_is_good`` says which way
+    is better); a change that rounds to 0 is ``= 0.0 days`` in grey, neither good nor bad."""
+    if now is None or before is None:
+        return None
+    decimals = 2 if kind == "money" else 1
+    change = round(now - before, decimals)
+    unit = {"money": _unit(currency), "days": " days", "percent": " pts"}[kind]
+    size = f"{abs(change):,.{decimals}f}{unit}"
+    if change == 0:
+        return f"= {size}", TILE_COLORS["same"]
+    better = (change > 0) == rise_is_good
+    arrow = "▲" if change > 0 else "▼"
+    return f"{arrow} {size}", TILE_COLORS["good" if better else "bad"]
+
+
 def kpi_tiles(current: dict[str, Any], previous: dict[str, Any] | None = None) -> go.Figure:
-    """KPI tiles (number and week-over-week delta) from two :func:`portfolio_kpis` results, in
-    two rows of three: money to the cent with the currency, days and % to 1 decimal."""
+    """KPI tiles (number and week-over-week change, :func:`tile_delta`) from two
+    :func:`portfolio_kpis` results, in two rows of three: money to the cent with the currency,
+    days and % to 1 decimal; the change below each number."""
     fig = go.Figure()
     currency = current.get("currency")
     for i, (key, (label, kind, rise_is_good)) in enumerate(TILES.items()):
         value = current.get(key)
         reference = None if previous is None else previous.get(key)
-        good, bad = "#3a9e6f", "#b8405e"
         valueformat, size = TILE_FORMATS[kind]
         suffix = _unit(currency) if kind == "money" else " days" if kind == "days" else " %"
         row, column = divmod(i, 3)
+        bottom = 0.52 - row * 0.52
         fig.add_trace(
             go.Indicator(
-                mode="number+delta" if reference is not None else "number",
+                mode="number",
                 value=value if value is not None else float("nan"),
                 number={"valueformat": valueformat, "suffix": suffix, "font": {"size": size}},
-                delta={
-                    "reference": reference,
-                    "valueformat": valueformat,
-                    "suffix": suffix,
-                    "increasing": {"color": good if rise_is_good else bad},
-                    "decreasing": {"color": bad if rise_is_good else good},
-                }
-                if reference is not None
-                else None,
                 title={"text": label, "font": {"size": 14}},
                 domain={
                     "x": [column / 3 + 0.01, (column + 1) / 3 - 0.01],
-                    "y": [0.52 - row * 0.52, 1.0 - row * 0.52],
+                    "y": [bottom + 0.1, 1.0 - row * 0.52],
                 },
             )  # fmt: skip
         )
+        delta = tile_delta(kind, value, reference, rise_is_good, currency)
+        if delta is not None:
+            fig.add_annotation(
+                text=delta[0], font={"color": delta[1], "size": 15}, showarrow=False,
+                x=(column + 0.5) / 3, y=bottom + 0.06, xref="paper", yref="paper",
+                name=key,
+            )  # fmt: skip
     fig.update_layout(template="plotly_white", height=300, margin=dict(l=10, r=10, t=30, b=10))
     return fig
 
@@ -1112,15 +1165,18 @@ def selection_words(report: dict[str, Any]) -> str:
     chosen, grid = selection["chosen"], selection["grid"]
     method = selection["calibration_method"]
     dropped = report.get("dropped_features") or {}
+    copies = [
+        f"{feature_words(name)} (a copy of {feature_words(kept)})"
+        for name, kept in (dropped.get("duplicate") or {}).items()
+    ]
     left_out = [
-        f"{', '.join(names)} ({why})"
+        f"{', '.join(feature_words(name) for name in names)} ({why})"
         for why, names in (
             ("missing on every row", dropped.get("empty", [])),
             ("one value on every row", dropped.get("constant", [])),
-            ("copies of another feature", list(dropped.get("duplicate", {}))),
         )
         if names
-    ]
+    ] + copies
     lines = [
         f"Settings chosen by forward-chained cross-validation over {len(selection['blocks'])} "
         f"blocks of weeks ({selection['search_rows']:,} rows), by out-of-fold log loss among "

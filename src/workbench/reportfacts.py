@@ -15,6 +15,7 @@ import polars as pl
 
 from workbench import report, reportrisks, reportwords
 from workbench.breakdowns import week_over_week
+from workbench.forecast import cash_forecasts
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 from workbench.worklist import Worklist
@@ -43,21 +44,32 @@ def week_facts(
     worklist: Worklist,
     previous: pl.DataFrame | None = None,
     scores: pl.DataFrame | None = None,
+    forecasts: dict[date, pl.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """The report's figures as of ``as_of`` (``previous``: last week's worklist rows or None;
-    ``scores``: the model's, or None for the fallback probability).
+    ``scores``: the model's, or None for the fallback probability; ``forecasts``:
+    :func:`workbench.forecast.cash_forecasts` made at ``as_of - 7`` and ``as_of`` if already
+    computed, else computed here).
 
     Keys: current, previous_kpis (:func:`workbench.kpis.portfolio_kpis` as of as_of and 7 days
-    earlier), currency, collected (cash of last week), collectors, effect, effect_window,
-    broken, over_limit, unapplied, disputes, pipeline, waiting, split, old_now, old_before, and
-    points (the things to look at: :func:`workbench.reportwords.things_to_look_at`).
+    earlier), currency, collected (cash of last week), forecast (this week's cash forecast),
+    cash_vs_forecast (:func:`workbench.report.cash_against_forecast`: last week's cash against
+    the forecast made a week ago), collectors, effect, effect_window, broken, over_limit,
+    unapplied, disputes, pipeline, waiting, split, old_now, old_before, and points (the things
+    to look at: :func:`workbench.reportwords.things_to_look_at`).
     """
     current, before = week_over_week(portfolio, as_of, policy)
+    week_ago = as_of - timedelta(days=7)
+    if forecasts is None or week_ago not in forecasts or as_of not in forecasts:
+        forecasts = cash_forecasts(portfolio, [week_ago, as_of], policy)
+    collected = report.cash_collected(portfolio, as_of)
     facts: dict[str, Any] = {
         "current": current,
         "previous_kpis": before,
         "currency": current.get("currency"),
-        "collected": report.cash_collected(portfolio, as_of),
+        "collected": collected,
+        "forecast": forecasts[as_of],
+        "cash_vs_forecast": report.cash_against_forecast(collected, forecasts[week_ago]),
         "collectors": report.collector_view(portfolio, as_of, worklist.rows, previous, policy),
         "effect": report.contact_effect(portfolio, as_of, policy),
         "effect_window": report.effect_window(as_of),

@@ -7,16 +7,26 @@ rounded, with thousands separators and their unit (the currency, days, %, points
 **The things to look at** are chosen by these rules, in this order; the first three that apply
 are shown (:data:`RULES`):
 
-1. ``broken_promises``: promises whose deadline passed this week unpaid (:func:`workbench.report.
+1. ``cash_below_forecast``: the cash collected last week is below the 10 %-90 % range of the
+   forecast made a week ago (:func:`workbench.report.cash_against_forecast`, verdict
+   ``below``): "Cash collected last week, 383,675.56 EUR, was below the forecast made a week
+   ago: 643,302.61 EUR expected, 259,627.05 EUR short, under the 10 %-90 % range 408,268.56 EUR
+   to 1,119,340.46 EUR.";
+2. ``broken_promises``: promises whose deadline passed this week unpaid (:func:`workbench.report.
    promises_due` with status broken): how many, the amount promised, the largest;
-2. ``new_over_limit``: customers over their credit limit this week who were not a week ago;
-3. ``waiting_exposure``: the largest overdue exposure left without an action this week
+3. ``new_over_limit``: customers over their credit limit this week who were not a week ago;
+4. ``cash_above_forecast``: the cash collected last week is above that range (verdict
+   ``above``): "Cash collected last week, ..., was above the forecast made a week ago: ...
+   expected, ... more, over the 10 %-90 % range ... to ...". Cash outside its range is the
+   week's biggest cash news: at most two rules come before either cash rule (they cannot both
+   apply), so it is always among the three things shown;
+5. ``waiting_exposure``: the largest overdue exposure left without an action this week
    (:func:`workbench.reportrisks.waiting_exposures`): why it waits and its next step;
-4. ``old_buckets_rise``: the open AR over :data:`OLD_DAYS` days past due rose against last week;
-5. ``collector_behind``: the collector with the most actions planned last week not matched by a
+6. ``old_buckets_rise``: the open AR over :data:`OLD_DAYS` days past due rose against last week;
+7. ``collector_behind``: the collector with the most actions planned last week not matched by a
    contact done this week (planned last week - done > 0; needs last week's worklist);
-6. ``unapplied_cash``: payments without an invoice wait to be allocated;
-7. ``old_disputes``: disputes open longer than the last dispute age band's lower bound.
+8. ``unapplied_cash``: payments without an invoice wait to be allocated;
+9. ``old_disputes``: disputes open longer than the last dispute age band's lower bound.
 """
 
 from __future__ import annotations
@@ -30,8 +40,8 @@ from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.report import EFFECT_DAYS
 
 RULES = (
-    "broken_promises", "new_over_limit", "waiting_exposure", "old_buckets_rise",
-    "collector_behind", "unapplied_cash", "old_disputes",
+    "cash_below_forecast", "broken_promises", "new_over_limit", "cash_above_forecast",
+    "waiting_exposure", "old_buckets_rise", "collector_behind", "unapplied_cash", "old_disputes",
 )  # fmt: skip
 """The rules of the things to look at, in priority order (see the module docstring)."""
 
@@ -111,6 +121,22 @@ def old_buckets(policy: Policy = DEFAULT_POLICY, days: int = OLD_DAYS) -> list[s
 def old_ar(ageing: dict[str, float], policy: Policy = DEFAULT_POLICY) -> float:
     """Open AR more than :data:`OLD_DAYS` days past due (currency) of an ageing dict."""
     return round(sum(ageing.get(name) or 0.0 for name in old_buckets(policy)), 2)
+
+
+def _cash_off(cash: dict[str, Any] | None, verdict: str, currency: str | None) -> str | None:
+    """The cash collected last week against the forecast made a week ago (``cash``:
+    :func:`workbench.report.cash_against_forecast`), when its verdict is ``verdict`` (``below``
+    or ``above`` the 10 %-90 % range); None otherwise or without a forecast."""
+    if cash is None or cash.get("verdict") != verdict:
+        return None
+    gap = money(abs(cash["difference"]), currency)
+    gap_word, range_word = ("short", "under") if verdict == "below" else ("more", "over")
+    return (
+        f"Cash collected last week, {money(cash['collected'], currency)}, was {verdict} the "
+        f"forecast made a week ago: {money(cash['expected'], currency)} expected, {gap} "
+        f"{gap_word}, {range_word} the 10 %-90 % range {money(cash['low'], currency)} to "
+        f"{money(cash['high'], currency)}."
+    )
 
 
 def _broken(broken: pl.DataFrame, currency: str | None) -> str | None:
@@ -200,14 +226,19 @@ def things_to_look_at(
 ) -> list[tuple[str, str]]:
     """The first ``n`` of :data:`RULES` that apply, as (rule, sentence in HTML).
 
-    ``facts``: broken (promises broken this week: customer_id, name, amount), over_limit
+    ``facts``: cash_vs_forecast (:func:`workbench.report.cash_against_forecast`; missing or
+    None: the cash rules do not apply), broken (promises broken this week: customer_id, name,
+    amount), over_limit
     (:func:`workbench.reportrisks.over_credit_limit`), waiting
     (:func:`workbench.reportrisks.waiting_exposures`), old_now and old_before (:func:`old_ar`
     of this week and last week), collectors (:func:`workbench.report.collector_view`),
     unapplied (:func:`workbench.reportrisks.unapplied_cash`), disputes
     (:func:`workbench.reportrisks.disputes_by_age`).
     """
+    cash = facts.get("cash_vs_forecast")
     sentences = {
+        "cash_below_forecast": lambda: _cash_off(cash, "below", currency),
+        "cash_above_forecast": lambda: _cash_off(cash, "above", currency),
         "broken_promises": lambda: _broken(facts["broken"], currency),
         "new_over_limit": lambda: _over_limit(facts["over_limit"], currency),
         "waiting_exposure": lambda: _waiting(facts["waiting"], currency),
