@@ -83,38 +83,47 @@ def english(tmp_path) -> Path:
         "Bob": [
             row("C5", done="yes", outcome="dispute raised", comment="=HYPERLINK(1) wrong price"),
             row("C6", outcome="reached"),
+            row("C7", done="yes", outcome="reached"),  # its keys name no invoice
         ],
     }  # fmt: skip
     keys = [
         key("Alice", "C1", "alice", "I1"), key("Alice", "C2", "alice", "I2;I3"),
         key("Alice", "C3", "alice", "I4"), key("Alice", "C4", "alice", "I5"),
-        key("Bob", "C5", "bob", "I6;I7"), key("Bob", "C6", "bob", "I8"),
+        key("Bob", "C5", "bob", "I6;I7"), key("Bob", "C6", "bob", "I8"), key("Bob", "C7", "bob"),
     ]  # fmt: skip
     return call_sheet(tmp_path / "worklist.xlsx", sheets, keys)
 
 
 def test_filled_rows_give_the_expected_records(english) -> None:
     result = read_outcomes(english, today=TODAY)
-    assert result.rows_read == 5  # C2 is empty
-    contacts = result.contacts.sort("customer_id")
+    assert result.rows_read == 6  # C2 is empty
+    contacts = result.contacts.sort("contact_id")
     day_after = date(2026, 11, 21)
+    # one contact per invoice of the row's action (C5's covers I6 and I7); C7's keys name no
+    # invoice: one customer-level contact
     expected = pl.DataFrame(
         {
-            "contact_id": ["WB-2026-11-20-C1", "WB-2026-11-20-C3", "WB-2026-11-20-C5",
-                           "WB-2026-11-20-C6"],
-            "customer_id": ["C1", "C3", "C5", "C6"],
-            "contact_date": [day_after, date(2026, 11, 22), day_after, day_after],
-            "channel": ["phone", "email", "phone", "phone"],
+            "contact_id": ["WB-2026-11-20-C1-I1", "WB-2026-11-20-C3-I4", "WB-2026-11-20-C5-I6",
+                           "WB-2026-11-20-C5-I7", "WB-2026-11-20-C6-I8", "WB-2026-11-20-C7"],
+            "customer_id": ["C1", "C3", "C5", "C5", "C6", "C7"],
+            "invoice_id": ["I1", "I4", "I6", "I7", "I8", None],
+            "contact_date": [day_after, date(2026, 11, 22), day_after, day_after, day_after,
+                             day_after],
+            "channel": ["phone", "email", "phone", "phone", "phone", "phone"],
             "step": ["personal_contact", "light_reminder", "personal_contact",
-                     "personal_contact"],
-            "outcome": ["promise_to_pay", "no_answer", "dispute_raised", "reached"],
-            "collector": ["alice", "alice", "bob", "bob"],
+                     "personal_contact", "personal_contact", "personal_contact"],
+            "outcome": ["promise_to_pay", "no_answer", "dispute_raised", "dispute_raised",
+                        "reached", "reached"],
+            "collector": ["alice", "alice", "bob", "bob", "bob", "bob"],
             "recorded_from": ["worklist.xlsx / Alice / row 2", "worklist.xlsx / Alice / row 4",
-                              "worklist.xlsx / Bob / row 2", "worklist.xlsx / Bob / row 3"],
+                              "worklist.xlsx / Bob / row 2", "worklist.xlsx / Bob / row 2",
+                              "worklist.xlsx / Bob / row 3", "worklist.xlsx / Bob / row 4"],
         }
     )  # fmt: skip
     assert contacts.select(expected.columns).equals(expected)
-    assert contacts["tone"].is_null().all() and contacts["invoice_id"].is_null().all()
+    assert contacts["tone"].is_null().all()
+    assert result.counts() == {"rows_read": 6, "contact_rows": 5, "contacts": 6, "promises": 1,
+                               "disputes": 2, "follow_ups": 2}  # fmt: skip
     promises = result.promises.to_dicts()
     assert promises == [
         {"promise_id": "WB-2026-11-20-C1-P", "customer_id": "C1", "promise_date": day_after,
@@ -175,6 +184,8 @@ BAD_CELLS = [
     ({"done": "maybe"}, "Done?", "'maybe'"),
     ({"outcome": "payment plan agreed", "promised_date": datetime(2026, 12, 1),
       "promised_amount": "inf"}, "Promised amount", "not an amount"),
+    ({"done": "no", "outcome": "promise to pay", "promised_date": datetime(2026, 12, 1),
+      "promised_amount": 100.0}, "Done?", "'no' with the outcome 'promise to pay'"),
 ]  # fmt: skip
 
 
@@ -226,6 +237,28 @@ def test_several_problems_reported_at_once(tmp_path) -> None:
         read_outcomes(path, today=TODAY)
     located = [(p.row, p.column) for p in caught.value.problems]
     assert located == [(2, "Done?"), (3, "Promised amount")]
+
+
+def test_not_done_with_an_outcome_is_refused(tmp_path) -> None:
+    """'non' + an outcome contradicts itself: refused on the Done column, with the other
+    problems of the sheet; 'non' alone (a follow-up planned) and 'oui' + outcome are fine."""
+    sheets = {"Chloé": [
+        row("C1", done="non", outcome="promesse de paiement", promised_date="30/11/2026",
+            promised_amount="100"),
+        row("C2", done="non", next_contact_date="02/12/2026"),
+        row("C3", done="oui", outcome="joint"),
+        row("C4", done="Non", outcome="pas de réponse", contact_date="31/12/2026"),
+    ]}  # fmt: skip
+    keys = [key("Chloé", c, "chloe", f"I{c}") for c in ("C1", "C2", "C3", "C4")]
+    path = call_sheet(tmp_path / "w.xlsx", sheets, keys, language="fr")
+    with pytest.raises(InputError) as caught:
+        read_outcomes(path, today=TODAY)
+    problems = caught.value.problems
+    located = [(p.file, p.row, p.column) for p in problems]
+    where = f"{path}, sheet Chloé"
+    assert located == [(where, 2, "Fait ?"), (where, 5, "Fait ?"), (where, 5, "Date du contact")]
+    assert "'non' with the outcome 'promesse de paiement'" in problems[0].message
+    assert "'Non' with the outcome 'pas de réponse'" in problems[1].message
 
 
 def test_french_sheet(tmp_path) -> None:
@@ -401,6 +434,85 @@ def test_bad_outcomes_files_are_refused(tmp_path) -> None:
     assert "C1" not in listed and "C2" in listed  # C1 was called on 2026-06-27
 
 
+def test_a_contact_counts_for_the_invoices_of_its_action_only(tmp_path) -> None:
+    """A formal notice about one invoice, answered by a dispute: the dunning memory credits the
+    notice to that invoice only, not to the customer's two other overdue invoices (which never
+    got one, so no hand-over may follow on them)."""
+    from workbench.dunning import contact_log, invoice_memory
+    from workbench.load import load_portfolio
+
+    source = tiny_source(tmp_path / "data")
+    extra = pl.DataFrame(
+        {"invoice_id": ["IC1b", "IC1c"], "customer_id": ["C1", "C1"],
+         "issue_date": ["2026-04-01"] * 2, "due_date": ["2026-05-01"] * 2,
+         "amount": ["700.0", "300.0"], "currency": ["EUR"] * 2}
+    )  # fmt: skip
+    invoices = pl.read_csv(source / "invoices.csv", infer_schema=False)
+    pl.concat([invoices, extra]).write_csv(source / "invoices.csv")
+    sheets = {"Zoe": [
+        row("C1", action="formal notice", channel="registered letter", done="yes",
+            outcome="dispute raised", comment="price"),
+        row("C2", done="yes", outcome="reached"),
+    ]}  # fmt: skip
+    keys = [sheet_keys("C1"), sheet_keys("C2")]  # the notice is about IC1 only
+    path = call_sheet(tmp_path / "w.xlsx", sheets, keys)
+    write_outcomes(read_outcomes(path, today=NOW), tmp_path / "outcomes")
+    portfolio = load_portfolio(source, outcomes=[tmp_path / "outcomes"])
+    memory = (
+        invoice_memory(contact_log(portfolio, NOW), portfolio.invoices)
+        .collect()
+        .filter(pl.col("notice_date").is_not_null())
+    )
+    assert memory.select("invoice_id", "notice_date").rows() == [("IC1", date(2026, 6, 27))]
+    contacts = portfolio.frames["contacts"].sort("contact_id")
+    assert contacts.select("contact_id", "invoice_id", "step").rows() == [
+        ("WB-2026-06-26-C1-IC1", "IC1", "formal_notice"),
+        ("WB-2026-06-26-C2-IC2", "IC2", "personal_contact"),
+    ]
+    (dispute,) = portfolio.frames["disputes"].to_dicts()
+    assert (dispute["invoice_id"], dispute["reason"]) == ("IC1", "price")
+
+
+def test_csv_guard_undone_when_loading(tmp_path) -> None:
+    """The outcome files keep the CSV guard (a leading ' before = + - @); loading them gives
+    back the text as the collector typed it, ids included (a customer id starting with -)."""
+    from workbench.load import load_portfolio
+
+    source = tiny_source(tmp_path / "data")
+    for name, column in (("customers", "customer_id"), ("invoices", "customer_id")):
+        frame = pl.read_csv(source / f"{name}.csv", infer_schema=False)
+        frame.with_columns(pl.col(column).replace({"C4": "-C4"})).write_csv(source / f"{name}.csv")
+    hyperlink = '=HYPERLINK("http://x.example","price")'
+    sheets = {"Zoe": [
+        row("C1", done="yes", outcome="dispute raised", comment=hyperlink),
+        row("C2", done="yes", outcome="dispute raised", comment="@boss: +10% off"),
+        row("C3", done="yes", outcome="dispute raised", comment="'quoted' price"),
+        row("-C4", done="yes", outcome="reached", next_contact_date="2026-07-06"),
+    ]}  # fmt: skip
+    keys = [sheet_keys(c) for c in ("C1", "C2", "C3")]
+    keys.append(key("Zoe", "-C4", "zoe", "IC4") | {"as_of": SHEET_AS_OF.isoformat()})
+    path = call_sheet(tmp_path / "w.xlsx", sheets, keys)
+    folder = tmp_path / "outcomes"
+    write_outcomes(read_outcomes(path, today=NOW), folder)
+    written = pl.read_csv(folder / "disputes.csv", infer_schema=False).sort("invoice_id")
+    assert written["reason"].to_list() == ["'" + hyperlink, "'@boss: +10% off", "'quoted' price"]
+    contacts = pl.read_csv(folder / "contacts.csv", infer_schema=False)
+    assert "'-C4" in contacts["customer_id"].to_list()  # the guard is in the file
+    portfolio = load_portfolio(source, outcomes=[folder])
+    reasons = portfolio.frames["disputes"].sort("invoice_id")["reason"].to_list()
+    assert reasons == [hyperlink, "@boss: +10% off", "'quoted' price"]
+    assert "-C4" in portfolio.frames["contacts"]["customer_id"].to_list()
+    assert portfolio.frames["follow_ups"]["customer_id"].to_list() == ["-C4"]
+    # every character the guard escapes, and text it leaves alone
+    from workbench.outcomes import csv_unescaped
+
+    guarded = ["'=1+1", "'+33 1", "'-5", "'@sum", "'\tTAB", "'\rCR", "'=kept?", "a=b",
+               "'plain", None]  # fmt: skip
+    frame = pl.DataFrame({"text": guarded, "n": list(range(10))})
+    expected = ["=1+1", "+33 1", "-5", "@sum", "\tTAB", "\rCR", "=kept?", "a=b", "'plain", None]
+    assert csv_unescaped(frame).equals(pl.DataFrame({"text": expected, "n": list(range(10))}))
+
+
 # --- the weekly run picks up last week's filled sheet -----------------------------------------
 
 WEEK_AS_OF = date(2026, 10, 30)  # 2026-W44; last week's worklist: 2026-W43, as of 2026-10-23
@@ -511,8 +623,9 @@ def test_weekly_reads_last_weeks_sheet(tmp_path, weekly_source, monkeypatch) -> 
     from workbench.files import sha256
 
     assert entry["worklist_read"] == {"path": "2026-W43/worklist.xlsx", "sha256": sha256(sheet)}
-    assert entry["counts"] == {"rows_read": 3, "contacts": 1, "promises": 0, "disputes": 0,
-                               "follow_ups": 2}  # fmt: skip
+    # the keys name no invoice: one customer-level contact for the one row that records one
+    assert entry["counts"] == {"rows_read": 3, "contact_rows": 1, "contacts": 1, "promises": 0,
+                               "disputes": 0, "follow_ups": 2}  # fmt: skip
     assert entry["folders_loaded"] == ["2026-W44/outcomes"]
     # this week's worklist knows: the customer called yesterday and the one whose next contact
     # is planned are not on it (all three were chased before the outcomes); the third is, an
@@ -546,6 +659,59 @@ def test_weekly_refuses_a_bad_filled_sheet(tmp_path, weekly_source) -> None:
     assert not (out / "2026-W44").exists()
 
 
+class WentOn(Exception):
+    """Raised by a stub of the weekly run's first step: the run went past its checks."""
+
+
+def test_weekly_keeps_a_filled_sheet_of_the_same_week(tmp_path, weekly_source, monkeypatch):
+    """Re-running a week whose worklist.xlsx the collectors have started filling is refused
+    before any work (exit 2), naming the file and its filled rows (a bad cell counts: it is
+    their work too); an unfilled sheet, or one that is not a call sheet (an older layout), is
+    replaced as before (the run goes on)."""
+    import workbench.weekly
+    from workbench.cli import main
+    from workbench.weekly import run_weekly
+
+    folder, _ = weekly_source
+    out = tmp_path / "reports"
+    week = out / "2026-W44"
+    week.mkdir(parents=True)
+    keys = [key("Team", c, "team") for c in ("C1", "C2", "C3")]
+    sheets = {"Team": [row("C1", done="yes", outcome="reached"), row("C2"),
+                       row("C3", done="maybe")]}  # fmt: skip
+    sheet = call_sheet(week / "worklist.xlsx", sheets, keys)
+    before = sheet.read_bytes()
+
+    def went_on(*_args):
+        raise WentOn
+
+    monkeypatch.setattr(workbench.weekly, "_read_previous", went_on)
+    notebook = quick_notebook(tmp_path / "q.ipynb")
+
+    def run():
+        return run_weekly(folder, WEEK_AS_OF, out=out, notebook=notebook, progress=False,
+                          echo=lambda _: None)  # fmt: skip
+
+    with pytest.raises(InputError) as caught:
+        run()
+    (problem,) = caught.value.problems
+    assert problem.file == str(sheet) and "2 filled rows" in problem.message
+    assert "move or rename" in problem.message.lower()
+    assert sheet.read_bytes() == before and [p.name for p in week.iterdir()] == ["worklist.xlsx"]
+    cli = ["weekly", "--data", str(folder), "--as-of", WEEK_AS_OF.isoformat(), "--out", str(out),
+           "--quiet"]  # fmt: skip
+    assert main(cli) == 2 and sheet.read_bytes() == before
+    call_sheet(sheet, {"Team": [row("C1"), row("C2")]}, keys)  # nothing filled
+    with pytest.raises(WentOn):
+        run()
+    old = openpyxl.Workbook()  # an older call sheet: no keys sheet
+    old.active.append(["Customer no.", "Done?"])
+    old.active.append(["C1", "yes"])
+    old.save(sheet)
+    with pytest.raises(WentOn):
+        run()
+
+
 def test_round_trip_through_the_exported_call_sheet(tmp_path) -> None:
     """The exporter's worklist.xlsx, filled with openpyxl, reads back (skipped before the
     exporter writes the keys sheet)."""
@@ -573,18 +739,21 @@ def test_round_trip_through_the_exported_call_sheet(tmp_path) -> None:
     book.save(path)
     result = read_outcomes(path, today=TODAY)
     action = worklist.rows.filter(pl.col("customer_id") == customer).row(0, named=True)
-    (contact,) = result.contacts.to_dicts()
-    assert contact["customer_id"] == customer and contact["outcome"] == "promise_to_pay"
-    assert contact["step"] == action["step"] and contact["contact_date"] == date(2026, 11, 21)
-    assert contact["channel"] == (action["channel"] if action["channel"] != "none" else "phone")
-    (promise,) = result.promises.to_dicts()
-    assert (promise["amount"], promise["promised_date"]) == (99.5, date(2026, 12, 1))
-    # the invoice of a promise: the action's only invoice (from the worklist's detail), else none
+    # the invoices the action covers (from the worklist's detail): a contact for each
     covered = (
         worklist.detail.filter(pl.col("customer_id") == customer)
         .select(pl.col("invoices").list.eval(pl.element().struct.field("invoice_id")))
         .item()
         .to_list()
     )
+    contacts = result.contacts.to_dicts()
+    assert [c["invoice_id"] for c in contacts] == (covered or [None])
+    for contact in contacts:
+        assert contact["customer_id"] == customer and contact["outcome"] == "promise_to_pay"
+        assert contact["step"] == action["step"] and contact["contact_date"] == date(2026, 11, 21)
+        assert contact["channel"] == (action["channel"] if action["channel"] != "none" else "phone")
+    (promise,) = result.promises.to_dicts()
+    assert (promise["amount"], promise["promised_date"]) == (99.5, date(2026, 12, 1))
+    # the invoice of a promise: the action's only invoice, else none
     assert promise["invoice_id"] == (covered[0] if len(covered) == 1 else None)
     assert promise["currency"] == worklist.currency

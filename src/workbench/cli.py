@@ -580,7 +580,8 @@ def outcomes(worklist_file: Path, out: Path) -> None:
         click.echo(str(path))
     counts = result.counts()
     click.echo(
-        f"{counts['rows_read']} filled rows: {counts['contacts']} contacts, "
+        f"{counts['rows_read']} filled rows: {counts['contact_rows']} contacts "
+        f"({counts['contacts']} records, one per invoice of the action), "
         f"{counts['promises']} promises, {counts['disputes']} disputes, "
         f"{counts['follow_ups']} follow-ups"
     )

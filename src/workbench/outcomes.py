@@ -9,10 +9,16 @@ records; :func:`write_outcomes` writes them as ``contacts.csv``, ``promises.csv`
 Rules (``as_of``: the worklist's as-of date, from its keys sheet; a row's *contact date*: its
 ``contact_date`` cell, or ``as_of`` + 1 day when empty):
 
-- a contact per filled row whose ``done`` is yes or whose outcome is given:
-  ``contact_id = WB-<as_of>-<customer_id>``, channel = the row's channel (``phone`` when the
-  row names none a contact can have), step = the row's action when it is a dunning step,
-  outcome = the outcome code; ``done`` = no without an outcome records no contact;
+- a contact per invoice the row's action covers (the keys' ``invoices``), for a filled row
+  whose ``done`` is yes or whose outcome is given, as :mod:`workbench.replay` records an
+  action: ``contact_id = WB-<as_of>-<customer_id>-<invoice_id>``, invoice_id = that invoice
+  (so the dunning memory, :func:`workbench.dunning.invoice_memory`, credits the step to the
+  invoices the action was about, not to every overdue invoice of the customer); a row whose
+  keys name no invoice records one contact ``WB-<as_of>-<customer_id>`` with no invoice_id
+  (a customer-level contact). Channel = the row's channel (``phone`` when the row names none
+  a contact can have), step = the row's action when it is a dunning step, outcome = the
+  outcome code; ``done`` = no without an outcome records no contact, ``done`` = no with an
+  outcome is refused (contradictory);
 - a promise for ``promise_to_pay`` (promised date and amount required) and for ``plan_agreed``
   with both: ``promise_id = WB-<as_of>-<customer_id>-P``, made on the contact date, for the
   row's invoice when the keys name exactly one, else for the customer (a customer-level
@@ -24,8 +30,14 @@ Rules (``as_of``: the worklist's as-of date, from its keys sheet; a row's *conta
 Validation: dates are real dates between ``as_of`` - :data:`PAST_DAYS` and ``as_of`` +
 :data:`FUTURE_DAYS`; a contact date is not after the day of reading (``today``); a promised
 date is not before its contact date; amounts are numbers above 0; done and outcome are words
-of the drop-down lists (either language). Each problem names the file and sheet, the row as
-Excel numbers it (the header is row 1) and the column's header; all are reported at once.
+of the drop-down lists (either language); done is not "no" when an outcome is given (a
+contact not done has no outcome). Each problem names the file and sheet, the row as Excel
+numbers it (the header is row 1) and the column's header; all are reported at once.
+
+Loading an outcomes folder (:func:`with_outcomes`) undoes the CSV injection guard of
+:func:`write_files` (:func:`workbench.export.csv_safe`): a text field starting with ``'``
+followed by one of ``= + - @`` tab CR loses that first ``'`` (:func:`csv_unescaped`), so a
+comment ``=HYPERLINK(...)`` comes back as written in the sheet.
 
 Cells may be typed (date, number) or text in the sheet's language (French: ``25/11/2026``,
 ``1 234,50``; English: ``2026-11-25``, ``1,234.50``), read with the dialect helpers of
@@ -62,8 +74,8 @@ from workbench.parsing import MAX_AMOUNT
 from workbench.schema import CONTACT_CHANNELS, CONTACT_STEPS, TABLES
 
 __all__ = [
-    "FOLLOW_UPS_SCHEMA", "OUTCOME_FILES", "Outcomes", "read_outcomes", "sheet_names",
-    "with_outcomes", "write_files", "write_outcomes",
+    "FOLLOW_UPS_SCHEMA", "OUTCOME_FILES", "Outcomes", "csv_unescaped", "filled_rows",
+    "read_outcomes", "sheet_names", "with_outcomes", "write_files", "write_outcomes",
 ]  # fmt: skip
 
 PAST_DAYS = DATE_PAST_DAYS
@@ -95,9 +107,10 @@ _OPTIONAL = ("action", "channel")
 
 @dataclass(frozen=True)
 class Outcomes:
-    """What a filled call sheet says: canonical ``contacts`` (plus collector, recorded_from),
-    ``promises``, ``disputes`` and ``follow_ups`` (:data:`FOLLOW_UPS_SCHEMA`); ``rows_read``:
-    the rows with a feedback cell filled; ``warnings``: what was read with a caveat."""
+    """What a filled call sheet says: canonical ``contacts`` (plus collector, recorded_from;
+    one per invoice of a row's action), ``promises``, ``disputes`` and ``follow_ups``
+    (:data:`FOLLOW_UPS_SCHEMA`); ``rows_read``: the rows with a feedback cell filled;
+    ``warnings``: what was read with a caveat."""
 
     contacts: pl.DataFrame
     promises: pl.DataFrame
@@ -112,8 +125,13 @@ class Outcomes:
         return {name: getattr(self, name) for name in OUTCOME_FILES}
 
     def counts(self) -> dict[str, int]:
-        """Rows read and records of each table."""
-        return {"rows_read": self.rows_read} | {n: f.height for n, f in self.frames().items()}
+        """Rows read (filled), rows that recorded a contact (``contact_rows``) and the records
+        written to each table (``contacts``: one per invoice of such a row, so it can exceed
+        ``contact_rows``)."""
+        contact_rows = self.contacts.get_column("recorded_from").n_unique()
+        return {"rows_read": self.rows_read, "contact_rows": contact_rows} | {
+            n: f.height for n, f in self.frames().items()
+        }
 
 
 # --- reading the cells (openpyxl: the library boundary) ---------------------------------------
@@ -413,6 +431,9 @@ def _checks(today: date, language: str) -> list[tuple[str, pl.Expr, pl.Expr]]:
          pl.format("{} is not above 0", c("promised_amount"))),
         ("promised_amount", ~c("promised_amount").is_finite() | (c("promised_amount") > MAX_AMOUNT),
          pl.format("{} is not an amount a promise can have", c("promised_amount"))),
+        ("done", (c("done") == "no") & c("outcome").is_not_null(),
+         pl.format("'{}' with the outcome '{}': a contact not done has no outcome (set done to "
+                   "yes, or clear the outcome)", c("done:s"), c("outcome:s"))),
         ("promised_date", _promise_needs("promised_date"),
          pl.lit("a promise needs the promised date")),
         ("promised_amount", _promise_needs("promised_amount"),
@@ -501,20 +522,30 @@ def _prefix() -> pl.Expr:
 
 
 def _contacts(rows: pl.LazyFrame, name: str) -> pl.LazyFrame:
+    """A contact per invoice of each row that records one (one with a null invoice_id when
+    the row's keys name no invoice); ``name``: the workbook's file name (recorded_from)."""
     c = pl.col
     channel = pl.when(c("channel_code").is_in(CONTACT_CHANNELS)).then(c("channel_code"))
-    return rows.filter((c("done") == "yes") | c("outcome").is_not_null()).select(
-        contact_id=_prefix(),
-        customer_id="customer_id",
-        contact_date="contact_day",
-        channel=channel.otherwise(pl.lit("phone")),
-        step="step_code",
-        outcome="outcome",
-        tone=pl.lit(None, pl.String),
-        invoice_id=pl.lit(None, pl.String),
-        collector="collector",
-        recorded_from=pl.format(f"{name} / {{}} / row {{}}", c("sheet"), c("row")),
-        comment="comment",
+    invoices = _invoice_keys().list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
+    return (
+        rows.filter((c("done") == "yes") | c("outcome").is_not_null())
+        .with_columns(invoice_id=invoices.list.unique(maintain_order=True))
+        .explode("invoice_id", empty_as_null=True)
+        .select(
+            contact_id=pl.when(c("invoice_id").is_null())
+            .then(_prefix())
+            .otherwise(pl.concat_str(_prefix(), pl.lit("-"), c("invoice_id"))),
+            customer_id="customer_id",
+            contact_date="contact_day",
+            channel=channel.otherwise(pl.lit("phone")),
+            step="step_code",
+            outcome="outcome",
+            tone=pl.lit(None, pl.String),
+            invoice_id="invoice_id",
+            collector="collector",
+            recorded_from=pl.format(f"{name} / {{}} / row {{}}", c("sheet"), c("row")),
+            comment="comment",
+        )
     )
 
 
@@ -575,9 +606,7 @@ def _warnings(rows: pl.DataFrame, file: str) -> tuple[str, ...]:
     """Filled cells that record nothing: a dispute with no invoice in the keys, a promised
     date or amount with an outcome that is not a promise."""
     c = pl.col
-    no_invoice = rows.filter(
-        (c("outcome") == "dispute_raised") & (_invoice_keys().list.len() == 0)
-    )
+    no_invoice = rows.filter((c("outcome") == "dispute_raised") & (_invoice_keys().list.len() == 0))
     stray = rows.filter(
         (c("promised_date").is_not_null() | c("promised_amount").is_not_null())
         & ~c("outcome").is_in(["promise_to_pay", "plan_agreed"]).fill_null(False)
@@ -624,6 +653,21 @@ def read_outcomes(path: str | Path, today: date | None = None) -> Outcomes:
     )
 
 
+def filled_rows(path: str | Path) -> int | None:
+    """How many rows of the call sheet at ``path`` have a feedback cell filled, valid or not
+    (a collector's work either way: nothing is checked but the layout). None when ``path``
+    cannot be read as a call sheet of this layout: not a workbook, no keys sheet or another
+    layout version (an older call sheet), a collector sheet or one of its columns missing."""
+    path = Path(path)
+    try:
+        with _workbook(path) as book:
+            keys = _keys(book, str(path))
+            sheets = keys.get_column("sheet").unique(maintain_order=True).to_list()
+            return sum(_sheet_frame(book, s, str(path))[0].height for s in sheets)  # a handful
+    except InputError:
+        return None
+
+
 # --- writing and loading ----------------------------------------------------------------------
 
 
@@ -654,13 +698,36 @@ def write_outcomes(outcomes: Outcomes, folder: str | Path) -> list[Path]:
     return [folder / name for name in names]
 
 
+def _escaped_start() -> str:
+    """The pattern of a text :func:`workbench.export.csv_safe` escaped: ``'`` then a character
+    of :data:`workbench.export.FORMULA_START` (captured), from its one definition."""
+    from workbench.export import FORMULA_START
+
+    return f"^'({FORMULA_START.removeprefix('^')})"
+
+
+def csv_unescaped(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (read from a CSV written by :func:`write_files`) with what
+    :func:`workbench.export.csv_safe` did undone: every text field starting with ``'`` followed
+    by one of ``= + - @`` tab CR loses that first ``'``; other text is unchanged.
+
+    csv_safe leaves a text already starting with ``'`` as it is, so a text that itself began
+    with ``'=`` (or ``'+`` ...) before writing loses its ``'`` here too: the one case the
+    round trip cannot tell apart (a collector's comment starting so is rare, and its meaning
+    is kept)."""
+    pattern = _escaped_start()
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(pl.col(name).str.replace(pattern, "$1") for name in text)
+
+
 _LOADED = ("contacts", "promises", "disputes")
 """The canonical tables an outcomes folder adds to a portfolio."""
 
 
 def _read_folder(folder: Path) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
     """The canonical tables of outcomes folder ``folder`` as raw text frames (canonical
-    columns only) in canonical text (:mod:`workbench.dialect`), and their files."""
+    columns only, the CSV guard undone: :func:`csv_unescaped`) in canonical text
+    (:mod:`workbench.dialect`), and their files."""
     from workbench.csvread import read_csv_table
     from workbench.dialect import canonical_text
     from workbench.sources import RawSource, table_files
@@ -670,7 +737,7 @@ def _read_folder(folder: Path) -> tuple[dict[str, pl.DataFrame], dict[str, str]]
     files = table_files(folder, list(OUTCOME_FILES))
     frames = {}
     for name in (n for n in _LOADED if n in files):
-        frame = read_csv_table(files[name], name, None)
+        frame = csv_unescaped(read_csv_table(files[name], name, None))
         wanted = {*TABLES[name].column_names, "__row__"}
         frames[name] = frame.select(c for c in frame.columns if c.strip().casefold() in wanted)
     origins = {name: str(path) for name, path in files.items()}
@@ -683,7 +750,7 @@ def _follow_ups_file(path: Path, customers: pl.DataFrame) -> pl.DataFrame:
     is refused naming the file, row and column."""
     from workbench.csvread import read_csv_table
 
-    raw = read_csv_table(path, "follow_ups", None)
+    raw = csv_unescaped(read_csv_table(path, "follow_ups", None))
     missing = [c for c in FOLLOW_UPS_SCHEMA if c not in raw.columns]
     if missing:
         raise InputError([Problem("column missing", file=str(path), column=c) for c in missing])
@@ -730,6 +797,8 @@ def with_outcomes(portfolio: Any, folders: Sequence[str | Path]) -> Any:
     source lacked becomes present), each file validated like any input against the portfolio's
     customers and invoices; an id already in the source or an earlier folder is refused naming
     both. The follow-ups are kept as the extra frame ``follow_ups`` (not a canonical table).
+    Text fields come back as the collectors wrote them (the CSV guard undone,
+    :func:`csv_unescaped`).
     Rows dated after an as-of date stay invisible as everywhere (the engine filters by date)."""
     from workbench.portfolio import Portfolio
 

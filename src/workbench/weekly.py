@@ -9,7 +9,9 @@
   (:mod:`workbench.outcomes`: contacts, promises, disputes, follow-ups), when it has a filled
   row;
 - ``manifest.json``: the inputs with their checksums, as_of, the model used, row counts, the
-  outcomes read and loaded, and the outputs with their checksums.
+  outcomes read and loaded (``counts``: rows_read, the filled rows; contact_rows, those that
+  recorded a contact; contacts, the contact records written, one per invoice of such a row;
+  promises, disputes, follow_ups), and the outputs with their checksums.
 
 Last week's calls inform this week's worklist: the run loads the source data plus the
 ``outcomes/`` folder of every earlier week up to the one whose worklist it read, plus the one it
@@ -24,6 +26,11 @@ exports.
 
 Re-runs, concurrent runs and kills (:mod:`workbench.files`):
 
+- a re-run never replaces a call sheet the collectors have started filling: when the week's
+  ``worklist.xlsx`` has a filled row (:func:`workbench.outcomes.filled_rows`, valid or not),
+  the run is refused at once (InputError, exit 2) naming the file and the number of filled
+  rows; moving or renaming it lets the week run again (nothing is deleted). A sheet without a
+  filled row, or one that cannot be read as a call sheet (an older layout), is replaced;
 - atomic: everything is built in a temporary folder beside the week's folder, then each file is
   renamed into it, ``manifest.json`` last (the old manifest is removed first, so a manifest
   always describes a complete set); a failed or interrupted run leaves the last good report of
@@ -117,7 +124,8 @@ class WeeklyResult:
         model = self.manifest["model"]
         return "\n".join(
             [
-                f"Weekly run {self.week} (as of {self.manifest['as_of']}) written to {self.folder}/",
+                f"Weekly run {self.week} (as of {self.manifest['as_of']}) written to "
+                f"{self.folder}/",
                 f"  report:    {self.folder / 'report.html'}",
                 f"  worklist:  {counts['worklist_actions']} actions "
                 f"({counts['worklist_calls']} calls), {counts['excluded']} customers excluded, "
@@ -288,6 +296,27 @@ def _old_outcomes_set_aside(week_folder: Path) -> Iterator[None]:
         shutil.rmtree(aside, ignore_errors=True)
 
 
+def refuse_filled_sheet(out: Path, week: str) -> None:
+    """Refuse (InputError) to re-run ``week`` when its ``worklist.xlsx`` under ``out`` has
+    filled rows (:func:`workbench.outcomes.filled_rows`): the run would replace the
+    collectors' work. Nothing happens when there is no such file, when it has no filled row
+    or cannot be read as a call sheet (an older layout: replaced as before)."""
+    from workbench.outcomes import filled_rows
+
+    path = out / week / "worklist.xlsx"
+    count = filled_rows(path) if path.is_file() else None
+    if count:
+        rows = "row" if count == 1 else "rows"
+        raise InputError(
+            Problem(
+                f"the call sheet of {week} has {count} filled {rows}: a re-run would replace "
+                "it. Move or rename the file to re-run the week (nothing was deleted; "
+                "'workbench outcomes --worklist <file>' reads a moved sheet back)",
+                file=str(path),
+            )
+        )
+
+
 def _outcomes_entry(
     out: Path, week: str, prev_week: str | None, read: Any, earlier: list[Path]
 ) -> dict[str, Any]:
@@ -455,6 +484,7 @@ def _run_weekly(
     from workbench.worklist import build_worklist
 
     week = week_label(as_of)
+    refuse_filled_sheet(out, week)  # before any work: the collectors' sheet is kept
     steps = tqdm(total=5, desc=f"weekly {week}", disable=not progress, unit="step")
 
     def step(text: str) -> None:
