@@ -190,6 +190,36 @@ def test_collector_view_counts_and_cash(tables, portfolio, worklist) -> None:
     assert view["done"].sum() > 0 and view["cash_collected"].sum() > 0
     no_previous = report.collector_view(portfolio, AS_OF, worklist.rows)
     assert no_previous["planned_last_week"].null_count() == no_previous.height
+    assert (view["reported_done"] == 0).all()  # no call sheet was read back
+
+
+def test_collector_view_counts_the_rows_reported_done_on_the_call_sheet(tables) -> None:
+    """Contacts read back from a call sheet (ids WB-...) count once per customer in
+    reported_done; the source's own contacts and those outside the week do not."""
+    contacts = tables["contacts"]
+    owner = tables["customers"].select("customer_id", "collector")
+    picked = owner.head(3)["customer_id"].to_list()
+    sheet = pl.DataFrame(
+        {
+            "contact_id": [f"WB-2026-06-12-{picked[0]}-I1", f"WB-2026-06-12-{picked[0]}-I2",
+                           f"WB-2026-06-12-{picked[1]}", f"WB-2026-06-01-{picked[2]}"],
+            "customer_id": [picked[0], picked[0], picked[1], picked[2]],
+            "contact_date": [AS_OF - timedelta(days=6)] * 3 + [AS_OF - timedelta(days=20)],
+            "channel": ["phone"] * 4,
+        }
+    )  # fmt: skip
+    both = pl.concat([contacts, sheet], how="diagonal_relaxed")
+    view = report.collector_view(
+        Portfolio.from_frames({**tables, "contacts": both}), AS_OF, pl.DataFrame({"collector": []})
+    )
+    expected = (
+        owner.filter(pl.col("customer_id").is_in(picked[:2]))
+        .group_by("collector")
+        .agg(n=pl.len())
+    )
+    got = view.join(expected, on="collector", how="left").with_columns(pl.col("n").fill_null(0))
+    assert got["reported_done"].to_list() == got["n"].to_list()
+    assert got["reported_done"].sum() == 2
 
 
 def test_previous_worklist_read_in_english_or_french(tmp_path, worklist) -> None:

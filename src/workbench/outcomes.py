@@ -514,10 +514,15 @@ _EMPTY = {
 }  # fmt: skip
 
 
+RECORD_PREFIX = "WB-"
+"""The start of the id of every record read back from a call sheet (contacts, promises,
+disputes): how a report tells what the collectors reported from what the source recorded."""
+
+
 def _prefix() -> pl.Expr:
     """``WB-<as_of>-<customer_id>``: the start of the ids of a row's records (deterministic)."""
     c = pl.col
-    return pl.concat_str(pl.lit("WB-"), c("as_of").dt.to_string("%Y-%m-%d"), pl.lit("-"),
+    return pl.concat_str(pl.lit(RECORD_PREFIX), c("as_of").dt.to_string("%Y-%m-%d"), pl.lit("-"),
                          c("customer_id"))  # fmt: skip
 
 

@@ -171,7 +171,8 @@ def contacts_done(portfolio: Portfolio, start: date, end: date) -> pl.LazyFrame:
 
 
 COLLECTOR_COLUMNS = (
-    "collector", "planned", "planned_last_week", "done", "done_by_channel", "cash_collected",
+    "collector", "planned", "planned_last_week", "reported_done", "done", "done_by_channel",
+    "cash_collected",
     "promises_obtained", "promises_due", "promises_kept", "promises_broken",
 )  # fmt: skip
 """The columns of :func:`collector_view`, in order."""
@@ -197,6 +198,27 @@ def _done_by_collector(portfolio: Portfolio, as_of: date, customers: pl.LazyFram
     )
 
 
+def _reported_by_collector(
+    portfolio: Portfolio, as_of: date, customers: pl.LazyFrame
+) -> pl.LazyFrame:
+    """collector, reported_done: the customers whose call-sheet row a collector reported done
+    (contacts read back from the call sheets, ids starting with
+    :data:`workbench.outcomes.RECORD_PREFIX`, dated in ``(as_of - 7, as_of]``)."""
+    from workbench.outcomes import RECORD_PREFIX
+
+    c = pl.col
+    start = as_of - timedelta(days=WEEK_DAYS)
+    return (
+        portfolio.contacts.filter(
+            c("contact_id").str.starts_with(RECORD_PREFIX)
+            & in_window(c("contact_date"), start, as_of)
+        )
+        .join(customers, on="customer_id")
+        .group_by("collector")
+        .agg(reported_done=c("customer_id").n_unique().cast(pl.Int64))
+    )
+
+
 def _collector_pieces(
     portfolio: Portfolio, as_of: date, rows: pl.DataFrame, policy: Policy
 ) -> list[pl.LazyFrame]:
@@ -210,6 +232,7 @@ def _collector_pieces(
     return [
         rows.lazy().group_by(_collector()).agg(planned=pl.len().cast(pl.Int64)),
         _done_by_collector(portfolio, as_of, customers),
+        _reported_by_collector(portfolio, as_of, customers),
         _per_collector(
             payments_between(portfolio, start, as_of),
             customers,
@@ -237,8 +260,10 @@ def collector_view(
 
     ``rows``: this week's worklist rows (collector); ``previous``: last week's
     (:func:`read_previous_worklist`) or None. Columns (:data:`COLLECTOR_COLUMNS`): collector,
-    planned (this week's actions), planned_last_week (null without ``previous``), done
-    (contacts in ``(as_of - 7, as_of]`` on the collector's customers), done_by_channel (text,
+    planned (this week's actions), planned_last_week (null without ``previous``),
+    reported_done (customers whose call-sheet row the collector reported done, read back from
+    last week's sheet), done (contacts in ``(as_of - 7, as_of]`` on the collector's customers,
+    from every source: the call sheets and the source's own contact log), done_by_channel (text,
     e.g. ``email 3, phone 2``), cash_collected (currency), promises_obtained, promises_due,
     promises_kept, promises_broken (counts). Every collector of a customer, of ``rows`` or of
     ``previous`` has a row; sorted by collector.
@@ -255,8 +280,8 @@ def collector_view(
         frame = frame.join(piece, on="collector", how="left")
     if previous is None:
         frame = frame.with_columns(planned_last_week=pl.lit(None, pl.Int64))
-    counts = ["planned", "done", "promises_obtained", "promises_due", "promises_kept",
-              "promises_broken"]  # fmt: skip
+    counts = ["planned", "reported_done", "done", "promises_obtained", "promises_due",
+              "promises_kept", "promises_broken"]  # fmt: skip
     return (
         frame.with_columns(
             c(counts).fill_null(0),
