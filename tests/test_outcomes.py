@@ -504,7 +504,7 @@ def test_csv_guard_undone_when_loading(tmp_path) -> None:
     assert "-C4" in portfolio.frames["contacts"]["customer_id"].to_list()
     assert portfolio.frames["follow_ups"]["customer_id"].to_list() == ["-C4"]
     # every character the guard escapes, and text it leaves alone
-    from workbench.outcomes import csv_unescaped
+    from workbench.export import csv_unescaped
 
     guarded = ["'=1+1", "'+33 1", "'-5", "'@sum", "'\tTAB", "'\rCR", "'=kept?", "a=b",
                "'plain", None]  # fmt: skip

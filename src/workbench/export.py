@@ -95,6 +95,9 @@ CUT_NOTE = {"en": "… [cut: full text in {file}]", "fr": "… [coupé : texte c
 FORMULA_START = r"^[=+\-@\t\r]"
 """Text starting like this would be read as a formula by a spreadsheet."""
 
+ESCAPED_START = f"^'({FORMULA_START.removeprefix('^')})"
+"""A text :func:`csv_safe` escaped: ``'`` then a :data:`FORMULA_START` character (captured)."""
+
 SUMMARY_CHARS = 56
 """The most characters of a call sheet's one-line ``summary`` of the reason, "…" included (a
 layout choice, not a business threshold): what the ``summary`` column of :data:`CALL_WIDTHS`
@@ -274,6 +277,19 @@ def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
         .alias(name)
         for name in text
     )
+
+
+def csv_unescaped(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (read from a CSV written with :func:`csv_safe`) with what csv_safe did undone:
+    every text field starting with ``'`` followed by one of ``= + - @`` tab CR loses that first
+    ``'``; other text is unchanged.
+
+    csv_safe leaves a text already starting with ``'`` as it is, so a text that itself began
+    with ``'=`` (or ``'+`` ...) before writing loses its ``'`` here too: the one case the
+    round trip cannot tell apart (a collector's comment starting so is rare, and its meaning
+    is kept)."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(pl.col(name).str.replace(ESCAPED_START, "$1") for name in text)
 
 
 def write_csv(frame: pl.DataFrame, path: Path, language: str = "en") -> None:

@@ -575,16 +575,15 @@ def cash_forecasts(
     """:func:`cash_forecast` made at each of ``dates`` (each reading nothing after its own
     date); the calibration forecasts the dates share (this week's and last week's share all but
     one) are computed once."""
-    from workbench.forecastcheck import calibrated_ranges
+    from workbench.forecastcheck import calibrated_ranges, with_range
 
     weeks = policy.forecast.weeks if weeks is None else weeks
     bounds = calibrated_ranges(portfolio, list(dates), policy, weeks)
     return {
-        d: expected_cash(portfolio, d, policy, weeks)
-        .join(bounds[d], on="week", how="left")
-        .with_columns(low=pl.col("expected") * pl.col("low_ratio"),
-                      high=pl.col("expected") * pl.col("high_ratio"))
+        d: with_range(
+            expected_cash(portfolio, d, policy, weeks).join(bounds[d], on="week", how="left")
+        )
         .select("week", "start", "end", "expected", "low", "high", *PARTS)
         .sort("week")
         for d in dates
-    }  # fmt: skip
+    }

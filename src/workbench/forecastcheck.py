@@ -149,16 +149,36 @@ def calibrated_ranges(
     """:func:`calibrated_range` at each of ``dates``; a forecast made at an origin that several
     dates calibrate on (consecutive weeks share all but one) is computed once."""
     weeks = policy.forecast.weeks if weeks is None else weeks
-    wanted = {d: calibration_origins(d, policy, weeks) for d in dates}
-    needed = sorted({t for origins in wanted.values() for t in origins})
+    needed = sorted({t for d in dates for t in calibration_origins(d, policy, weeks)})
     frames = [_outcome(portfolio, t, policy, weeks) for t in needed]  # a handful of origins
     outcomes = pl.concat(frames) if frames else pl.DataFrame(
         schema={"origin": pl.Date, "week": pl.Int32, "expected": pl.Float64, "actual": pl.Float64}
     )  # fmt: skip
+    return _ratios_at(outcomes, dates, policy, weeks)
+
+
+def _ratios_at(
+    outcomes: pl.DataFrame, dates: list[date], policy: Policy, weeks: int
+) -> dict[date, pl.DataFrame]:
+    """Per date: :func:`range_ratios` of the forecasts of ``outcomes`` (origin, week, expected,
+    actual) made at its :func:`calibration_origins`."""
     return {
-        d: range_ratios(outcomes.filter(pl.col("origin").is_in(origins)), policy, weeks)
-        for d, origins in wanted.items()
+        d: range_ratios(
+            outcomes.filter(pl.col("origin").is_in(calibration_origins(d, policy, weeks))),
+            policy,
+            weeks,
+        )
+        for d in dates
     }
+
+
+def with_range(forecast: pl.DataFrame) -> pl.DataFrame:
+    """``forecast`` (expected, low_ratio, high_ratio) with its range: low and high, the
+    expected cash times each ratio (currency)."""
+    c = pl.col
+    return forecast.with_columns(
+        low=c("expected") * c("low_ratio"), high=c("expected") * c("high_ratio")
+    )
 
 
 def forecast_backtest(
@@ -172,20 +192,17 @@ def forecast_backtest(
     weeks = policy.forecast.weeks
     needed = sorted({t for s in origins for t in (s, *calibration_origins(s, policy, weeks))})
     outcomes = pl.concat([_outcome(portfolio, t, policy, weeks) for t in needed])
+    ratios = _ratios_at(outcomes, sorted(origins), policy, weeks)
     rows = []
     for s in sorted(origins):  # a handful of origins
-        earlier = outcomes.filter(pl.col("origin").is_in(calibration_origins(s, policy, weeks)))
-        ratios = range_ratios(earlier, policy, weeks)
         rows.append(
             outcomes.filter(pl.col("origin") == s)
-            .join(ratios, on="week")
+            .join(ratios[s], on="week")
             .join(naive_by_due_dates(portfolio, s, weeks, policy), on="week")
             .join(naive_recent_average(portfolio, s, weeks), on="week")
         )
-    c = pl.col
     return (
-        pl.concat(rows)
-        .with_columns(low=c("expected") * c("low_ratio"), high=c("expected") * c("high_ratio"))
+        with_range(pl.concat(rows))
         .select(
             "origin",
             "week",

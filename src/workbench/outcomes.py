@@ -36,8 +36,9 @@ numbers it (the header is row 1) and the column's header; all are reported at on
 
 Loading an outcomes folder (:func:`with_outcomes`) undoes the CSV injection guard of
 :func:`write_files` (:func:`workbench.export.csv_safe`): a text field starting with ``'``
-followed by one of ``= + - @`` tab CR loses that first ``'`` (:func:`csv_unescaped`), so a
-comment ``=HYPERLINK(...)`` comes back as written in the sheet.
+followed by one of ``= + - @`` tab CR loses that first ``'``
+(:func:`workbench.export.csv_unescaped`), so a comment ``=HYPERLINK(...)`` comes back as
+written in the sheet.
 
 Cells may be typed (date, number) or text in the sheet's language (French: ``25/11/2026``,
 ``1 234,50``; English: ``2026-11-25``, ``1,234.50``), read with the dialect helpers of
@@ -74,7 +75,7 @@ from workbench.parsing import MAX_AMOUNT
 from workbench.schema import CONTACT_CHANNELS, CONTACT_STEPS, TABLES
 
 __all__ = [
-    "FOLLOW_UPS_SCHEMA", "OUTCOME_FILES", "Outcomes", "csv_unescaped", "filled_rows",
+    "FOLLOW_UPS_SCHEMA", "OUTCOME_FILES", "Outcomes", "filled_rows",
     "read_outcomes", "sheet_names", "with_outcomes", "write_files", "write_outcomes",
 ]  # fmt: skip
 
@@ -703,38 +704,17 @@ def write_outcomes(outcomes: Outcomes, folder: str | Path) -> list[Path]:
     return [folder / name for name in names]
 
 
-def _escaped_start() -> str:
-    """The pattern of a text :func:`workbench.export.csv_safe` escaped: ``'`` then a character
-    of :data:`workbench.export.FORMULA_START` (captured), from its one definition."""
-    from workbench.export import FORMULA_START
-
-    return f"^'({FORMULA_START.removeprefix('^')})"
-
-
-def csv_unescaped(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` (read from a CSV written by :func:`write_files`) with what
-    :func:`workbench.export.csv_safe` did undone: every text field starting with ``'`` followed
-    by one of ``= + - @`` tab CR loses that first ``'``; other text is unchanged.
-
-    csv_safe leaves a text already starting with ``'`` as it is, so a text that itself began
-    with ``'=`` (or ``'+`` ...) before writing loses its ``'`` here too: the one case the
-    round trip cannot tell apart (a collector's comment starting so is rare, and its meaning
-    is kept)."""
-    pattern = _escaped_start()
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    return frame.with_columns(pl.col(name).str.replace(pattern, "$1") for name in text)
-
-
 _LOADED = ("contacts", "promises", "disputes")
 """The canonical tables an outcomes folder adds to a portfolio."""
 
 
 def _read_folder(folder: Path) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
     """The canonical tables of outcomes folder ``folder`` as raw text frames (canonical
-    columns only, the CSV guard undone: :func:`csv_unescaped`) in canonical text
+    columns only, the CSV guard undone: :func:`workbench.export.csv_unescaped`) in canonical text
     (:mod:`workbench.dialect`), and their files."""
     from workbench.csvread import read_csv_table
     from workbench.dialect import canonical_text
+    from workbench.export import csv_unescaped
     from workbench.sources import RawSource, table_files
 
     if not folder.is_dir():
@@ -754,6 +734,7 @@ def _follow_ups_file(path: Path, customers: pl.DataFrame) -> pl.DataFrame:
     """``follow_ups.csv`` typed (:data:`FOLLOW_UPS_SCHEMA`); a bad date or an unknown customer
     is refused naming the file, row and column."""
     from workbench.csvread import read_csv_table
+    from workbench.export import csv_unescaped
 
     raw = csv_unescaped(read_csv_table(path, "follow_ups", None))
     missing = [c for c in FOLLOW_UPS_SCHEMA if c not in raw.columns]
