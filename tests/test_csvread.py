@@ -114,3 +114,18 @@ def test_utf16_without_a_byte_order_mark_is_detected(tmp_path: Path, codec: str)
     text = "customer_id;name\nC1;Société Générale\n"
     assert decoded(text.encode(codec), "x.csv", None) == text
     assert decoded("id\nC1\n".encode("utf-8"), "x.csv", None) == "id\nC1\n"  # not mistaken
+
+
+def test_parquet_row_groups_are_read_into_one_chunk_sharing_later_selects(tmp_path: Path):
+    """A Parquet file of several row groups arrives as one chunk per column (polars reads a
+    chunk per row group; an eager select of a chunked frame copies all of it), with every
+    value in its place."""
+    from workbench.csvread import read_parquet_table
+
+    frame = pl.DataFrame({"invoice_id": [f"I{i}" for i in range(10_000)], "amount": range(10_000)})
+    path = tmp_path / "invoices.parquet"
+    frame.write_parquet(path, row_group_size=1_000)
+    assert pl.read_parquet(path).n_chunks() > 1  # the case this guards against
+    read = read_parquet_table(path, "invoices")
+    assert read.n_chunks("all") == [1, 1]
+    assert read.equals(frame)
