@@ -582,3 +582,49 @@ def test_many_rows_with_one_orphan_and_one_duplicate() -> None:
     assert [(p.table, p.row, p.column) for p in caught.value.problems] == [
         ("payments", 100_000, "invoice_id")
     ]
+
+
+def test_references_failing_in_several_tables_are_each_reported_in_table_order(
+    tmp_path: Path,
+) -> None:
+    """Tables checked against the same target share one anti join: each failing row is still
+    reported with its own table, row and column, tables in their canonical order, and the rows
+    that are fine (including a null invoice, unapplied cash) are not."""
+    payments = (
+        "payment_id,customer_id,payment_date,amount,invoice_id\n"
+        "P1,C1,2026-02-01,100,I1\n"
+        "P2,C9,2026-02-02,40,\n"  # unknown customer
+        "P3,C2,2026-02-03,10,I404\n"  # unknown invoice
+    )
+    disputes = "dispute_id,invoice_id,opened_date\nD1,IX,2026-01-10\nD2,I2,2026-01-11\n"
+    promises = (
+        "promise_id,customer_id,promise_date,promised_date,amount,invoice_id\n"
+        "R1,C2,2026-02-01,2026-02-10,10,I2\n"
+        "R2,C2,2026-02-01,2026-02-10,10,I405\n"
+    )
+    contacts = (
+        "contact_id,customer_id,contact_date,channel,step,outcome,invoice_id\n"
+        "K1,C8,2026-02-01,email,light_reminder,sent,\n"
+        "K2,C1,2026-02-01,email,light_reminder,sent,I406\n"
+    )
+    credit_notes = "credit_note_id,invoice_id,date,amount\nN1,I1,2026-02-01,5\nN2,I407,2026-02-01,5\n"
+    error = load_error(
+        write_source(
+            tmp_path,
+            payments=payments,
+            disputes=disputes,
+            promises=promises,
+            contacts=contacts,
+            credit_notes=credit_notes,
+        )
+    )
+    found = [(p.table, p.row, p.column, p.message) for p in error.problems]
+    assert found == [
+        ("payments", 2, "customer_id", "customer_id 'C9' does not exist in table customers"),
+        ("payments", 3, "invoice_id", "invoice_id 'I404' does not exist in table invoices"),
+        ("disputes", 1, "invoice_id", "invoice_id 'IX' does not exist in table invoices"),
+        ("promises", 2, "invoice_id", "invoice_id 'I405' does not exist in table invoices"),
+        ("contacts", 1, "customer_id", "customer_id 'C8' does not exist in table customers"),
+        ("contacts", 2, "invoice_id", "invoice_id 'I406' does not exist in table invoices"),
+        ("credit_notes", 2, "invoice_id", "invoice_id 'I407' does not exist in table invoices"),
+    ]

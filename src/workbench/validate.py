@@ -38,7 +38,7 @@ from workbench.parsing import (
     is_textual,
     type_refusal,
 )
-from workbench.schema import TABLES, Column, Table, empty_frame
+from workbench.schema import TABLES, Column, ForeignKey, Table, empty_frame
 
 __all__ = ["MAX_AMOUNT", "MAX_PROBLEMS", "ROW", "validated_tables"]
 
@@ -465,68 +465,114 @@ def fingerprint(columns: list[str]) -> pl.Expr:
     return combined
 
 
-def _not_in(rows: pl.DataFrame, on: list[str], target: pl.DataFrame) -> pl.LazyFrame:
-    """The rows of ``rows`` whose ``on[0]`` is present and whose values of ``on`` are not a row
-    of ``target[on]`` (``rows``: the few columns the messages need; the filter runs lazily, so
-    no copy of the table is made): an anti join
-    on :func:`fingerprint` (duplicates in ``target`` change nothing). A row whose fingerprint
-    is absent is certainly absent; one absent whose fingerprint matches another row's would be
-    missed, with a probability of about len(target) x 5 x 10^-20 (5 x 10^-13 at 10 million
-    invoices). A small ``rows`` against a large ``target`` first narrows the target to the
-    fingerprints ``rows`` holds (hashing the small side once instead of the large one)."""
+def _absent(probes: list[pl.DataFrame], on: list[str], target: pl.DataFrame) -> pl.LazyFrame:
+    """``source`` (the index in ``probes``) and ``ROW`` of every row of the ``probes`` whose
+    ``on[0]`` is present and whose values of ``on`` are not a row of ``target[on]``.
+
+    One anti join on :func:`fingerprint` for all the probes, so the target's hash table is built
+    once (at 10 million invoices, building it per table cost more than the checks themselves).
+    A row whose fingerprint is absent is certainly absent; one absent whose fingerprint matches
+    another row's would be missed, with a probability of about len(target) x 5 x 10^-20 (5 x
+    10^-13 at 10 million invoices). Duplicates in ``target`` change nothing."""
+    rows = [
+        frame.lazy()
+        .filter(pl.col(on[0]).is_not_null())
+        .select(pl.lit(i, pl.UInt16).alias("source"), ROW, key=fingerprint(on))
+        for i, frame in enumerate(probes)
+    ]
     known = target.lazy().select(key=fingerprint(on))
-    named = rows.lazy().filter(pl.col(on[0]).is_not_null()).with_columns(key=fingerprint(on))
-    if rows.height * 4 < target.height:
-        known = known.join(named.select("key").unique(), on="key", how="semi")
-    return named.join(known, on="key", how="anti").drop("key")
+    return pl.concat(rows).join(known, on="key", how="anti").drop("key")
 
 
-def _unmatched_pairs(frame: pl.DataFrame, invoices: pl.DataFrame) -> pl.LazyFrame:
-    """The rows of ``frame`` naming an invoice whose (invoice, customer) pair is not an invoice
-    row, with ``owner`` (the invoice's customer; null when the invoice does not exist): the
-    orphans and the wrong owners found in one anti join over the table (the rows found are
-    few, and only they are joined to their invoice)."""
-    pair = ["invoice_id", "customer_id"]
-    owners = invoices.lazy().select("invoice_id", owner="customer_id")
-    return _not_in(frame, pair, invoices).join(owners, on="invoice_id", how="left")
+@dataclass(frozen=True)
+class _Reference:
+    """One reference check: the rows of table ``name`` whose ``on`` values are not a row of
+    ``target`` (``fk``: the foreign key reported; ``pair``: the (invoice, customer) pair, whose
+    failing rows are orphans or rows naming another customer's invoice)."""
+
+    name: str
+    on: tuple[str, ...]
+    target: str
+    fk: ForeignKey | None
+    pair: bool = False
+
+
+def _references(typed: Mapping[str, pl.DataFrame]) -> list[_Reference]:
+    """The checks of every foreign key of the tables present; a table naming both a customer
+    and an invoice has its invoice checked with the pair (the invoice must exist and belong to
+    the row's customer: both found by one check)."""
+    checks = []
+    for name, frame in typed.items():
+        owned = "invoices" in typed and {"invoice_id", "customer_id"} <= set(frame.columns)
+        for fk in TABLES[name].foreign_keys:
+            if fk.table not in typed:
+                continue
+            if owned and fk.column == "invoice_id":
+                checks.append(_Reference(name, PAIR, "invoices", fk, pair=True))
+            else:
+                checks.append(_Reference(name, (fk.column,), fk.table, fk))
+    return checks
+
+
+PAIR = ("invoice_id", "customer_id")
 
 
 def _check_references(
     typed: Mapping[str, pl.DataFrame], sources: Mapping[str, str], found: _Collector
 ) -> dict[str, pl.DataFrame]:
-    """Report every row naming a customer, invoice, ... that does not exist (all the tables'
-    references computed together, in parallel). Returns, per table whose rows name both a
-    customer and an invoice, the rows naming another customer's invoice (with ``owner``), for
-    :func:`_check_invoice_owners`."""
-    pending, paired = [], {}
-    for name, table in typed.items():
-        owned = "invoices" in typed and {"invoice_id", "customer_id"} <= set(table.columns)
-        shown = {ROW, *TABLES[name].key, *(fk.column for fk in TABLES[name].foreign_keys)}
-        frame = table.select(c for c in table.columns if c in shown)  # the messages' columns
-        if owned:
-            paired[name] = _unmatched_pairs(frame, typed["invoices"])
-        for fk in TABLES[name].foreign_keys:
-            if fk.table not in typed:
-                continue
-            if owned and fk.column == "invoice_id":
-                orphans = paired[name].filter(pl.col("owner").is_null())
-            else:
-                target = typed[fk.table].select(pl.col(fk.target_column).alias(fk.column))
-                orphans = _not_in(frame, [fk.column], target)
-            pending.append((name, fk, orphans))
-    results = pl.collect_all([*paired.values(), *(orphans for _, _, orphans in pending)])
-    for (name, fk, _), orphans in zip(pending, results[len(paired) :], strict=True):
-        found.add_rows(
-            orphans,
-            lambda row, fk=fk: f"{fk.column} {row[fk.column]!r} does not exist in table {fk.table}",
-            file=sources.get(name),
-            table=name,
-            column=fk.column,
-        )
-    return {
-        name: rows.filter(pl.col("owner").is_not_null(), pl.col("customer_id").is_not_null())
-        for name, rows in zip(paired, results[: len(paired)], strict=True)
+    """Report every row naming a customer, invoice, ... that does not exist: the checks against
+    one target column grouped into one anti join (:func:`_absent`), all collected together.
+    Returns, per table whose rows name both a customer and an invoice, the rows naming another
+    customer's invoice (with ``owner``), for :func:`_check_invoice_owners`."""
+    checks = _references(typed)
+    groups: dict[tuple[tuple[str, ...], str, str], list[_Reference]] = {}
+    for check in checks:
+        column = check.fk.target_column if check.fk and not check.pair else check.on[0]
+        groups.setdefault((check.on, check.target, column), []).append(check)
+    plans = []
+    for (on, target, column), members in groups.items():
+        shown = typed[target].select(pl.col(column).alias(on[0]), *on[1:])
+        plans.append(_absent([typed[c.name] for c in members], list(on), shown))
+    absent_rows = {
+        id(check): absent.filter(pl.col("source") == i).get_column(ROW)
+        for members, absent in zip(groups.values(), pl.collect_all(plans), strict=True)
+        for i, check in enumerate(members)
     }
+    wrong: dict[str, pl.DataFrame] = {}
+    for check in checks:  # reported table by table, key by key
+        rows = absent_rows[id(check)]
+        if rows.len():
+            _report_absent(check, rows, typed, (sources.get(check.name), found), wrong)
+    return wrong
+
+
+def _report_absent(
+    check: _Reference,
+    rows: pl.Series,
+    typed: Mapping[str, pl.DataFrame],
+    where: tuple[str | None, _Collector],
+    wrong: dict[str, pl.DataFrame],
+) -> None:
+    """Report the ``rows`` (ROW numbers) of ``check.name`` that ``check`` did not find: their
+    reference does not exist; for a pair check, those whose invoice exists name another
+    customer's invoice (kept in ``wrong`` with ``owner``, reported once every invoice exists)."""
+    file, found = where
+    fk = check.fk
+    failing = typed[check.name].filter(pl.col(ROW).is_in(rows.implode()))
+    if check.pair:
+        owners = typed["invoices"].select("invoice_id", owner="customer_id")
+        failing = failing.join(owners, on="invoice_id", how="left")
+        wrong[check.name] = failing.filter(
+            pl.col("owner").is_not_null(), pl.col("customer_id").is_not_null()
+        )
+        failing = failing.filter(pl.col("owner").is_null())
+    found.add_rows(
+        failing,
+        lambda row: f"{fk.column} {row[fk.column]!r} does not exist in table {fk.table}",
+        file=file,
+        table=check.name,
+        column=fk.column,
+    )
 
 
 def _check_invoice_owners(
