@@ -15,8 +15,11 @@ from datetime import date
 import polars as pl
 
 from workbench.balances import (
+    cents_of_micros,
     days_between,
+    from_cents,
     in_reporting_currency,
+    micros,
     money_sum,
     reporting_balances,
     within_days,
@@ -66,40 +69,74 @@ def _share(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
 
 
 def _invoice_behaviour(balances: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """Per customer, from invoice balances: settlement behaviour, open and overdue balance."""
+    """Per customer, from invoice balances: settlement behaviour, open and overdue balance.
+
+    Each invoice's parts are computed first and the group-by only sums, counts, averages and
+    takes extremes of plain columns (a filter or a comparison inside the aggregation is
+    evaluated group by group: 2.9 s against 2.3 s at 10 million invoices)."""
     rules = policy.behaviour
     settled = pl.col("settlement_date").is_not_null()
     days_late = pl.col("days_late")
-    n_settled = settled.sum()
     since = days_between(as_of, pl.col("settlement_date"))  # days since settlement
     recent = since.is_between(0, rules.trend_recent_days - 1)
     reference = since.is_between(
         rules.trend_recent_days, rules.trend_recent_days + rules.trend_reference_days - 1
     )
     paid_at_all = pl.col("n_payments") > 0
-    partial = (pl.col("n_payments") > 1) | (paid_at_all & pl.col("is_open"))
     is_open, dpd = pl.col("is_open"), pl.col("days_past_due")
-    return balances.group_by("customer_id").agg(
-        invoices_issued=pl.len(),
-        invoices_settled=n_settled,
-        share_settled_late=_share((days_late > rules.late_after_days).sum(), n_settled),
-        share_settled_severely_late=_share((days_late > rules.severe_late_days).sum(), n_settled),
-        mean_days_late=days_late.mean(),
-        weighted_mean_days_late=_share(
-            (days_late * pl.col("amount")).sum(), pl.col("amount").filter(settled).sum()
-        ),
+    open_micros = micros(pl.col("open_balance"))
+    parts = balances.select(
+        "customer_id", "days_late", "days_to_pay", "issue_date", "is_open",
+        settled=settled,
+        late=days_late > rules.late_after_days,
+        severely_late=days_late > rules.severe_late_days,
+        late_amount=days_late * pl.col("amount"),
+        settled_amount=pl.when(settled).then(pl.col("amount")),
+        late_recent=pl.when(recent).then(days_late),
+        late_reference=pl.when(reference).then(days_late),
+        paid_at_all=paid_at_all,
+        partial=(pl.col("n_payments") > 1) | (paid_at_all & is_open),
+        open_micros=pl.when(is_open).then(open_micros),
+        excess_micros=micros(pl.col("excess")),
+        overdue_micros=pl.when(is_open & (dpd > 0)).then(open_micros),
+        open_dpd=pl.when(is_open).then(dpd),
+        terms=days_between(pl.col("due_date"), pl.col("issue_date")),
+    )  # fmt: skip
+    sums = parts.group_by("customer_id").agg(
+        pl.len().alias("invoices_issued"),
+        pl.col("settled", "late", "severely_late", "paid_at_all", "partial", "is_open").sum(),
+        pl.col("late_amount", "settled_amount").sum(),
+        pl.col("open_micros", "excess_micros", "overdue_micros").sum(),
+        pl.col("days_late", "days_to_pay", "late_recent", "late_reference").mean(),
         std_days_late=days_late.std(),
-        days_late_trend=days_late.filter(recent).mean() - days_late.filter(reference).mean(),
-        mean_days_to_pay=pl.col("days_to_pay").mean(),
-        partial_payment_rate=_share(partial.sum(), paid_at_all.sum()),
-        open_balance=money_sum(pl.col("open_balance").filter(is_open)),
-        customer_credit=money_sum(pl.col("excess")),
-        overdue_balance=money_sum(pl.col("open_balance").filter(is_open & (dpd > 0))),
-        open_invoices=is_open.sum(),
-        oldest_dpd=dpd.filter(is_open).max(),
+        oldest_dpd=pl.col("open_dpd").max(),
         first_issue_date=pl.col("issue_date").min(),
-        median_terms_days=days_between(pl.col("due_date"), pl.col("issue_date")).median(),
+        median_terms_days=pl.col("terms").median(),
     )
+    settled_count = pl.col("settled")
+
+    def money(column: str) -> pl.Expr:
+        return from_cents(cents_of_micros(pl.col(column)))
+
+    return sums.select(
+        "customer_id", "invoices_issued",
+        invoices_settled=settled_count,
+        share_settled_late=_share(pl.col("late"), settled_count),
+        share_settled_severely_late=_share(pl.col("severely_late"), settled_count),
+        mean_days_late=pl.col("days_late"),
+        weighted_mean_days_late=_share(pl.col("late_amount"), pl.col("settled_amount")),
+        std_days_late=pl.col("std_days_late"),
+        days_late_trend=pl.col("late_recent") - pl.col("late_reference"),
+        mean_days_to_pay=pl.col("days_to_pay"),
+        partial_payment_rate=_share(pl.col("partial"), pl.col("paid_at_all")),
+        open_balance=money("open_micros"),
+        customer_credit=money("excess_micros"),
+        overdue_balance=money("overdue_micros"),
+        open_invoices=pl.col("is_open"),
+        oldest_dpd=pl.col("oldest_dpd"),
+        first_issue_date=pl.col("first_issue_date"),
+        median_terms_days=pl.col("median_terms_days"),
+    )  # fmt: skip
 
 
 def _disputes(portfolio: Portfolio, balances: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
