@@ -228,6 +228,19 @@ def test_feature_importance_names_every_feature(model_and_report):
     assert "days_past_due" in [row["feature"] for row in importance[:5]]
 
 
+def test_training_without_importance_gives_the_same_model(model_and_report):
+    """The weekly run leaves out the permutation importance: the model, its scores and its
+    evaluation are those of a full training; only ``feature_importance`` is empty."""
+    model, report = model_and_report
+    with threadpool_limits(1):
+        lean, lean_report = train_model(generated(), AS_OF, DEFAULT_POLICY, importance=False)
+    assert lean_report["feature_importance"] == [] and lean.metadata["feature_importance"] == []
+    assert report["feature_importance"]  # the full training has it
+    for key in ("metrics", "selection", "calibration", "random_split_roc_auc", "cutoff"):
+        assert lean_report[key] == report[key], key
+    assert score(lean, generated(), AS_OF).equals(score(model, generated(), AS_OF))
+
+
 # --- scoring -----------------------------------------------------------------------------------
 
 
@@ -507,7 +520,7 @@ def test_weekly_retrains_over_a_model_file_that_does_not_load(tmp_path, monkeypa
     builders.write_model_file(damaged, builders.model_metadata(as_of="2026-11-13"))
     damaged.write_bytes(b"truncated")  # the sidecar is fine, the model file is not
     fresh = RiskModel(estimator=builders._fitted_estimator(), metadata=builders.model_metadata(as_of="2026-11-20"))
-    monkeypatch.setattr(workbench.model, "train_model", lambda portfolio, as_of, policy: (fresh, {}))
+    monkeypatch.setattr(workbench.model, "train_model", lambda portfolio, as_of, policy, **options: (fresh, {}))
     with pytest.warns(InputWarning, match="model-2026-11-13.skops: not a readable skops model file"):
         model, path, trained_now = _model(None, date(2026, 11, 20), DEFAULT_POLICY, tmp_path)
     assert (model, path, trained_now) == (fresh, folder / "model-2026-11-20.skops", True)

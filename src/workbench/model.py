@@ -325,9 +325,13 @@ def train_model(
     horizon_days: int | None = None,
     cutoff: date | None = None,
     progress: Steps = QUIET,
+    importance: bool = True,
 ) -> tuple[RiskModel, dict[str, Any]]:
     """Train, evaluate out of time, and refit for production the late-payment risk model
     (:mod:`workbench.riskfit` for the fitting procedure).
+
+    ``importance=False`` leaves out the permutation importance (``feature_importance`` is then
+    an empty list): the weekly run does, as its report does not show it.
 
     ``horizon_days`` defaults to ``model.horizon_days`` (30); ``cutoff`` to
     :func:`default_cutoff`. Snapshots: :func:`workbench.snapshots.history_snapshots` (weekly,
@@ -401,12 +405,11 @@ def train_model(
     }
     progress.advance()
     trees = main.estimator
+    explained = partial(global_importance, trees.trees, main.test, trees.features, policy)
     report["random_split_roc_auc"], report["feature_importance"] = in_parallel(
         [
             progress.counting(partial(_random_split_roc_auc, rows, walk.selection.chosen, policy)),
-            progress.counting(
-                partial(global_importance, trees.trees, main.test, trees.features, policy)
-            ),
+            progress.counting(explained if importance else list),
         ]
     )
     estimator = walk.production

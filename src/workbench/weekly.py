@@ -211,12 +211,12 @@ def _model(portfolio: Portfolio, as_of: date, policy: Policy, out: Path) -> tupl
             return model, path, False
         except InputError:
             pass  # trained on other features: retrain below
-    # the weekly report shows the main out-of-time test only: no rolling-origin backtest
-    # (`workbench train` and notebook 03 run it), which saves an evaluation per origin
+    # the weekly report shows the main out-of-time test only: no rolling-origin backtest and
+    # no permutation importance (`workbench train` and notebook 03 compute them)
     weekly_policy = dataclasses.replace(
         policy, model=dataclasses.replace(policy.model, backtest_origins=0)
     )
-    model, _report = train_model(portfolio, as_of, weekly_policy)
+    model, _report = train_model(portfolio, as_of, weekly_policy, importance=False)
     path = model_folder(out) / f"model-{as_of.isoformat()}.skops"
     save_model(model, path)
     return model, path, True
@@ -389,6 +389,7 @@ def _execute_report(
     html.write_text(body, encoding="utf-8")
     executed.unlink()
     shutil.rmtree(folder / ".data", ignore_errors=True)
+    shutil.rmtree(folder / ".handover", ignore_errors=True)
     return html
 
 
@@ -477,6 +478,7 @@ def _run_weekly(
     from tqdm.auto import tqdm
 
     from workbench.export import write_worklist_files
+    from workbench.handover import write_handover
     from workbench.kpis import portfolio_kpis
     from workbench.load import load_portfolio
     from workbench.model import score
@@ -517,7 +519,8 @@ def _run_weekly(
         steps.update()
 
         step("worklist")
-        worklist = build_worklist(portfolio, as_of, policy, score(model, portfolio, as_of, policy))
+        scores = score(model, portfolio, as_of, policy)
+        worklist = build_worklist(portfolio, as_of, policy, scores)
         exports = write_worklist_files(worklist, folder)
         steps.update()
 
@@ -530,6 +533,7 @@ def _run_weekly(
                 "as_of": as_of.isoformat(),
                 "policy_file": str(Path(policy_file).resolve()) if policy_file else "",
                 "model_path": str(model_path.resolve()),
+                "handover": str(write_handover(folder / ".handover", worklist, scores).resolve()),
                 "previous_worklist": _previous_csv(out, prev_week),
                 "interactive": False,
             },
