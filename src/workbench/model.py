@@ -376,9 +376,13 @@ def train_model(
     fits = len(rules.grid_max_depth) * len(rules.grid_min_samples_leaf) * rules.cv_blocks
     progress.expect(fits + len(cutoffs) + 4)
     progress.stage("choosing the settings, then one fit per cut-off and for production")
+    def random_split(selection: Any) -> Any:  # run beside the last fits (riskfit.walk_forward)
+        return progress.counting(partial(_random_split_roc_auc, rows, selection.chosen, policy))
+
     walk = walk_forward(
-        rows, as_of, horizon, cutoffs, policy, progress, test_until=ends, production=True
-    )
+        rows, as_of, horizon, cutoffs, policy, progress,
+        test_until=ends, production=True, alongside=random_split,
+    )  # fmt: skip
     main = walk.evaluations[-1]
     result = _test_metrics(main, policy)
     progress.stage("intervals and explanations")
@@ -405,13 +409,13 @@ def train_model(
     }
     progress.advance()
     trees = main.estimator
-    explained = partial(global_importance, trees.trees, main.test, trees.features, policy)
-    report["random_split_roc_auc"], report["feature_importance"] = in_parallel(
-        [
-            progress.counting(partial(_random_split_roc_auc, rows, walk.selection.chosen, policy)),
-            progress.counting(explained if importance else list),
-        ]
+    report["random_split_roc_auc"] = walk.alongside
+    report["feature_importance"] = (
+        in_parallel([partial(global_importance, trees.trees, main.test, trees.features, policy)])[0]
+        if importance
+        else []
     )
+    progress.advance()
     estimator = walk.production
     report["dropped_features"] = estimator.dropped
     report["production"] = {"trees": window(rows), "calibration": window(walk.oof)}

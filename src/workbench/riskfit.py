@@ -545,6 +545,8 @@ class WalkForward:
     selection: Selection
     oof: pl.DataFrame
     production: CalibratedTrees | None = None
+    alongside: Any = None
+    """The result of the ``alongside`` job of :func:`walk_forward` (None without one)."""
 
     def selection_report(self) -> dict[str, Any]:
         """JSON-ready: the grid, each point's log loss, the choice and the calibration."""
@@ -605,12 +607,15 @@ def walk_forward(
     progress: Steps = QUIET,
     test_until: list[date] | None = None,
     production: bool = False,
+    alongside: Callable[[Selection], Callable[[], Any]] | None = None,
 ) -> WalkForward:
     """Evaluate the fitting procedure out of time at each of ``cutoffs`` (see the module
     docstring). Test rows of a cut-off run to ``test_until`` (one date per cut-off), by default
     to ``cutoff + 7 * model.test_weeks`` days, never past ``as_of - horizon_days``. With
     ``production``, also the trees on every row of ``rows`` calibrated on every out-of-fold
-    prediction (:attr:`WalkForward.production`).
+    prediction (:attr:`WalkForward.production`). ``alongside``: given the selection, a job run
+    side by side with those fits (its result in :attr:`WalkForward.alongside`): a core left idle
+    while the largest fit finishes does it.
 
     The trees of every cut-off (and of production) are independent of one another and are
     fitted side by side (:func:`in_parallel`); their calibrations follow in cut-off order, each
@@ -632,11 +637,13 @@ def walk_forward(
         sample_where(rows, known <= cutoff, rules.max_training_rows, rules.random_state)
         for cutoff in cutoffs
     ]
-    fitting = [train for train, _n in trains] + ([rows] if production else [])
-    fitted = in_parallel(
-        [progress.counting(partial(fit_trees, r, selection.chosen, policy)) for r in fitting]
-    )
+    # the production fit (every row: the largest) first, so the others share the other core
+    fitting = ([rows] if production else []) + [train for train, _n in trains]
+    jobs = [progress.counting(partial(fit_trees, r, selection.chosen, policy)) for r in fitting]
+    done = in_parallel(jobs + ([alongside(selection)] if alongside else []))
+    fitted = done[int(production) : int(production) + len(trains)] + done[: int(production)]
     walk = WalkForward(evaluations=[], selection=selection, oof=selection.oof)
+    walk.alongside = done[-1] if alongside else None
     last_labelled = as_of - timedelta(days=horizon_days)
     for i, cutoff in enumerate(cutoffs):
         train, n_train = trains[i]
