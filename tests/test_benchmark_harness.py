@@ -37,3 +37,32 @@ def test_quick_run_writes_json_and_markdown(tmp_path):
     assert "## 60 customers" in markdown and "| duckdb_kpis |" in markdown
     assert "## Targets" in markdown and "| status |" in markdown
     assert not list(out.glob("*.tmp"))
+
+
+def test_merge_keeps_the_stages_not_run_again_with_their_commit(tmp_path):
+    """--merge re-running one stage of a size keeps that size's other stages, each saying the
+    commit it was measured at; the validation target is (load - read) / kpis."""
+    out, cache = tmp_path / "results", tmp_path / "cache"
+
+    def run(stages: str, *more: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "60", "--rounds",
+             "1", "--no-check", "--stages", stages, "--out", str(out), "--cache", str(cache),
+             *more],
+            check=False, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads((out / "performance.json").read_text())
+
+    first = run("kpis,read,load")
+    second = run("kpis", "--merge")
+    stages = second["sizes"]["60"]["stages"]
+    assert set(stages) == {"kpis", "read", "load"}
+    assert stages["read"]["runs"] == first["sizes"]["60"]["stages"]["read"]["runs"]
+    assert stages["read"]["measured"]["git_commit"] == first["machine"]["git_commit"]
+    assert "measured" not in stages["kpis"]
+    (validation,) = [t for t in second["targets"] if t["target"].startswith("validation")]
+    load, read, kpis = (stages[s]["wall_median_s"] for s in ("load", "read", "kpis"))
+    assert validation["value"] == round((load - read) / kpis, 3)
+    markdown = (out / "performance.md").read_text()
+    assert f"| read (commit {first['machine']['git_commit'][:7]}) |" in markdown
