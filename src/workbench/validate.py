@@ -493,7 +493,7 @@ class _Reference:
     name: str
     on: tuple[str, ...]
     target: str
-    fk: ForeignKey | None
+    fk: ForeignKey
     pair: bool = False
 
 
@@ -527,7 +527,7 @@ def _check_references(
     checks = _references(typed)
     groups: dict[tuple[tuple[str, ...], str, str], list[_Reference]] = {}
     for check in checks:
-        column = check.fk.target_column if check.fk and not check.pair else check.on[0]
+        column = check.on[0] if check.pair else check.fk.target_column
         groups.setdefault((check.on, check.target, column), []).append(check)
     plans = []
     for (on, target, column), members in groups.items():
