@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import polars as pl
@@ -140,6 +141,12 @@ def calibrated_range(
     return calibrated_ranges(portfolio, [as_of], policy, weeks)[as_of]
 
 
+OUTCOME_WORKERS = 4
+"""The calibration forecasts (one per earlier origin, each a few small polars queries) run this
+many at a time in threads: on the sample, 13 origins in 3.3-3.9 s one after the other, 2.4-2.7 s
+four at a time on 2 cores (polars releases the GIL while it computes)."""
+
+
 def calibrated_ranges(
     portfolio: Portfolio,
     dates: list[date],
@@ -150,7 +157,8 @@ def calibrated_ranges(
     dates calibrate on (consecutive weeks share all but one) is computed once."""
     weeks = policy.forecast.weeks if weeks is None else weeks
     needed = sorted({t for d in dates for t in calibration_origins(d, policy, weeks)})
-    frames = [_outcome(portfolio, t, policy, weeks) for t in needed]  # a handful of origins
+    with ThreadPoolExecutor(OUTCOME_WORKERS) as pool:  # polars works outside the GIL
+        frames = list(pool.map(lambda t: _outcome(portfolio, t, policy, weeks), needed))
     outcomes = pl.concat(frames) if frames else pl.DataFrame(
         schema={"origin": pl.Date, "week": pl.Int32, "expected": pl.Float64, "actual": pl.Float64}
     )  # fmt: skip
