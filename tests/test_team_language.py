@@ -483,3 +483,21 @@ def test_unassigned_customers_in_a_french_workbook(tmp_path):
     assert back["collector"].to_list() == worklist.rows["collector"].to_list()
     text = (tmp_path / "out" / "worklist.csv").read_text(encoding="utf-8-sig")
     assert ";non attribué;U1;" in text and "unassigned" not in text
+
+
+def test_other_invoices_agree_with_their_verb_in_both_languages():
+    """"1 other invoice follows its own cadence", "2 other invoices follow their own cadence"
+    (a reason once said "1 other invoice follow their own cadence")."""
+    from workbench.wording import counted
+
+    n = pl.DataFrame({"n": [1, 2]})
+    english = n.select(counted(pl.col("n"), "other_invoice", "en")).to_series().to_list()
+    assert english == [
+        "1 other invoice follows its own cadence",
+        "2 other invoices follow their own cadence",
+    ]
+    french = n.select(counted(pl.col("n"), "other_invoice", "fr")).to_series().to_list()
+    assert french == [
+        "1 autre facture suit son propre calendrier de relance",
+        "2 autres factures suivent leur propre calendrier de relance",
+    ]

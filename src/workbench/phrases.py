@@ -25,7 +25,9 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "message": ("message", "messages"),
         "broken_promise": ("promise broken", "promises broken"),
         "missed_instalment": ("instalment", "instalments"),
-        "other_invoice": ("other invoice", "other invoices"),
+        "other_invoice": (
+            "other invoice follows its own cadence", "other invoices follow their own cadence"
+        ),
         "promise_to_pay_broken": ("promise to pay broken", "promises to pay broken"),
         "plan_instalment": ("payment-plan instalment", "payment-plan instalments"),
         "open_dispute": ("open dispute", "open disputes"),
@@ -280,7 +282,7 @@ REASONS = {
         "prefers_formal": "prefers {preferred} but this step needs a {channel}",
         "prefers_escalated": "prefers {preferred} but the broken commitment calls for a {channel}",
         "overdue": "{days} past due on {invoices} ({amount})",
-        "own_cadence": "{others} follow their own cadence",
+        "own_cadence": "{others}",
         "strategic": "strategic account: account owner in the loop",
         "dispute": "{invoices} disputed since {date} ({amount}{reasons}): dunning paused, route "
         "to the owner to resolve",
