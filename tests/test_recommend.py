@@ -201,6 +201,24 @@ def test_preventive_reminder_for_a_risky_invoice_due_within_7_days():
     assert row["probability"] == pytest.approx(0.8)
 
 
+def test_a_call_covering_an_invoice_not_yet_due_does_not_count_it_as_past_due():
+    """An overdue invoice and a risky one due in 3 days go in the same contact: the reason's
+    first words count the past-due invoice only (days, number, amount), then name the one not
+    yet due with its own amount (a reason once said "35 days past due on 2 invoices" there)."""
+    book = Book()
+    cid = book.customer()
+    late = book.invoice(cid, 35, 1200.0)
+    soon = book.invoice(cid, -3, 800.0)
+    scores = pl.DataFrame({"invoice_id": [late, soon], "probability": [0.8, 0.8]})
+    row = one(book, scores=scores)
+    assert sorted(covered(row)) == sorted([late, soon])
+    assert row["reason"].startswith(
+        "35 days past due on 1 invoice (1,200.00 EUR), "
+        "and 1 invoice not yet due (800.00 EUR) in the same contact"
+    ), row["reason"]
+    assert row["covered_amount"] == pytest.approx(2000.0)
+
+
 def test_no_reminder_when_not_yet_due_and_no_risk_or_beyond_the_window():
     book = Book()
     soon = book.invoice(book.customer(), -5, 800.0)

@@ -282,6 +282,7 @@ REASONS = {
         "prefers_formal": "prefers {preferred} but this step needs a {channel}",
         "prefers_escalated": "prefers {preferred} but the broken commitment calls for a {channel}",
         "overdue": "{days} past due on {invoices} ({amount})",
+        "also_pre_due": "and {invoices} not yet due ({amount}) in the same contact",
         "own_cadence": "{others}",
         "strategic": "strategic account: account owner in the loop",
         "dispute": "{invoices} disputed since {date} ({amount}{reasons}): dunning paused, route "
@@ -356,6 +357,7 @@ REASONS = {
         "prefers_escalated": "canal préféré : {preferred}, mais l'engagement non tenu impose un "
         "contact par {channel}",
         "overdue": "{days} de retard sur {invoices} ({amount})",
+        "also_pre_due": "et {invoices} à échoir ({amount}) dans le même contact",
         "own_cadence": "{others}",
         "strategic": "compte stratégique : en lien avec le responsable du compte",
         "dispute": "{invoices} en litige depuis le {date} ({amount}{reasons}) : relances "

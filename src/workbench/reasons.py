@@ -214,15 +214,23 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     handover = c("step").is_in(["agency", "legal", "write_off_review"])  # the notice is told
     overdue = phrase(
         say["overdue"], days=counted(c("covered_dpd"), "day", language),
-        invoices=counted(c("covered_count"), "invoice", language),
-        amount=money_text(c("covered_amount"), currency, language),
+        invoices=counted(c("covered_due_count"), "invoice", language),
+        amount=money_text(c("covered_due_amount"), currency, language),
     )  # fmt: skip
+    also = pl.when(c("covered_pre_due_count") > 0).then(
+        phrase(
+            say["also_pre_due"],
+            invoices=counted(c("covered_pre_due_count"), "invoice", language),
+            amount=money_text(c("covered_pre_due_amount"), currency, language),
+        )
+    )
     others = pl.when(c("uncovered_ready") > 0).then(
         phrase(say["own_cadence"], others=counted(c("uncovered_ready"), "other_invoice", language))
     )
     strategic = pl.when(c("strategic")).then(pl.lit(say["strategic"]))
     return joined(
-        overdue, pl.when(~handover).then(c("history")), c("_r_escalation"), c("_r_payments"),
+        overdue, also, pl.when(~handover).then(c("history")), c("_r_escalation"),
+        c("_r_payments"),
         c("_r_segment"), others, c("_r_shelters"), c("_r_channel"), strategic,
     )  # fmt: skip
 

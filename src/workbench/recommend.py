@@ -342,6 +342,11 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         covered_count=c("covered").sum(),
         covered_amount=money_sum(covered_amount.filter(c("covered"))),
         covered_dpd=dpd.filter(c("covered") & ~c("pre_due")).max(),
+        # the past-due part the reason's first words count, and what the call adds not yet due
+        covered_due_count=(c("covered") & ~c("pre_due")).sum(),
+        covered_due_amount=money_sum(covered_amount.filter(c("covered") & ~c("pre_due"))),
+        covered_pre_due_count=(c("covered") & c("pre_due")).sum(),
+        covered_pre_due_amount=money_sum(covered_amount.filter(c("covered") & c("pre_due"))),
         covered_invoices=detail.filter(c("covered")),
         uncovered_ready=(c("ready") & ~c("covered")).sum(),
         pre_due_count=c("pre_due").sum(),
