@@ -357,6 +357,30 @@ def test_only_promises_about_the_draft_invoices_are_quoted():
     assert "912,11" not in script  # broken, about an invoice not in the call (paid since?)
 
 
+def test_two_pending_promises_are_quoted_each_with_its_date_in_every_draft_language():
+    """Two commitments are quoted as two, earliest first (they were summed at the later date,
+    giving the first one days it does not have); two promised the same day are one amount."""
+    promises = [promise("INV-B", 3291.70, AS_OF + timedelta(days=5), "pending"),
+                promise("INV-A", 2924.55, AS_OF + timedelta(days=1), "pending")]  # fmt: skip
+    french = draft({**row("light_reminder", "email", "fr"), "promises": promises})
+    assert (
+        "votre engagement à régler 2\u202f924,55\u00a0EUR d'ici le 21/11/2026 et "
+        "3\u202f291,70\u00a0EUR d'ici le 25/11/2026 et vous en remercions" in french
+    ), french
+    english = draft({**row("light_reminder", "email", "en"), "promises": promises})
+    assert "undertaking to pay 2,924.55 EUR by 21/11/2026 and 3,291.70 EUR by 25/11/2026" in (
+        english.replace("\u00a0", " ")
+    ), english
+    past = [promise("INV-B", 100.0, AS_OF - timedelta(days=1), "pending"),
+            promise("INV-A", 50.0, AS_OF - timedelta(days=1), "pending"),
+            promise("INV-A", 40.0, AS_OF - timedelta(days=2), "pending")]  # fmt: skip
+    late = draft({**row("light_reminder", "email", "fr"), "promises": past})
+    assert (
+        "à régler 40,00\u00a0EUR au plus tard le 18/11/2026 et 150,00\u00a0EUR au plus tard le "
+        "19/11/2026 ; ces paiements ne nous sont pas encore parvenus" in late
+    ), late
+
+
 def test_previous_messages_are_the_written_ones_about_these_invoices():
     text = draft(row("light_reminder", "email", "fr"))
     assert "Nos précédents envois : dernière relance amiable du 02/11/2026." in text

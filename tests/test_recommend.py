@@ -371,8 +371,24 @@ def test_pending_promise_waits_for_the_promised_amount():
     book.promise(cid, day(-5), day(-2), 500.0, iid)  # grace 3 days: pending until day(1)
     row = one(book)
     assert (row["status"], row["exclusion"], row["step"]) == ("excluded", "promise pending", None)
-    assert row["reason"] == f"promise pending: 500.00 EUR promised by {day(-2)}, covering 500.00 EUR"
+    assert row["reason"] == f"promise pending: 500.00 EUR by {day(-2)}, covering 500.00 EUR"
     assert row["next_date"] == day(2)  # the day after promised date + 3 days of grace
+
+
+def test_two_pending_promises_are_each_told_with_their_own_amount_and_date():
+    """Two promises are two commitments: the reason names each, earliest first, never their
+    sum at the later date (which gave the first promise days it does not have)."""
+    book = Book()
+    cid = book.customer()
+    first, second = book.invoice(cid, 20, 2924.55), book.invoice(cid, 15, 3291.70)
+    book.promise(cid, day(-4), day(5), 3291.70, second)
+    book.promise(cid, day(-6), day(-1), 2924.55, first)
+    row = one(book)
+    assert row["exclusion"] == "promise pending"
+    assert row["reason"] == (
+        f"promise pending: 2,924.55 EUR by {day(-1)} and 3,291.70 EUR by {day(5)}, "
+        "covering 6,216.25 EUR"
+    )
 
 
 def test_promise_without_invoice_covers_the_oldest_overdue_invoices():
@@ -385,7 +401,7 @@ def test_promise_without_invoice_covers_the_oldest_overdue_invoices():
     assert (row["status"], row["step"]) == ("action", "personal_contact")
     assert covered(row) == [newer] and oldest not in covered(row)
     assert row["covered_amount"] == 400.0  # only what the promise does not cover is chased
-    assert f"300.00 EUR under a promise of 300.00 EUR by {day(5)}" in row["reason"]
+    assert f"300.00 EUR under a promise of 300.00 EUR by {day(5)}" in row["reason"]  # unchanged
     book.tables["promises"][0]["amount"] = 700.0
     assert one(book)["exclusion"] == "promise pending"
 

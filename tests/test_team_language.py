@@ -242,7 +242,7 @@ def test_french_reasons_of_hand_built_cases():
     book.promise(cid, day(-5), day(-2), 500.0, iid)
     fr = one(book, FR)
     assert fr["reason"] == (
-        f"promesse en cours : promesse de 500,00{NBSP}EUR pour le 28/06/2026, couvrant "
+        f"promesse en cours : 500,00{NBSP}EUR pour le 28/06/2026, couvrant "
         f"500,00{NBSP}EUR"
     )
     assert fr["promise"] == f"500,00{NBSP}EUR pour le 28/06/2026 (en cours)"

@@ -266,7 +266,11 @@ def _promises(
                if p["status"] == "pending"]  # fmt: skip
     last = broken[-1] if broken else None
     pending_date = max((p["promised_date"] for p in pending), default=None)
+    by_date: dict[date, int] = {}
+    for p in pending:  # each commitment told with its own date (same date: one amount)
+        by_date[p["promised_date"]] = by_date.get(p["promised_date"], 0) + to_cents(p["amount"])
     return {
+        "pending": [{"amount": float(cents), "date": day} for day, cents in sorted(by_date.items())],
         "promise_status": "broken" if last else None,
         "broken_recent": len(broken),
         "promise_amount": last["amount"] if last else None,

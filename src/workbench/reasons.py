@@ -127,6 +127,30 @@ def _credit(currency: str, language: str = "en") -> pl.Expr:
     )  # fmt: skip
 
 
+def pending_promises(currency: str, language: str = "en") -> pl.Expr:
+    """The customer's pending promises, each with its amount and date, earliest first:
+    ``"2,924.55 EUR by 2026-11-20 and 3,291.70 EUR by 2026-11-25"`` (never one sum at the
+    latest date, which would give the first promise days it does not have). Reads
+    ``promises`` (the structs of :func:`workbench.recommend.recommendations`)."""
+    say = _says(language)
+    item = pl.element().struct
+    pending = pl.col("promises").list.eval(pl.element().filter(item.field("status") == "pending"))
+    texts = pending.list.eval(
+        pl.element().sort_by(item.field("promised_date"), item.field("amount"))
+    ).list.eval(
+        phrase(
+            say["pay_by"],
+            amount=money_text(item.field("amount"), currency, language),
+            date=day_text(item.field("promised_date"), language),
+        )
+    )
+    n = texts.list.len()
+    head = texts.list.head(n - 1).list.join(", ")
+    return pl.when(n > 1).then(pl.concat_str(head, pl.lit(say["and"]), texts.list.last())).when(
+        n == 1
+    ).then(texts.list.first())
+
+
 def _shelters(currency: str, language: str = "en") -> pl.Expr:
     """What shelters the customer's other overdue invoices (promises, plans, credit, cash,
     disputes)."""
@@ -137,8 +161,8 @@ def _shelters(currency: str, language: str = "en") -> pl.Expr:
             say["disputed"], invoices=counted(c("disputed_count"), "invoice", language),
             amount=money("disputed_amount"))),
         pl.when(c("promised_amount") > 0).then(phrase(
-            say["promised"], promised=money("promised_amount"), pending=money("pending_amount"),
-            date=day_text(c("pending_date"), language))),
+            say["promised"], promised=money("promised_amount"),
+            pending=pending_promises(currency, language))),
         pl.when(c("planned_amount") > 0).then(phrase(
             say["planned"], amount=money("planned_amount"))),
         _credit(currency, language),
@@ -310,8 +334,9 @@ def _excluded_details(policy: Policy, currency: str) -> dict[str, pl.Expr]:
         "next contact planned": joined(
             phrase(say["follow_up"], collector=c("follow_up_by"), date=day("follow_up_date")),
             following),
-        "promise pending": phrase(say["promise_pending"], pending=money("pending_amount"),
-                                  date=day("pending_date"), promised=money("promised_amount")),
+        "promise pending": phrase(say["promise_pending"],
+                                  pending=pending_promises(currency, language),
+                                  promised=money("promised_amount")),
         "plan on track": joined(pl.lit(say["plan_on_track"]),
                                 phrase(say["next_instalment"], date=day("next_instalment"))),
         "unapplied cash to reconcile": phrase(say["cash_covers"], cash=money("unapplied_cash"),
