@@ -103,6 +103,32 @@ def test_tolerance_closes_an_invoice():
     assert row["is_open"] and row["settlement_date"] is None
 
 
+def test_sums_too_large_for_int64_stay_exact():
+    """Movements whose micro-unit sums pass 2^63 (9.2 x 10^12 of the currency) are summed in
+    Int128: to the cent, settled on the right day, and the next invoice's sums untouched."""
+    most = 99_999_999_999.99  # the largest amount validation accepts
+    n = 100
+    tables = {
+        "customers": {"customer_id": ["C"], "name": ["C"]},
+        "invoices": {
+            "invoice_id": ["I", "J"], "customer_id": ["C", "C"],
+            "issue_date": [date(2026, 1, 1)] * 2, "due_date": [date(2026, 1, 31)] * 2,
+            "amount": [most, 10.0], "currency": ["EUR"] * 2,
+        },
+        "payments": {
+            "payment_id": [f"P{i}" for i in range(n + 1)], "customer_id": ["C"] * (n + 1),
+            "payment_date": [date(2026, 2, 1) + timedelta(days=i) for i in range(n + 1)],
+            "amount": [most] * n + [2.5], "invoice_id": ["I"] * n + ["J"],
+        },
+    }  # fmt: skip
+    rows = by_invoice(portfolio_of(tables), date(2026, 12, 31))
+    # paid 100 x 99,999,999,999.99 = 9,999,999,999,999.00 (10^19 micro-units > 2^63)
+    assert rows["I"]["paid"] == 9_999_999_999_999.0
+    assert rows["I"]["excess"] == 9_899_999_999_999.01 and rows["I"]["open_balance"] == 0.0
+    assert rows["I"]["settlement_date"] == date(2026, 2, 1)
+    assert rows["J"]["open_balance"] == 7.5 and rows["J"]["paid"] == 2.5
+
+
 def test_absent_tables(minimal_portfolio, as_of):
     frame = invoice_balances(minimal_portfolio, as_of).collect()
     # no payments nor credit notes: the open balance is the amount; counts from absent tables null

@@ -18,9 +18,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from workbench.balances import cents, reporting_balances
+from workbench.balances import cents, invoice_balances, reporting_balances
 from workbench.errors import InputError
-from workbench.kpis import countback_months, kpi_frame, kpi_series, portfolio_kpis
+from workbench.kpis import countback_months, kpi_frame, kpi_series, portfolio_kpis, total_ar_at
 from workbench.policy import Kpis, Policy
 
 
@@ -165,6 +165,24 @@ def test_kpi_series(hand_portfolio, as_of):
 
 
 @settings(max_examples=40, deadline=None)
+@given(random_portfolios(), st.integers(0, 200))
+def test_opening_ar_from_later_balances_is_the_opening_ar_on_its_own(generated, back):
+    """The AR as of an earlier day, summed over the invoices the later balances show unsettled
+    then, equals the AR as of that day computed from all its invoices (partial payments,
+    over-payments, credit notes, payments after the day), on a random day and on the eve, the
+    day and the morrow of every settlement."""
+    portfolio, as_of = generated
+    later = invoice_balances(portfolio, as_of)
+    settled = later.select("settlement_date").drop_nulls().collect().to_series().to_list()
+    near = {d + timedelta(days=k) for d in settled for k in (-1, 0, 1)}
+    for day in sorted({as_of - timedelta(days=back)} | {d for d in near if d <= as_of}):
+        alone = total_ar_at(portfolio, day).collect().item()
+        assert total_ar_at(portfolio, day, later=later).collect().item() == alone, day
+        open_then = reporting_balances(portfolio, day).filter("is_open")
+        by_hand = open_then.select(cents(pl.col("open_balance"))).collect().to_series().sum()
+        assert round(alone * 100) == by_hand, day
+
+
 @given(random_portfolios())
 def test_kpi_invariants(generated):
     portfolio, as_of = generated

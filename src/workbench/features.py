@@ -68,12 +68,16 @@ def _share(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
     return pl.when(whole > 0).then(part / whole)
 
 
-def _invoice_behaviour(balances: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """Per customer, from invoice balances: settlement behaviour, open and overdue balance.
+def _invoice_behaviour(
+    balances: pl.LazyFrame, as_of: date, policy: Policy, median_terms: bool = True
+) -> pl.LazyFrame:
+    """Per customer, from invoice balances: settlement behaviour, open and overdue balance,
+    and (when ``median_terms``, else null) the median days from issue to due of its invoices.
 
     Each invoice's parts are computed first and the group-by only sums, counts, averages and
     takes extremes of plain columns (a filter or a comparison inside the aggregation is
-    evaluated group by group: 2.9 s against 2.3 s at 10 million invoices)."""
+    evaluated group by group: 2.9 s against 2.3 s at 10 million invoices). The median, the
+    dearest aggregation (0.45 s at 10 million invoices), is left out when no customer needs it."""
     rules = policy.behaviour
     settled = pl.col("settlement_date").is_not_null()
     days_late = pl.col("days_late")
@@ -111,7 +115,7 @@ def _invoice_behaviour(balances: pl.LazyFrame, as_of: date, policy: Policy) -> p
         std_days_late=days_late.std(),
         oldest_dpd=pl.col("open_dpd").max(),
         first_issue_date=pl.col("issue_date").min(),
-        median_terms_days=pl.col("terms").median(),
+        median_terms_days=pl.col("terms").median() if median_terms else pl.lit(None, pl.Float64),
     )
     settled_count = pl.col("settled")
 
@@ -257,11 +261,13 @@ def customer_features_from(
         portfolio.payments.filter(pl.col("payment_date") <= as_of), portfolio, as_of
     )
     created = pl.col("created_date")
+    customers = portfolio.customers.select(
+        "customer_id", "created_date", "credit_limit", "payment_terms_days"
+    )
+    without_terms = customers.select(pl.col("payment_terms_days").is_null().any()).collect()
+    behaviour = _invoice_behaviour(balances, as_of, policy, median_terms=without_terms.item())
     features = (
-        portfolio.customers.select(
-            "customer_id", "created_date", "credit_limit", "payment_terms_days"
-        )
-        .join(_invoice_behaviour(balances, as_of, policy), on="customer_id", how="left")
+        customers.join(behaviour, on="customer_id", how="left")
         .filter(created.is_null() | (created <= as_of) | pl.col("invoices_issued").is_not_null())
         .join(_disputes(portfolio, balances, as_of), on="customer_id", how="left")
         .join(_payments(payments, as_of), on="customer_id", how="left")

@@ -33,6 +33,15 @@ def within_run_cum_sum(value: pl.Expr | str, key: str) -> pl.Expr:
     return total - before_run
 
 
+def key_then_day(key: str, day: str) -> pl.Expr:
+    """A UInt64 that sorts rows as (``key``, ``day``) would: ``key`` (a row number, unsigned
+    32-bit) in the high half, ``day``'s day number, shifted to be positive, in the low half.
+    One integer column sorts faster than two within a plan (10 million movements: about 0.6 s
+    against 1.4 s)."""
+    days = pl.col(day).cast(pl.Int32).cast(pl.Int64) + 2**31
+    return pl.col(key).cast(pl.UInt64) * 2**32 + days.cast(pl.UInt64)
+
+
 NEVER = date(9999, 12, 31)
 """Marks a run's end while looking back for its first flagged row (no such date in data)."""
 
