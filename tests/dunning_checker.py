@@ -430,6 +430,7 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
         d=c("contact_date").filter(c("rank") == c("rank").max()).max(),
         notice_date=c("contact_date").filter(c("step") == "formal_notice").max(),
         handed_over=c("step").is_in(["agency", "legal"]).any(),
+        last_about=c("contact_date").max(),
     )
     on_invoice = (
         named.group_by("invoice_id")
@@ -480,6 +481,14 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
             & (c("n_payments") > 0)
             & (c("open_c") <= share * c("amount_c")),
             contact_after_payment=(c("last_contact_on") > c("last_payment")).fill_null(False),
+            # a formal notice answered in part: a payment on the invoice after the notice, and
+            # no contact about it (named, or to the customer after its due date) since the
+            # notice: one call about the rest before the hand-over
+            answered=(
+                (c("r") == RANK["formal_notice"])
+                & (c("last_payment") > c("d"))
+                & ~(c("last_about") > c("d")).fill_null(False)
+            ).fill_null(False),
         )
         .with_columns(
             remaining_c=pl.when(c("chaseable") & ~c("promised") & ~c("planned"))
@@ -691,12 +700,14 @@ def _with_gates(frame: pl.DataFrame, f: Facts) -> pl.DataFrame:
         .then(c("pre_due_date").is_null() | (_days(as_of, c("pre_due_date")) >= pre_wait))
         .when(c("r").is_between(1, 4))
         .then(c("since_d") >= c("wait_r"))
+        .when(c("answered"))
+        .then(c("deadline") < as_of)
         .otherwise(pl.lit(False)),
         gate_ok=pl.when(never)
         .then(pl.lit(True))
         .when(c("r").is_between(1, 4))
         .then(late >= c("next_threshold"))
-        .otherwise(pl.lit(False)),
+        .otherwise(c("answered")),
     )
     allowed = (
         pl.when(never)
@@ -708,6 +719,8 @@ def _with_gates(frame: pl.DataFrame, f: Facts) -> pl.DataFrame:
         )
         .when(c("r").is_between(1, 4))
         .then(c("r") + 1)
+        .when(c("answered"))
+        .then(pl.lit(RANK["personal_contact"], pl.Int64))
         .otherwise(pl.lit(None, pl.Int64))
     )
     short_cap = c("short_paid") & ~c("contact_after_payment")
@@ -1005,13 +1018,12 @@ def check_covered_invoices(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
 
 def check_no_step_repeat(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
     """No cadence step or hand-over on an invoice whose reached rank is already >= the step's
-    rank; exception: personal_contact on a short-paid invoice that no contact followed since
-    its last payment."""
+    rank; exceptions: personal_contact on a short-paid invoice that no contact followed since
+    its last payment, or on an invoice paid in part after its formal notice (answered)."""
     cov = _covered_facts(f, out).filter(c("step_rank").is_not_null())
-    exception = (
-        (c("step") == "personal_contact")
-        & c("short_paid").fill_null(False)
-        & ~c("contact_after_payment").fill_null(False)
+    exception = (c("step") == "personal_contact") & (
+        (c("short_paid").fill_null(False) & ~c("contact_after_payment").fill_null(False))
+        | c("answered").fill_null(False)
     )
     repeat = cov.filter((c("r") >= c("step_rank")).fill_null(False) & ~exception)
     return _found(
@@ -1112,13 +1124,16 @@ def check_step_allowed(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
 
 def check_handover(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
     """Hand-over (agency, legal, write_off_review) only on invoices whose formal notice deadline
-    has passed; legal when the invoices handed over owe legal_min_amount, agency when they or the
-    customer's chased amount reach agency_min_amount or the customer already has open invoices
-    with the agency or legal, else a write-off review; needs_approval for strategic customers."""
+    has passed unanswered (a payment on the invoice after the notice, with no contact about it
+    since the notice, calls for one call first); legal when the invoices handed over owe
+    legal_min_amount, agency when they or the customer's chased amount reach agency_min_amount
+    or the customer already has open invoices with the agency or legal, else a write-off
+    review; needs_approval for strategic customers."""
     rules = f.policy.escalation
     cov = _covered_facts(f, out).filter(c("step").is_in(HANDOVER))
     early = cov.filter(
         ~((c("r") == RANK["formal_notice"]) & (c("deadline") < f.as_of)).fill_null(False)
+        | c("answered").fill_null(False)
     )
     rows = out.filter((c("status") == "action") & c("step").is_in(HANDOVER)).join(
         f.customers.select("customer_id", raw_strategic="strategic", chased_total="chased_c"),

@@ -652,7 +652,7 @@ def test_unanswered_formal_notice_hands_over_by_amount(amount, step, channel, to
         assert "below the 1,000.00 EUR threshold for an agency" in row["reason"]
 
 
-def test_formal_notice_awaits_its_answer_then_repeats_after_a_payment():
+def test_formal_notice_awaits_its_answer_then_one_call_after_a_payment():
     book = Book()
     cid = book.customer()
     iid = book.invoice(cid, 70, 5000.0)
@@ -663,7 +663,12 @@ def test_formal_notice_awaits_its_answer_then_repeats_after_a_payment():
     assert row["reason"] == f"formal notice sent: formal notice sent {day(-5)}, deadline {day(6)}, then agency"
     assert (row["next_step"], row["next_date"]) == ("hand-over", day(7))
     book.tables["contacts"][0]["contact_date"] = day(-30)
-    book.payment(cid, day(-10), 100.0, iid)  # a part payment does not restart the cadence
+    book.payment(cid, day(-10), 100.0, iid)  # paid in part after the notice: one call first
+    row = one(book)
+    assert (row["step"], row["channel"]) == ("personal_contact", "phone")
+    assert "partly paid (100.00 EUR received" in row["reason"]
+    assert "paid in part after its formal notice: call about the rest" in row["reason"]
+    book.contact(cid, day(-4), "phone", iid, outcome="no_answer")  # the call: no restart
     row = one(book)
     assert (row["step"], row["channel"]) == ("agency", "agency")
     assert "partly paid (100.00 EUR received" in row["reason"]

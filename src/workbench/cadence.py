@@ -17,7 +17,12 @@ cadence step was reached) and effective days past due ``dpd - delay`` (the segme
   wait stays; a formal notice still waits for its days past due);
 - a short payment (a rest of at most ``cadence.short_payment_max_share`` of the amount) with no
   contact since its last payment is not escalated beyond a personal contact: ask the reason
-  (deduction, dispute) first; that call may follow an earlier personal contact.
+  (deduction, dispute) first; that call may follow an earlier personal contact;
+- a formal notice followed by a payment on the invoice (dated after the notice) and by no
+  contact about it was answered in part (``notice_answered``): once its deadline has passed, one
+  personal contact about the rest comes before the hand-over (a customer who paid after the
+  notice is called, not handed to an agency unheard). Not a restart of the cadence: no reminder
+  and no new notice, and after that call the hand-over follows, whatever is paid later.
 
 Ranks: 1 light_reminder ... 5 formal_notice, 6 hand-over (:data:`workbench.dunning.STEP_RANK`).
 """
@@ -58,7 +63,8 @@ def next_steps(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame
     reached_date, pre_due_date, short_payment (bool), last_paid_on, last_contact_on. Adds:
     next_rank (1-6, null when not chased), ready (the step can be taken as of ``as_of``),
     next_date (the first day it can, null when ready), notice_deadline (of the invoice's formal
-    notice, when reached), short_open (a short payment not yet asked about).
+    notice, when reached), short_open (a short payment not yet asked about), notice_answered
+    (a formal notice answered in part by a payment, no contact since the notice).
     """
     c = pl.col
     cadence = policy.cadence
@@ -71,8 +77,16 @@ def next_steps(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame
     for rank, first in bounds.items():
         dpd_rank = pl.when(effective >= first).then(pl.lit(rank, pl.Int64)).otherwise(dpd_rank)
     reached = c("reached_rank").fill_null(0)
-    short_open = c("short_payment") & (
-        c("last_contact_on").is_null() | (c("last_contact_on") <= c("last_paid_on"))
+    paid_since_contact = c("last_contact_on").is_null() | (
+        c("last_contact_on") <= c("last_paid_on")
+    )
+    short_open = c("short_payment") & paid_since_contact
+    # one call per notice: none about the invoice since the notice (a customer paying a little
+    # after each call is not called again and again: the hand-over follows the call)
+    answered = (
+        (reached == 5)
+        & (c("last_paid_on") > c("reached_date"))
+        & (c("last_contact_on") <= c("reached_date"))
     )
     rank = (
         pl.when(reached == 0)
@@ -83,6 +97,8 @@ def next_steps(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame
     rank = (
         pl.when(short_open & (reached <= 4))
         .then(pl.when(reached == 0).then(pl.min_horizontal(rank, pl.lit(2))).otherwise(2))
+        .when(answered)
+        .then(pl.lit(2, pl.Int64))
         .otherwise(rank)
     )
     deadline = notice_deadline(c("reached_date"), policy)
@@ -103,6 +119,7 @@ def next_steps(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame
         (c("escalated") & (c("next_rank") <= floor))
         | (reached == 0)
         | (short_open & (reached >= 2))
+        | answered
     )
     earliest = (
         pl.when(open_gate | (c("next_rank") >= HANDOVER_RANK))
@@ -113,6 +130,7 @@ def next_steps(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame
         frame.with_columns(
             next_rank=pl.when(c("chased") & (reached < HANDOVER_RANK)).then(rank),
             short_open=short_open.fill_null(False),
+            notice_answered=answered.fill_null(False),
             notice_deadline=pl.when(reached == 5).then(deadline),
         )
         .with_columns(earliest=pl.when(c("next_rank").is_not_null()).then(earliest))

@@ -256,6 +256,8 @@ REASONS = {
         "partly_paid": "{invoice} partly paid ({paid} received, last on {last}; {due} still due)",
         "short_payment": "short payment on {invoice}: ask the reason (deduction, dispute?) before "
         "escalating",
+        "notice_answered": "{invoice} paid in part after its formal notice: call about the rest "
+        "before any hand-over",
         "paid_elsewhere": "paid {amount} in the last {n_days} (last on {date}) against other "
         "invoices, which does not settle these",
         "list_separator": "; ",
@@ -278,6 +280,8 @@ REASONS = {
         "notice_unanswered": "formal notice of {date} unanswered at its deadline {deadline}",
         "agency_file": "{invoices} already with the agency since {date}: these join its file",
         "below_agency": "below the {amount} threshold for an agency",
+        "agency_by_total": "{handed} handed over, under the {minimum} threshold, but the customer "
+        "owes {total} in all",
         "needs_approval": "strategic account: needs approval before hand-over",
         "too_small": "{amount} too small for a {wanted} (minimum {minimum}): by {channel}",
         "prefers": "prefers {preferred}",
@@ -327,6 +331,8 @@ REASONS = {
         "reste dû {due})",
         "short_payment": "paiement incomplet sur {invoice} : en demander la raison (déduction, "
         "litige ?) avant d'aller plus loin",
+        "notice_answered": "{invoice} réglée en partie après sa mise en demeure : appeler pour le "
+        "solde avant toute transmission",
         "paid_elsewhere": "a réglé {amount} au cours des {n} derniers jours (dernier paiement le "
         "{date}) sur d'autres factures, ce qui ne solde pas celles-ci",
         "list_separator": " ; ",
@@ -352,6 +358,8 @@ REASONS = {
         "agency_file": "{invoices} déjà au cabinet de recouvrement depuis le {date} : à joindre à "
         "son dossier",
         "below_agency": "sous le seuil de {amount} pour un cabinet de recouvrement",
+        "agency_by_total": "{handed} transmis, sous le seuil de {minimum}, mais le client doit "
+        "{total} au total",
         "needs_approval": "compte stratégique : validation requise avant transmission",
         "too_small": "{amount} trop faible pour un envoi par {wanted} (minimum {minimum}) : envoi "
         "par {channel}",

@@ -70,7 +70,8 @@ def _invoice_list(column: str, text: pl.Expr, language: str = "en") -> pl.Expr:
 
 
 def _payments(policy: Policy, currency: str) -> pl.Expr:
-    """Partial payments on the covered invoices, short payments, payments to other invoices."""
+    """Partial payments on the covered invoices, short payments, formal notices answered in
+    part, payments to other invoices."""
     c, e = pl.col, pl.element().struct
     language = policy.team.language
     say = _says(language)
@@ -86,6 +87,9 @@ def _payments(policy: Policy, currency: str) -> pl.Expr:
     short = _invoice_list(
         "short_invoices", phrase(say["short_payment"], invoice=e.field("invoice_id")), language
     )
+    answered = _invoice_list(
+        "answered_invoices", phrase(say["notice_answered"], invoice=e.field("invoice_id")), language
+    )
     days = pl.lit(policy.contact.recent_payment_days)
     elsewhere = pl.when(c("paid_elsewhere") > 0).then(
         phrase(say["paid_elsewhere"], amount=money("paid_elsewhere"), n=days,
@@ -95,6 +99,7 @@ def _payments(policy: Policy, currency: str) -> pl.Expr:
     return joined(
         pl.when(c("partly_paid").list.len() > 0).then(partly),
         pl.when(c("short_invoices").list.len() > 0).then(short),
+        pl.when(c("answered_invoices").list.len() > 0).then(answered),
         elsewhere,
     )
 
@@ -174,12 +179,14 @@ def _shelters(currency: str, language: str = "en") -> pl.Expr:
 
 
 def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
-    """Broken promises, missed instalments, the unanswered notice, the hand-over threshold."""
+    """Broken promises, missed instalments, the unanswered notice, the hand-over threshold
+    (and, for an agency hand-over under it, the customer's whole chased amount that passes it)."""
     c = pl.col
     language = policy.team.language
     say = _says(language)
     day = lambda column: day_text(c(column), language)  # noqa: E731
     handover = c("step").is_in(["agency", "legal", "write_off_review"])
+    minimum = policy.escalation.agency_min_amount
     return joined(
         pl.when(c("broken_recent") > 0).then(phrase(
             say["broken"], promises=counted(c("broken_recent"), "broken_promise", language),
@@ -192,9 +199,13 @@ def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
         pl.when((c("step") == "agency") & (c("handed_count") > 0)).then(phrase(
             say["agency_file"], invoices=counted(c("handed_count"), "invoice", language),
             date=day("handed_since"))),
+        pl.when((c("step") == "agency") & (c("handed_count") == 0)
+                & (c("covered_amount") < minimum)).then(phrase(
+            say["agency_by_total"], handed=money_text(c("covered_amount"), currency, language),
+            minimum=money_text(pl.lit(minimum), currency, language),
+            total=money_text(c("chased_amount"), currency, language))),
         pl.when(c("step") == "write_off_review").then(phrase(
-            say["below_agency"],
-            amount=money_text(pl.lit(policy.escalation.agency_min_amount), currency, language))),
+            say["below_agency"], amount=money_text(pl.lit(minimum), currency, language))),
         pl.when(c("needs_approval")).then(pl.lit(say["needs_approval"])),
     )  # fmt: skip
 

@@ -50,7 +50,7 @@ no firmer than ``escalation.strategic_max_tone``, the account owner in the loop.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -201,7 +201,8 @@ def invoice_states(
     (:func:`workbench.shelters.sheltered_invoices`) and chased_amount (reporting currency);
     last_paid_on, short_payment; probability (0-1) and probability_source; chased; the customer's
     segment and escalated; the next step (:func:`workbench.cadence.next_steps`): next_rank,
-    ready, next_date, notice_deadline, short_open. Sorted by customer_id, due_date, invoice_id.
+    ready, next_date, notice_deadline, short_open, notice_answered. Sorted by customer_id,
+    due_date, invoice_id.
     """
     if features is None:
         features = customer_features(portfolio, as_of, policy).collect()
@@ -282,14 +283,18 @@ def _covered(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFram
         pre_due=pre_due.fill_null(False).cast(pl.Boolean), action_rank=action_rank
     ).with_columns(
         # never a repeat: an invoice that already reached the action's step is not covered
-        # (except the call asking the reason of a short payment)
+        # (except the call asking the reason of a short payment, or about the rest of an
+        # invoice paid in part after its formal notice)
         covered=(
             (
                 c("ready")
                 & (amicable | (c("next_rank") == c("action_rank")))
                 & (
                     (c("reached_rank").fill_null(0) < c("action_rank"))
-                    | (c("short_open") & (c("next_rank") == c("action_rank")))
+                    | (
+                        (c("short_open") | c("notice_answered"))
+                        & (c("next_rank") == c("action_rank"))
+                    )
                 )
             )
             | (c("pre_due") & amicable)
@@ -380,6 +385,7 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         history_step=c("reached_step").filter(top).first(),
         history_date=c("reached_date").filter(top).max(),
         short_invoices=detail.filter(c("short_open") & c("covered")),
+        answered_invoices=detail.filter(c("notice_answered") & c("covered")),
         partly_paid=detail.filter(c("covered") & (c("paid") > 0)),
         next_due=c("due_date").filter(is_open & (dpd <= 0)).min(),
         statement=detail.filter(is_open),
@@ -429,8 +435,11 @@ def _waiting_exclusion() -> pl.Expr:
     """Why a customer with nothing ready is left alone (null when it has an action)."""
     c = pl.col
     return (
+        # the next step waits for the notice's deadline: the hand-over, or the call about the
+        # rest of an invoice paid in part since the notice
         pl.when(c("notice_deadline").is_not_null() & (c("chased_count") > 0) & c("next_date").is_not_null()
-                & (c("next_wait_rank") == HANDOVER_RANK))
+                & ((c("next_wait_rank") == HANDOVER_RANK)
+                   | (c("next_date") == c("notice_deadline") + timedelta(days=1))))
         .then(pl.lit("formal notice sent"))
         .when(c("chased_count") > 0)
         .then(pl.lit("waiting for the next step"))
