@@ -591,7 +591,35 @@ def after_the_call_about_the_rest_the_hand_over_follows(book, cid):
     book.payment(cid, day(-12), 1000.0, iid)
     book.contact(cid, day(-10), "phone", iid, outcome="no_answer")
     book.payment(cid, day(-6), 100.0, iid)
-    return expect(status="action", step="agency", covered=[iid])
+
+    def handed_over_in_words(result, cid):
+        reason = result.row(cid)["reason"]
+        said = "formal notice of 2026-06-10: its deadline 2026-06-21 has passed without full"
+        assert f"{said} payment" in reason and "unanswered" not in reason, reason
+
+    return Expect(dict(status="action", step="agency", covered=[iid]), extra=handed_over_in_words)
+
+
+@story
+def a_customer_in_difficulty_handed_over_is_not_offered_a_plan_in_the_reason(book, cid):
+    # last paid 150 days ago, 5,000 overdue: in difficulty; the hand-over's reason says so
+    # without the amicable advice ("listen and offer a plan") of its segment
+    book.customer(cid, created_date=date(2024, 1, 1))
+    for month in (10, 11, 12):  # three settled invoices: no longer a new customer
+        old = book.issued(cid, date(2025, month, 1), date(2025, month, 28), 800.0)
+        book.payment(cid, day(-150), 800.0, old)
+    iid = book.invoice(cid, 80, 5000.0)
+    book.contact(cid, day(-30), "letter", iid)
+    book.contact(cid, day(-12), "registered_letter", iid)
+
+    def in_words(result, cid):
+        row = result.row(cid)
+        assert row["segment"] == "in_difficulty", row
+        reason = row["reason"]
+        assert "payment difficulties" in reason and "listen" not in reason, reason
+        assert "unanswered at its deadline" in reason, reason
+
+    return Expect(dict(status="action", step="agency", covered=[iid]), extra=in_words)
 
 
 @story

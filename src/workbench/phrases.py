@@ -278,8 +278,11 @@ REASONS = {
         "broken": "{promises} since {month}",
         "missed_instalments": "{instalments} of the payment plan missed",
         "notice_unanswered": "formal notice of {date} unanswered at its deadline {deadline}",
+        "notice_not_settled": "formal notice of {date}: its deadline {deadline} has passed without "
+        "full payment",
         "agency_file": "{invoices} already with the agency since {date}: these join its file",
         "below_agency": "below the {amount} threshold for an agency",
+        "difficulty_at_handover": "payment difficulties",
         "agency_by_total": "{handed} handed over, under the {minimum} threshold, but the customer "
         "owes {total} in all",
         "needs_approval": "strategic account: needs approval before hand-over",
@@ -355,9 +358,12 @@ REASONS = {
         "missed_instalments": "{instalments}",
         "notice_unanswered": "mise en demeure du {date} restée sans réponse à son échéance du "
         "{deadline}",
+        "notice_not_settled": "mise en demeure du {date} : son échéance du {deadline} est passée "
+        "sans règlement complet",
         "agency_file": "{invoices} déjà au cabinet de recouvrement depuis le {date} : à joindre à "
         "son dossier",
         "below_agency": "sous le seuil de {amount} pour un cabinet de recouvrement",
+        "difficulty_at_handover": "difficultés de paiement",
         "agency_by_total": "{handed} transmis, sous le seuil de {minimum}, mais le client doit "
         "{total} au total",
         "needs_approval": "compte stratégique : validation requise avant transmission",

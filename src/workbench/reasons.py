@@ -194,7 +194,10 @@ def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
         pl.when(c("plan_instalments_missed") > 0).then(phrase(
             say["missed_instalments"],
             instalments=counted(c("plan_instalments_missed"), "missed_instalment", language))),
-        pl.when(handover).then(phrase(
+        # a payment received on the invoices handed over: the notice was not unanswered
+        pl.when(handover & (c("partly_paid").list.len() > 0)).then(phrase(
+            say["notice_not_settled"], date=day("notice_date"), deadline=day("notice_deadline")))
+        .when(handover).then(phrase(
             say["notice_unanswered"], date=day("notice_date"), deadline=day("notice_deadline"))),
         pl.when((c("step") == "agency") & (c("handed_count") > 0)).then(phrase(
             say["agency_file"], invoices=counted(c("handed_count"), "invoice", language),
@@ -263,10 +266,16 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
         phrase(say["own_cadence"], others=counted(c("uncovered_ready"), "other_invoice", language))
     )
     strategic = pl.when(c("strategic")).then(pl.lit(say["strategic"]))
+    # a hand-over is not the time to "listen and offer a plan": the difficulty alone is said
+    segment = (
+        pl.when(handover & (c("segment") == "in_difficulty"))
+        .then(pl.lit(say["difficulty_at_handover"]))
+        .otherwise(c("_r_segment"))
+    )
     return joined(
         overdue, also, pl.when(~handover).then(c("history")), c("_r_escalation"),
         c("_r_payments"),
-        c("_r_segment"), others, c("_r_shelters"), c("_r_channel"), strategic,
+        segment, others, c("_r_shelters"), c("_r_channel"), strategic,
     )  # fmt: skip
 
 
