@@ -316,16 +316,41 @@ def plan_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> pl.
     )
     pays = (
         portfolio.payments.filter(c("payment_date") <= as_of)
-        .select("customer_id", "payment_date", pay_c=_cents(c("amount")))
+        .select(
+            "customer_id", "payment_id", "payment_date", "invoice_id", pay_c=_cents(c("amount"))
+        )
         .collect()
     )
-    paid = (
-        plans.select("plan_id", "customer_id", "first")
+    # a payment pays a plan when it falls in its window and is applied to an invoice the plan
+    # names, or is unapplied, or the plan names no invoice; one plan per payment: the latest
+    # agreed on or before the payment's date, else the earliest agreed after it, then plan_id
+    named = plans.select("plan_id", "invoice_ids").explode("invoice_ids").drop_nulls()
+    candidates = (
+        plans.select(
+            "plan_id", "customer_id", "first", "start", n_named=c("invoice_ids").list.len()
+        )
         .join(pays, on="customer_id")
         .filter(c("payment_date") >= _plus(c("first"), -grace))
-        .group_by("plan_id")
-        .agg(paid_c=c("pay_c").sum())
+        .join(
+            named.rename({"invoice_ids": "invoice_id"}).with_columns(names_it=pl.lit(True)),
+            on=["plan_id", "invoice_id"],
+            how="left",
+        )
+        .filter(c("invoice_id").is_null() | (c("n_named") == 0) | c("names_it").fill_null(False))
     )
+    before = candidates.filter(c("start") <= c("payment_date"))
+    chosen = pl.concat(
+        [
+            before.sort("start", "plan_id", descending=[True, False])
+            .group_by("payment_id")
+            .first(),
+            candidates.join(before.select("payment_id").unique(), on="payment_id", how="anti")
+            .sort("start", "plan_id")
+            .group_by("payment_id")
+            .first(),
+        ]
+    )
+    paid = chosen.group_by("plan_id").agg(paid_c=c("pay_c").sum())
     missed = (
         rows.join(plans.select("plan_id"), on="plan_id")
         .sort("plan_id", "instalment_date")

@@ -834,6 +834,31 @@ def plan_naming_invoices_shelters_only_them(book, cid):
 
 
 @story
+def paying_another_invoice_does_not_keep_a_plan(book, cid):
+    # the instalment of day -10 on the planned invoice is unpaid; the customer paid another
+    # invoice in full on day -9: the plan is missed, its invoice chased (a fresh-seed check
+    # showed "a plan kept" on payments to other invoices, C00109)
+    book.customer(cid)
+    planned, other = book.invoice(cid, 40, 2000.0), book.invoice(cid, -20, 1000.0)
+    book.plan(cid, [day(-40), day(-10), day(20)], 600.0, planned, agreed=day(-45))
+    book.payment(cid, day(-40), 600.0, planned)
+    book.payment(cid, day(-9), 1000.0, other)
+    return expect(status="action", step="last_notice", channel="phone", covered=[planned])
+
+
+@story
+def one_payment_keeps_one_plan_not_two(book, cid):
+    # two plans with instalments on day -10; one unapplied payment of 500 on day -10: it pays
+    # one plan (the latest agreed), the other's instalment is missed
+    book.customer(cid)
+    first, second = book.invoice(cid, 40, 1000.0), book.invoice(cid, 35, 1000.0)
+    book.plan(cid, [day(-10), day(20)], 500.0, first, agreed=day(-30))
+    book.plan(cid, [day(-10), day(20)], 500.0, second, agreed=day(-25))
+    book.payment(cid, day(-10), 500.0, None)
+    return expect(status="action", step="last_notice", channel="phone", covered=[first])
+
+
+@story
 def missed_instalment_shelters_nothing_and_escalates(book, cid):
     iid = book.invoice(book.customer(cid), 5)
     book.plan(cid, [day(-20), day(10)], 500.0, iid, agreed=day(-30))

@@ -21,9 +21,10 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
     A plan is known from its agreed_date (its first instalment date when agreed_date is null)
     and its instalments are its agreed schedule. An instalment is missed when its date +
     behaviour.plan_grace_days < as_of and the plan's instalments up to it (cumulated) exceed, by
-    more than the tolerance, the customer's payments dated from the first instalment date -
-    plan_grace_days to as_of. A plan is active from its first instalment to its last instalment +
-    plan_grace_days (and from its agreement when that comes first).
+    more than the tolerance, the payments of the plan (:func:`plan_payments`) dated from the
+    first instalment date - plan_grace_days to as_of. A plan is active from its first
+    instalment to its last instalment + plan_grace_days (and from its agreement when that comes
+    first).
 
     Columns: plan_id, customer_id, agreed (date), first, last (instalment dates), total
     (currency), missed (count of missed instalments), active (bool), on_track (active and
@@ -39,12 +40,8 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
         due_cents=cents(c("amount")).cum_sum().over("plan_id", order_by="instalment_date"),
     ).with_columns(agreed=pl.coalesce(c("agreed_date").min().over("plan_id"), c("first")))
     rows = rows.filter(c("agreed") <= as_of)
-    payments = portfolio.payments.filter(c("payment_date") <= as_of)
     paid = (
-        rows.select("plan_id", "customer_id", "first")
-        .unique()
-        .join(payments.select("customer_id", "payment_date", "amount"), on="customer_id")
-        .filter(c("payment_date") >= c("first") - grace)
+        plan_payments(rows, portfolio, as_of, grace)
         .group_by("plan_id")
         .agg(paid_cents=cents(c("amount")).sum())
     )
@@ -65,4 +62,46 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
             & (pl.lit(as_of) <= c("last") + grace)
         )
         .with_columns(on_track=c("active") & (c("missed") == 0))
+    )
+
+
+def plan_payments(
+    rows: pl.LazyFrame, portfolio: Portfolio, as_of: date, grace: timedelta
+) -> pl.LazyFrame:
+    """Which payment pays which plan: plan_id, payment_id, amount (currency), one row per
+    payment dated on or before ``as_of`` that pays one of the plans of ``rows`` (plan
+    instalment rows with plan_id, customer_id, invoice_id, first, agreed).
+
+    A payment of the customer dated on or after a plan's first instalment - ``grace`` is about
+    the plan when it is applied to an invoice the plan names, or unapplied (possibly the
+    instalment, not yet matched), or when the plan names no invoice. A payment to another
+    invoice does not pay a plan: an instalment is not "kept" by the customer paying its other
+    bills. A payment about several plans pays one: the plan agreed most recently on or before
+    the payment's date (a renegotiated plan replaces the one before), else the first agreed
+    after it; then by plan_id."""
+    c = pl.col
+    plans = rows.group_by("plan_id").agg(
+        c("customer_id").first(),
+        c("first").first(),
+        c("agreed").first(),
+        names=c("invoice_id").drop_nulls().unique(),
+    )
+    payments = portfolio.payments.filter(c("payment_date") <= as_of).select(
+        "customer_id", "payment_id", "payment_date", "amount", paid_invoice="invoice_id"
+    )
+    about = (
+        c("paid_invoice").is_null()
+        | (c("names").list.len() == 0)
+        | c("names").list.contains(c("paid_invoice"))
+    )
+    agreed_before = c("agreed") <= c("payment_date")
+    return (
+        plans.join(payments, on="customer_id")
+        .filter(c("payment_date") >= c("first") - grace, about)
+        .sort(
+            "payment_id", agreed_before, pl.when(agreed_before).then(c("agreed")), "agreed",
+            "plan_id", descending=[False, True, True, False, False], nulls_last=True,
+        )  # fmt: skip
+        .unique("payment_id", keep="first", maintain_order=True)
+        .select("plan_id", "payment_id", "amount")
     )
