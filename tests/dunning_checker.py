@@ -350,7 +350,7 @@ def plan_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> pl.
             .first(),
         ]
     )
-    paid = chosen.group_by("plan_id").agg(paid_c=c("pay_c").sum())
+    paid = chosen.group_by("plan_id").agg(paid_c=c("pay_c").sum(), paid_by=c("payment_id"))
     missed = (
         rows.join(plans.select("plan_id"), on="plan_id")
         .sort("plan_id", "instalment_date")
@@ -366,6 +366,7 @@ def plan_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> pl.
     )
     return (
         plans.join(missed, on="plan_id", how="left")
+        .join(paid.select("plan_id", "paid_by"), on="plan_id", how="left")
         .with_columns(missed=c("missed").fill_null(0))
         .with_columns(
             # reading: a plan shelters from its agreement (the spec says from its first
@@ -539,8 +540,11 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
         unnamed_pool.select("customer_id", "pool_c"),
         c("chaseable") & (c("due_date") < c("_agreed")),
     ).drop("_agreed")
+    # an unapplied payment paying an instalment of a plan on track is that plan's, not cash
+    instalments = plans.filter(c("on_track")).select(payment_id="paid_by").explode("payment_id")
     unapplied = (
         pays.filter(c("invoice_id").is_null())
+        .join(instalments.drop_nulls(), on="payment_id", how="anti")
         .group_by("customer_id")
         .agg(pool_c=_cents(c("amount")).sum())
     )

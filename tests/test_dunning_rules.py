@@ -859,6 +859,26 @@ def one_payment_keeps_one_plan_not_two(book, cid):
 
 
 @story
+def an_unapplied_instalment_is_not_counted_again_as_cash(book, cid):
+    # the plan's instalment came unapplied: it keeps the plan (which shelters its invoice) and
+    # does not also shelter the other overdue invoice as cash
+    book.customer(cid)
+    planned, other = book.invoice(cid, 40, 1000.0), book.invoice(cid, 20, 800.0)
+    book.plan(cid, [day(-10), day(20)], 500.0, planned, agreed=day(-30))
+    book.payment(cid, day(-10), 500.0, None)
+
+    def said(result, cid):
+        reason = result.row(cid)["reason"]
+        assert "20 days past due on 1 invoice (800.00 EUR)" in reason, reason
+        assert "set against" not in reason, reason
+
+    return Expect(
+        dict(status="action", step="solution_offer", covered=[other], chased_amount=800.0),
+        extra=said,
+    )
+
+
+@story
 def missed_instalment_shelters_nothing_and_escalates(book, cid):
     iid = book.invoice(book.customer(cid), 5)
     book.plan(cid, [day(-20), day(10)], 500.0, iid, agreed=day(-30))

@@ -34,12 +34,7 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
     grace = timedelta(days=policy.behaviour.plan_grace_days)
     tolerance_cents = round(policy.amounts.open_tolerance * 100)
     c = pl.col
-    rows = portfolio.payment_plans.with_columns(
-        first=c("instalment_date").min().over("plan_id"),
-        last=c("instalment_date").max().over("plan_id"),
-        due_cents=cents(c("amount")).cum_sum().over("plan_id", order_by="instalment_date"),
-    ).with_columns(agreed=pl.coalesce(c("agreed_date").min().over("plan_id"), c("first")))
-    rows = rows.filter(c("agreed") <= as_of)
+    rows = plan_rows(portfolio, as_of)
     paid = (
         plan_payments(rows, portfolio, as_of, grace)
         .group_by("plan_id")
@@ -63,6 +58,19 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
         )
         .with_columns(on_track=c("active") & (c("missed") == 0))
     )
+
+
+def plan_rows(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
+    """The instalment rows of the plans known as of ``as_of``, with first and last (instalment
+    dates), due_cents (the plan's instalments cumulated up to the row, cents) and agreed (its
+    agreed_date, else its first instalment date; <= as_of)."""
+    c = pl.col
+    rows = portfolio.payment_plans.with_columns(
+        first=c("instalment_date").min().over("plan_id"),
+        last=c("instalment_date").max().over("plan_id"),
+        due_cents=cents(c("amount")).cum_sum().over("plan_id", order_by="instalment_date"),
+    ).with_columns(agreed=pl.coalesce(c("agreed_date").min().over("plan_id"), c("first")))
+    return rows.filter(c("agreed") <= as_of)
 
 
 def plan_payments(

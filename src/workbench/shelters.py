@@ -17,7 +17,9 @@ currency, allocated in integer cents):
    first (they are older), then those not yet due, so that the customer is chased for its net
    position and never reminded of an invoice its credit already pays;
 5. unapplied cash (payments without an invoice) shelters the customer's overdue invoices oldest
-   first up to what the credit left.
+   first up to what the credit left; an unapplied payment that pays an instalment of a plan on
+   track (:func:`workbench.plans.plan_payments`) is not counted again: that plan already
+   shelters its invoices.
 
 Only invoices that could be chased are sheltered: open, overdue, without an open dispute, not
 handed over (customer credit also covers open invoices not yet due, without a dispute, not
@@ -27,12 +29,12 @@ the invoice it names; only what it pays beyond that invoice's balance becomes cr
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
 from workbench.balances import cents, cents_of_micros, in_reporting_currency, micros
-from workbench.plans import plan_status
+from workbench.plans import plan_payments, plan_rows, plan_status
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
@@ -62,8 +64,14 @@ def _budgets(portfolio: Portfolio, as_of: date, policy: Policy) -> dict[str, pl.
     c = pl.col
     pending = promise_status(portfolio, as_of, policy).filter(c("status") == "pending")
     plans = plan_status(portfolio, as_of, policy).filter(c("on_track"))
+    grace = timedelta(days=policy.behaviour.plan_grace_days)
+    instalments = plan_payments(plan_rows(portfolio, as_of), portfolio, as_of, grace).join(
+        plans.select("plan_id"), on="plan_id", how="semi"
+    )
     unapplied = in_reporting_currency(
-        portfolio.payments.filter(c("payment_date") <= as_of, c("invoice_id").is_null()),
+        portfolio.payments.filter(c("payment_date") <= as_of, c("invoice_id").is_null()).join(
+            instalments.select("payment_id"), on="payment_id", how="anti"
+        ),
         portfolio,
         as_of,
     )
