@@ -148,11 +148,30 @@ def test_agreement_in_gender_where_the_title_gives_it():
         **row("light_reminder", "letter", "fr"),
         "promises": [promise("INV-A", 900.0, date(2026, 11, 10), "broken")],
     }
-    assert "vous vous étiez engagée à régler" in draft(base)
-    assert "vous vous étiez engagé à régler" in draft({**base, "contact_title": "Monsieur"})
-    assert "vous aviez pris l'engagement de régler" in draft(
-        {**base, "contact_title": None}
-    ) or "vous aviez pris l'engagement à régler" in draft({**base, "contact_title": None})
+    assert "Vous vous étiez engagée à régler 900,00" in draft(base)
+    assert "Vous vous étiez engagé à régler" in draft({**base, "contact_title": "Monsieur"})
+    unknown = draft({**base, "contact_title": None})
+    assert "Vous aviez pris l'engagement de régler 900,00" in unknown
+    assert "engagement à régler" not in unknown
+    # the promise is not dated to "our last exchange": later calls may have followed it
+    assert "dernier échange" not in unknown
+
+
+def test_a_hand_over_says_unanswered_only_when_nothing_was_paid():
+    """The agency, legal and write-off drafts say the notice went unanswered when nothing was
+    paid on the invoices, "not settled in full" when some was (the golden drafts: part paid)."""
+    for step, channel in (("agency", "agency"), ("legal", "legal"), ("write_off_review", "none")):
+        for language, unanswered, partly in (
+            ("en", "unanswered", "not settled in full"),
+            ("fr", "sans réponse", "sans règlement complet"),
+        ):
+            team = dataclasses.replace(DEFAULT_POLICY, team=Team(language=language))
+            base = row(step, channel, language)
+            unpaid = [{**i, "paid": 0.0, "last_paid_on": None} for i in base["invoices"]]
+            text = draft({**base, "invoices": unpaid}, team)
+            assert unanswered in text and partly not in text, (step, language, text)
+            text = draft(base, team)
+            assert partly in text and unanswered not in text, (step, language, text)
 
 
 def test_every_written_draft_is_signed_and_says_how_to_pay():
@@ -340,7 +359,7 @@ def test_only_promises_about_the_draft_invoices_are_quoted():
     other = draft({**base, "promises": [promise("INV-Z", 205.13, date(2026, 11, 10), "broken")]})
     assert "205,13" not in other and "engag" not in other
     general = draft({**base, "promises": [promise(None, 700.0, date(2026, 11, 10), "broken")]})
-    assert "vous vous étiez engagée à régler 700,00\u00a0EUR au plus tard le 10/11/2026" in general
+    assert "Vous vous étiez engagée à régler 700,00\u00a0EUR au plus tard le 10/11/2026" in general
     old = draft({**base, "promises": [promise("INV-A", 900.0, date(2026, 5, 10), "broken")]})
     assert "900,00" not in old  # broken long ago (escalation.broken_promise_days)
     script = draft(
