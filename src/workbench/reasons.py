@@ -171,6 +171,16 @@ def _shelters(currency: str, language: str = "en") -> pl.Expr:
         pl.when(c("planned_amount") > 0).then(phrase(
             say["planned"], amount=money("planned_amount"))),
         _credit(currency, language),
+        _cash(currency, language),
+    )  # fmt: skip
+
+
+def _cash(currency: str, language: str = "en") -> pl.Expr:
+    """The customer's unapplied cash to reconcile, and what of it is set against its overdue
+    invoices (null when it has none)."""
+    c, say = pl.col, _says(language)
+    money = lambda column: money_text(c(column), currency, language)  # noqa: E731
+    return joined(
         pl.when((c("unapplied_cash") > 0) & (c("cash_amount") == 0)).then(phrase(
             say["unapplied_cash"], amount=money("unapplied_cash"))),
         pl.when(c("cash_amount") > 0).then(phrase(
@@ -391,13 +401,18 @@ def _excluded_reason(policy: Policy, currency: str) -> pl.Expr:
         ["promise pending", "plan on track", "unapplied cash to reconcile",
          "customer credit to offset"]
     )  # fmt: skip
-    # a promise, a plan or unapplied cash told as the exclusion: the credit is still told
-    credit = (c("exclusion") != "customer credit to offset") & c("_r_credit").is_not_null()
+    # a promise, a plan, credit or unapplied cash told as the exclusion: the customer's credit
+    # and its unapplied cash are still told (cash paid before a promise may be the promised
+    # payment, not yet matched: the collector reconciles it before the promise falls due)
+    also = joined(
+        pl.when(c("exclusion") != "customer credit to offset").then(c("_r_credit")),
+        pl.when(c("exclusion") != "unapplied cash to reconcile").then(_cash(currency, language)),
+    )
     return (
         pl.when(shelters.is_not_null() & ~own)
         .then(phrase(say["with_shelters"], reason=text, shelters=shelters))
-        .when(own & credit)
-        .then(phrase(say["with_shelters"], reason=text, shelters=c("_r_credit")))
+        .when(own & also.is_not_null())
+        .then(phrase(say["with_shelters"], reason=text, shelters=also))
         .otherwise(text)
     )
 
