@@ -445,6 +445,23 @@ def formal_notice_covers_only_the_invoices_at_that_step(book, cid):
 
 
 @story
+def the_reason_counts_the_other_overdue_invoices_waiting_for_their_step(book, cid):
+    # the notice covers the old invoice; the young one, reminded 4 days ago, waits for its next
+    # step: the reason still says it is there (a fresh-seed review's C00014 read "1 other
+    # invoice" while 4 were 20 days late, the waiting ones untold)
+    book.customer(cid)
+    old, young = book.invoice(cid, 60), book.invoice(cid, 20, 800.0)
+    book.contact(cid, day(-12), "letter", old)
+    book.contact(cid, day(-4), "email", young)
+
+    def told(result, cid):
+        reason = result.row(cid)["reason"]
+        assert "1 other invoice follows its own cadence (800.00 EUR)" in reason, reason
+
+    return Expect(dict(status="action", step="formal_notice", covered=[old]), extra=told)
+
+
+@story
 def short_payment_asks_the_reason_before_escalating(book, cid):
     # personal contact 40 days ago, then 850 of 1000 paid: ask why (personal contact again)
     iid = book.invoice(book.customer(cid), 50)

@@ -292,7 +292,7 @@ REASONS = {
         "prefers_escalated": "prefers {preferred} but the broken commitment calls for a {channel}",
         "overdue": "{days} past due on {invoices} ({amount})",
         "also_pre_due": "and {invoices} not yet due ({amount}) in the same contact",
-        "own_cadence": "{others}",
+        "own_cadence": "{others} ({amount})",
         "strategic": "strategic account: account owner in the loop",
         "dispute": "{invoices} disputed since {date} ({amount}{reasons}): dunning paused, route "
         "to the owner to resolve",
@@ -376,7 +376,7 @@ REASONS = {
         "contact par {channel}",
         "overdue": "{days} de retard sur {invoices} ({amount})",
         "also_pre_due": "et {invoices} à échoir ({amount}) dans le même contact",
-        "own_cadence": "{others}",
+        "own_cadence": "{others} ({amount})",
         "strategic": "compte stratégique : en lien avec le responsable du compte",
         "dispute": "{invoices} en litige depuis le {date} ({amount}{reasons}) : relances "
         "suspendues, à transmettre au responsable pour résolution",

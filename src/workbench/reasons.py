@@ -272,8 +272,9 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
             amount=money_text(c("covered_pre_due_amount"), currency, language),
         )
     )
-    others = pl.when(c("uncovered_ready") > 0).then(
-        phrase(say["own_cadence"], others=counted(c("uncovered_ready"), "other_invoice", language))
+    others = pl.when(c("uncovered_count") > 0).then(
+        phrase(say["own_cadence"], others=counted(c("uncovered_count"), "other_invoice", language),
+               amount=money_text(c("uncovered_amount"), currency, language))
     )
     strategic = pl.when(c("strategic")).then(pl.lit(say["strategic"]))
     # a hand-over is not the time to "listen and offer a plan": the difficulty alone is said

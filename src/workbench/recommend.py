@@ -312,6 +312,7 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
     covers, what waits, the history (highest step reached on an open invoice and its date)."""
     c = pl.col
     is_open, dpd = c("is_open"), c("days_past_due")
+    left_over = c("chased") & ~c("covered") & (dpd > 0)
     disputed = is_open & c("disputed")
     waiting = c("chased") & ~c("ready")
     cleared = (
@@ -353,7 +354,10 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         covered_pre_due_count=(c("covered") & c("pre_due")).sum(),
         covered_pre_due_amount=money_sum(covered_amount.filter(c("covered") & c("pre_due"))),
         covered_invoices=detail.filter(c("covered")),
-        uncovered_ready=(c("ready") & ~c("covered")).sum(),
+        # the overdue invoices still chased that the action leaves to their own next step
+        # (ready for another step, or waiting for theirs)
+        uncovered_count=left_over.sum(),
+        uncovered_amount=money_sum(c("chased_amount").filter(left_over)),
         pre_due_count=c("pre_due").sum(),
         pre_due_amount=money_sum(c("open_reporting").filter(c("pre_due"))),
         pre_due_next=c("due_date").filter(c("pre_due")).min(),
