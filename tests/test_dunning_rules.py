@@ -462,6 +462,23 @@ def the_reason_counts_the_other_overdue_invoices_waiting_for_their_step(book, ci
 
 
 @story
+def a_small_formal_notice_by_email_is_not_blamed_on_a_broken_promise(book, cid):
+    # 300 too small for a registered letter: by e-mail; the customer prefers the phone and broke
+    # a promise: the reason must not say the broken promise calls for an e-mail (C00047 of a
+    # fresh-seed review)
+    iid = book.invoice(book.customer(cid, preferred_channel="phone"), 60, 300.0)
+    book.contact(cid, day(-12), "letter", iid)
+    book.promise(cid, day(-30), day(-25), 300.0, iid)
+
+    def told(result, cid):
+        reason = result.row(cid)["reason"]
+        assert "too small for a registered letter" in reason, reason
+        assert "calls for" not in reason, reason
+
+    return Expect(dict(status="action", step="formal_notice", channel="email"), extra=told)
+
+
+@story
 def short_payment_asks_the_reason_before_escalating(book, cid):
     # personal contact 40 days ago, then 850 of 1000 paid: ask why (personal contact again)
     iid = book.invoice(book.customer(cid), 50)

@@ -243,9 +243,13 @@ def _channel_note(policy: Policy, currency: str) -> pl.Expr:
         )
     )
     preferred, channel = named("preferred_channel"), named("channel")
+    # a formal channel shrunk for a small amount is told by ``shrunk``: no "but the broken
+    # commitment calls for an e-mail" (the e-mail comes from the amount, not the commitment)
     preference = (
         pl.when(c("channel") == c("preferred_channel"))
         .then(phrase(say["prefers"], preferred=preferred))
+        .when(c("wanted_channel") != c("channel"))
+        .then(pl.lit(None, pl.String))
         .when(c("channel").is_in(list(policy.contact.formal_channels)) & c("step").is_in(CADENCE_STEPS))
         .then(phrase(say["prefers_formal"], preferred=preferred, channel=channel))
         .when(c("escalated") & c("step").is_in(CADENCE_STEPS))
