@@ -391,6 +391,23 @@ def test_two_pending_promises_are_each_told_with_their_own_amount_and_date():
     )
 
 
+def test_two_promises_due_the_same_day_are_told_as_one_amount():
+    """Two promises due the same day are one commitment by that day (as the drafts say them):
+    "1,632.81 EUR by ... , 4,540.20 EUR by <same day>" read as two deadlines (seed-5150 check,
+    C00041); a third, later, keeps its own date."""
+    book = Book()
+    cid = book.customer()
+    a, b = book.invoice(cid, 20, 1632.81), book.invoice(cid, 18, 4540.20)
+    later = book.invoice(cid, 15, 0.33)
+    book.promise(cid, day(-6), day(2), 1632.81, a)
+    book.promise(cid, day(-5), day(2), 4540.20, b)
+    book.promise(cid, day(-4), day(4), 0.33, later)
+    row = one(book)
+    assert row["reason"].startswith(
+        f"promise pending: 6,173.01 EUR by {day(2)} and 0.33 EUR by {day(4)}"
+    ), row["reason"]
+
+
 def test_promise_without_invoice_covers_the_oldest_overdue_invoices():
     book = Book()
     cid = book.customer()

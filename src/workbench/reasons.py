@@ -133,16 +133,14 @@ def _credit(currency: str, language: str = "en") -> pl.Expr:
 
 
 def pending_promises(currency: str, language: str = "en") -> pl.Expr:
-    """The customer's pending promises, each with its amount and date, earliest first:
+    """The customer's pending promises, each pay-by date with its amount, earliest first:
     ``"2,924.55 EUR by 2026-11-20 and 3,291.70 EUR by 2026-11-25"`` (never one sum at the
-    latest date, which would give the first promise days it does not have). Reads
-    ``promises`` (the structs of :func:`workbench.recommend.recommendations`)."""
+    latest date, which would give the first promise days it does not have; two promises due
+    the same day are one amount, as in the drafts). Reads ``pending_by_date`` (the structs of
+    :func:`workbench.recommend.recommendations`)."""
     say = _says(language)
     item = pl.element().struct
-    pending = pl.col("promises").list.eval(pl.element().filter(item.field("status") == "pending"))
-    texts = pending.list.eval(
-        pl.element().sort_by(item.field("promised_date"), item.field("amount"))
-    ).list.eval(
+    texts = pl.col("pending_by_date").list.eval(
         phrase(
             say["pay_by"],
             amount=money_text(item.field("amount"), currency, language),

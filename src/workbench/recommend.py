@@ -567,12 +567,22 @@ def _excluded_next_date(as_of: date, policy: Policy) -> pl.Expr:
 
 
 def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """Per customer: pending promises (amount, latest pay-by date) and the latest promise
-    (amount, pay-by date, status)."""
+    """Per customer: pending promises (amount, latest pay-by date), the latest promise
+    (amount, pay-by date, status), promises (pending and broken, one struct each) and
+    pending_by_date (what is promised by each pay-by date, earliest first: two promises due
+    the same day are one amount, summed exactly; as the drafts say them)."""
     c = pl.col
     pending = c("status") == "pending"
+    status = promise_status(portfolio, as_of, policy)
+    by_date = (
+        status.filter(pending)
+        .group_by("customer_id", "promised_date")
+        .agg(amount=money_sum(c("amount")))
+        .group_by("customer_id")
+        .agg(pending_by_date=pl.struct("promised_date", "amount").sort_by("promised_date"))
+    )
     return (
-        promise_status(portfolio, as_of, policy)
+        status.join(by_date, on="customer_id", how="left")
         .sort("promise_date", "promise_id")
         .group_by("customer_id")
         .agg(
@@ -584,6 +594,7 @@ def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.Lazy
             promises=pl.struct("invoice_id", "amount", "promised_date", "status").filter(
                 c("status").is_in(["pending", "broken"])
             ),
+            pending_by_date=c("pending_by_date").first(),
         )
     )
 
