@@ -103,6 +103,28 @@ def test_tolerance_closes_an_invoice():
     assert row["is_open"] and row["settlement_date"] is None
 
 
+def test_an_invoice_within_the_tolerance_is_settled_when_issued_whatever_comes_later():
+    """An invoice of 0.01 (the tolerance) is settled on its issue date; a payment of it a month
+    later does not move its settlement date (it moved to the payment's date once the payment
+    was visible, and the one-pass KPI series disagreed: hypothesis found it)."""
+    tables = {
+        "customers": {"customer_id": ["C"], "name": ["C"]},
+        "invoices": {
+            "invoice_id": ["I"], "customer_id": ["C"], "issue_date": [date(2026, 4, 11)],
+            "due_date": [date(2026, 4, 11)], "amount": [0.01], "currency": ["EUR"],
+        },
+        "payments": {
+            "payment_id": ["P"], "customer_id": ["C"], "payment_date": [date(2026, 5, 14)],
+            "amount": [0.01], "invoice_id": ["I"],
+        },
+    }  # fmt: skip
+    portfolio = portfolio_of(tables)
+    for as_of in (date(2026, 5, 1), date(2026, 6, 1)):
+        row = by_invoice(portfolio, as_of)["I"]
+        assert not row["is_open"] and row["settlement_date"] == date(2026, 4, 11), (as_of, row)
+        assert row["days_to_pay"] == 0
+
+
 def test_sums_too_large_for_int64_stay_exact():
     """Movements whose micro-unit sums pass 2^63 (9.2 x 10^12 of the currency) are summed in
     Int128: to the cent, settled on the right day, and the next invoice's sums untouched."""

@@ -213,6 +213,7 @@ def _balances(
     ``as_of``, else null)."""
     tolerance = policy.amounts.open_tolerance
     net = micros(pl.col("amount")) - pl.col("paid_micros") - pl.col("credited_micros")
+    tiny = from_cents(cents_of_micros(micros(pl.col("amount")))) <= tolerance
     balances = (
         invoices.with_columns(
             pl.col("paid_micros", "credited_micros").fill_null(0), pl.col("n_payments").fill_null(0)
@@ -226,9 +227,12 @@ def _balances(
         .with_columns(is_open=pl.col("open_balance") > tolerance)
         .with_columns(
             days_past_due=days_between(as_of, pl.col("due_date")),
-            # an invoice whose whole amount is within the tolerance is settled when issued
+            # an invoice whose whole amount is within the tolerance is settled when issued,
+            # whatever it receives later (its balance was at the tolerance from the start)
             settlement_date=pl.when(~pl.col("is_open")).then(
-                pl.coalesce("settlement_date", "issue_date")
+                pl.when(tiny).then(pl.col("issue_date")).otherwise(
+                    pl.coalesce("settlement_date", "issue_date")
+                )
             ),
             n_payments=pl.col("n_payments")
             if portfolio.has("payments")

@@ -84,13 +84,8 @@ def balance_steps(portfolio: Portfolio, end: date, policy: Policy = DEFAULT_POLI
     up to this row, Int128 micro-units), settled (the invoice's settlement date by the
     movements' own dates, as :func:`workbench.balances.invoice_balances` dates it: the first
     date the cumulated movements brought it to the tolerance or below; null if never by
-    ``end``; an invoice of at most the tolerance without such a movement: its issue date).
+    ``end``; an invoice of at most the tolerance: its issue date, whatever it receives later).
     Rows are sorted by invoice, day, the issue row first, then movement date.
-
-    (One approximation: an invoice of at most the tolerance that later receives a movement is
-    dated settled by that movement, where :func:`workbench.balances.invoice_balances` says
-    "on its issue date" until the movement's date: it then leaves the days-to-pay window at
-    another date. Its weight is at most the tolerance.)
     """
     invoices = _invoices(portfolio, end)
     moves = (
@@ -113,12 +108,12 @@ def balance_steps(portfolio: Portfolio, end: date, policy: Policy = DEFAULT_POLI
     reached = (from_cents(cents_of_micros(pl.col("remaining"))) <= tolerance) & (
         pl.col("kind") == 1
     )
-    # an invoice of at most the tolerance is settled when issued (when no movement settles it)
+    # an invoice of at most the tolerance is settled when issued, whatever it receives later
     tiny = from_cents(cents_of_micros(pl.col("amount_micros"))) <= tolerance
     return (
         steps.with_columns(reached=reached)
         .with_columns(settled=first_in_run("date", "reached", "invoice"))
-        .with_columns(settled=pl.coalesce("settled", pl.when(tiny).then(pl.col("issue_date"))))
+        .with_columns(settled=pl.when(tiny).then(pl.col("issue_date")).otherwise("settled"))
         .drop("kind", "reached")
     )
 
