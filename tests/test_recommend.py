@@ -432,7 +432,7 @@ def test_broken_promise_escalates_earlier_phone_firmer_tone():
     row = one(book)
     assert (row["step"], row["channel"], row["tone"]) == ("personal_contact", "phone", "firm")
     assert "2 promises broken since May" in row["reason"]
-    assert "prefers email but the broken commitment calls for a phone" in row["reason"]
+    assert "prefers email but the broken commitment calls for contact by phone" in row["reason"]
 
 
 def test_reason_words_a_collector_can_say():

@@ -289,7 +289,8 @@ REASONS = {
         "too_small": "{amount} too small for a {wanted} (minimum {minimum}): by {channel}",
         "prefers": "prefers {preferred}",
         "prefers_formal": "prefers {preferred} but this step needs a {channel}",
-        "prefers_escalated": "prefers {preferred} but the broken commitment calls for a {channel}",
+        "prefers_escalated": "prefers {preferred} but the broken commitment calls for contact by "
+        "{channel}",
         "overdue": "{days} past due on {invoices} ({amount})",
         "also_pre_due": "and {invoices} not yet due ({amount}) in the same contact",
         "own_cadence": "{others} ({amount})",
