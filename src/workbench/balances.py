@@ -155,13 +155,12 @@ def movement_sums(moves: pl.LazyFrame, invoices: pl.LazyFrame, policy: Policy) -
     no sum can overflow it (:func:`_sums_fit_int64`), else Int128; the result is Int128."""
     tolerance = policy.amounts.open_tolerance
     exact = pl.Int64 if _sums_fit_int64(moves, invoices) else pl.Int128
-    moved = micros(pl.col("amount")).cast(exact)
+    moved = micros(pl.col("amount")).cast(exact)  # a movement's amount, or the invoice's
     payment = pl.col("is_payment")
     zero = pl.lit(0, exact)
     remaining = pl.col("invoice_micros") - pl.col("paid_micros") - pl.col("credited_micros")
-    owed = micros(pl.col("amount")).cast(exact)
     return (
-        moves.join(invoices.select("invoice_id", "row", invoice_micros=owed), on="invoice_id")
+        moves.join(invoices.select("invoice_id", "row", invoice_micros=moved), on="invoice_id")
         .sort(key_then_day("row", "date"))
         .with_columns(
             paid_micros=within_run_cum_sum(pl.when(payment).then(moved).otherwise(zero), "row"),

@@ -127,7 +127,7 @@ def total_ar_at(
     ``day`` exactly when it was issued by then and its settlement date, if any, is after
     ``day``. Only those invoices' movements dated on or before ``day`` are summed (at 10 million
     invoices, about 8 % of them: 0.3 s instead of 3 s)."""
-    if not single_currency(portfolio, day):
+    if later is None and not single_currency(portfolio, day):  # ``later``: single currency
         balances = reporting_balances(portfolio, day, policy)
         return balances.select(opening_ar=money_sum(pl.col("open_balance").filter("is_open")))
     issued = pl.col("issue_date") <= day

@@ -29,16 +29,17 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
     Columns: plan_id, customer_id, agreed (date), first, last (instalment dates), total
     (currency), missed (count of missed instalments), active (bool), on_track (active and
     nothing missed), next_instalment (first instalment dated after as_of, null if none),
-    invoice_ids (sorted list of the invoices named on its rows, empty when none).
+    invoice_ids (sorted list of the invoices named on its rows, empty when none), payment_ids
+    (the payments that pay it, :func:`plan_payments`; empty when none).
     """
     grace = timedelta(days=policy.behaviour.plan_grace_days)
     tolerance_cents = round(policy.amounts.open_tolerance * 100)
     c = pl.col
-    rows = plan_rows(portfolio, as_of)
+    rows = _plan_rows(portfolio, as_of)
     paid = (
         plan_payments(rows, portfolio, as_of, grace)
         .group_by("plan_id")
-        .agg(paid_cents=cents(c("amount")).sum())
+        .agg(paid_cents=cents(c("amount")).sum(), payment_ids=c("payment_id"))
     )
     missed = (c("instalment_date") + grace < as_of) & (
         c("due_cents") - c("paid_cents").fill_null(0) > tolerance_cents
@@ -51,6 +52,7 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
             missed=missed.sum().cast(pl.Int64),
             next_instalment=c("instalment_date").filter(c("instalment_date") > as_of).min(),
             invoice_ids=c("invoice_id").drop_nulls().unique().sort(),
+            payment_ids=c("payment_ids").first().fill_null([]),
         )
         .with_columns(
             active=(pl.min_horizontal("first", "agreed") <= as_of)
@@ -60,7 +62,7 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
     )
 
 
-def plan_rows(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
+def _plan_rows(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
     """The instalment rows of the plans known as of ``as_of``, with first and last (instalment
     dates), due_cents (the plan's instalments cumulated up to the row, cents) and agreed (its
     agreed_date, else its first instalment date; <= as_of)."""

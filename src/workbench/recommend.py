@@ -582,8 +582,7 @@ def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.Lazy
         .agg(pending_by_date=pl.struct("promised_date", "amount").sort_by("promised_date"))
     )
     return (
-        status.join(by_date, on="customer_id", how="left")
-        .sort("promise_date", "promise_id")
+        status.sort("promise_date", "promise_id")
         .group_by("customer_id")
         .agg(
             pending_amount=money_sum(c("amount").filter(pending)),
@@ -594,8 +593,8 @@ def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.Lazy
             promises=pl.struct("invoice_id", "amount", "promised_date", "status").filter(
                 c("status").is_in(["pending", "broken"])
             ),
-            pending_by_date=c("pending_by_date").first(),
         )
+        .join(by_date, on="customer_id", how="left")
     )
 
 

@@ -29,12 +29,12 @@ the invoice it names; only what it pays beyond that invoice's balance becomes cr
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
 from workbench.balances import cents, cents_of_micros, in_reporting_currency, micros
-from workbench.plans import plan_payments, plan_rows, plan_status
+from workbench.plans import plan_status
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
@@ -64,13 +64,10 @@ def _budgets(portfolio: Portfolio, as_of: date, policy: Policy) -> dict[str, pl.
     c = pl.col
     pending = promise_status(portfolio, as_of, policy).filter(c("status") == "pending")
     plans = plan_status(portfolio, as_of, policy).filter(c("on_track"))
-    grace = timedelta(days=policy.behaviour.plan_grace_days)
-    instalments = plan_payments(plan_rows(portfolio, as_of), portfolio, as_of, grace).join(
-        plans.select("plan_id"), on="plan_id", how="semi"
-    )
+    instalments = plans.select(payment_id="payment_ids").explode("payment_id").drop_nulls()
     unapplied = in_reporting_currency(
         portfolio.payments.filter(c("payment_date") <= as_of, c("invoice_id").is_null()).join(
-            instalments.select("payment_id"), on="payment_id", how="anti"
+            instalments, on="payment_id", how="anti"
         ),
         portfolio,
         as_of,
