@@ -507,12 +507,12 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
             & (c("n_payments") > 0)
             & (c("open_c") <= share * c("amount_c")),
             contact_after_payment=(c("last_contact_on") > c("last_payment")).fill_null(False),
-            # a formal notice answered in part: a payment on the invoice after the notice, and
-            # no contact about it (named, or to the customer after its due date) since the
-            # notice: one call about the rest before the hand-over
+            # a formal notice answered in part: a payment on the invoice on or after the notice's
+            # day, and no contact about it (named, or to the customer after its due date) since
+            # the notice: one call about the rest before the hand-over
             answered=(
                 (c("r") == RANK["formal_notice"])
-                & (c("last_payment") > c("d"))
+                & (c("last_payment") >= c("d"))
                 & ~(c("last_about") > c("d")).fill_null(False)
             ).fill_null(False),
         )
@@ -1048,7 +1048,7 @@ def check_covered_invoices(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
 def check_no_step_repeat(f: Facts, out: pl.DataFrame) -> pl.DataFrame:
     """No cadence step or hand-over on an invoice whose reached rank is already >= the step's
     rank; exceptions: personal_contact on a short-paid invoice that no contact followed since
-    its last payment, or on an invoice paid in part after its formal notice (answered)."""
+    its last payment, or on an invoice paid in part since its formal notice (answered)."""
     cov = _covered_facts(f, out).filter(c("step_rank").is_not_null())
     exception = (c("step") == "personal_contact") & (
         (c("short_paid").fill_null(False) & ~c("contact_after_payment").fill_null(False))

@@ -609,11 +609,39 @@ def partial_payment_after_the_notice_gets_one_call_not_a_restart(book, cid):
 
     def acknowledged(result, cid):
         reason = result.row(cid)["reason"]
-        assert "1,000.00" in reason and "paid in part after its formal notice" in reason, reason
+        assert "1,000.00" in reason and "paid in part since its formal notice" in reason, reason
 
     return Expect(
         dict(status="action", step="personal_contact", covered=[iid]), extra=acknowledged
     )
+
+
+@story
+def payment_on_the_notice_day_is_heard_before_a_hand_over(book, cid):
+    # 687.02 of 990.92 paid the very day the formal notice went out (the payment may have
+    # crossed it): a fresh-seed check's C00110 was handed to an agency for the 303.90 rest
+    iid = book.invoice(book.customer(cid), 80, 990.92)
+    book.contact(cid, day(-40), "letter", iid)
+    book.contact(cid, day(-20), "registered_letter", iid)
+    book.payment(cid, day(-20), 687.02, iid)
+
+    def heard(result, cid):
+        reason = result.row(cid)["reason"]
+        assert "paid in part since its formal notice" in reason, reason
+        assert "303.90" in reason, reason
+
+    return Expect(dict(status="action", step="personal_contact", covered=[iid]), extra=heard)
+
+
+@story
+def a_payment_the_day_before_the_notice_is_no_answer_to_it(book, cid):
+    # paid in part the day before the notice: the notice was sent knowing it; at its deadline
+    # the rest goes to the agency (the 1,000 minimum passed)
+    iid = book.invoice(book.customer(cid), 80, 5000.0)
+    book.contact(cid, day(-40), "letter", iid)
+    book.payment(cid, day(-21), 1000.0, iid)
+    book.contact(cid, day(-20), "registered_letter", iid)
+    return expect(status="action", step="agency", covered=[iid])
 
 
 @story

@@ -684,7 +684,7 @@ def test_formal_notice_awaits_its_answer_then_one_call_after_a_payment():
     row = one(book)
     assert (row["step"], row["channel"]) == ("personal_contact", "phone")
     assert "partly paid (100.00 EUR received" in row["reason"]
-    assert "paid in part after its formal notice: call about the rest" in row["reason"]
+    assert "paid in part since its formal notice: call about the rest" in row["reason"]
     book.contact(cid, day(-4), "phone", iid, outcome="no_answer")  # the call: no restart
     row = one(book)
     assert (row["step"], row["channel"]) == ("agency", "agency")

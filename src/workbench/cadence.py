@@ -18,8 +18,9 @@ cadence step was reached) and effective days past due ``dpd - delay`` (the segme
 - a short payment (a rest of at most ``cadence.short_payment_max_share`` of the amount) with no
   contact since its last payment is not escalated beyond a personal contact: ask the reason
   (deduction, dispute) first; that call may follow an earlier personal contact;
-- a formal notice followed by a payment on the invoice (dated after the notice) and by no
-  contact about it was answered in part (``notice_answered``): once its deadline has passed, one
+- a formal notice followed by a payment on the invoice (dated on or after the notice's day: a
+  payment of that day may have crossed it, and is heard before any hand-over) and by no
+  contact about it since was answered in part (``notice_answered``): once its deadline has passed, one
   personal contact about the rest comes before the hand-over (a customer who paid after the
   notice is called, not handed to an agency unheard). Not a restart of the cadence: no reminder
   and no new notice, and after that call the hand-over follows, whatever is paid later.
@@ -85,7 +86,7 @@ def next_steps(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFrame
     # after each call is not called again and again: the hand-over follows the call)
     answered = (
         (reached == 5)
-        & (c("last_paid_on") > c("reached_date"))
+        & (c("last_paid_on") >= c("reached_date"))
         & (c("last_contact_on") <= c("reached_date"))
     )
     rank = (

@@ -256,7 +256,7 @@ REASONS = {
         "partly_paid": "{invoice} partly paid ({paid} received, last on {last}; {due} still due)",
         "short_payment": "short payment on {invoice}: ask the reason (deduction, dispute?) before "
         "escalating",
-        "notice_answered": "{invoice} paid in part after its formal notice: call about the rest "
+        "notice_answered": "{invoice} paid in part since its formal notice: call about the rest "
         "before any hand-over",
         "paid_elsewhere": "paid {amount} in the last {n_days} (last on {date}) against other "
         "invoices, which does not settle these",
@@ -335,7 +335,7 @@ REASONS = {
         "reste dû {due})",
         "short_payment": "paiement incomplet sur {invoice} : en demander la raison (déduction, "
         "litige ?) avant d'aller plus loin",
-        "notice_answered": "{invoice} réglée en partie après sa mise en demeure : appeler pour le "
+        "notice_answered": "{invoice} réglée en partie depuis sa mise en demeure : appeler pour le "
         "solde avant toute transmission",
         "paid_elsewhere": "a réglé {amount} au cours des {n} derniers jours (dernier paiement le "
         "{date}) sur d'autres factures, ce qui ne solde pas celles-ci",

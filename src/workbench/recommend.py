@@ -284,7 +284,7 @@ def _covered(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.LazyFram
     ).with_columns(
         # never a repeat: an invoice that already reached the action's step is not covered
         # (except the call asking the reason of a short payment, or about the rest of an
-        # invoice paid in part after its formal notice)
+        # invoice paid in part since its formal notice)
         covered=(
             (
                 c("ready")
