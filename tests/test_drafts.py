@@ -376,6 +376,19 @@ def test_only_promises_about_the_draft_invoices_are_quoted():
     assert "912,11" not in script  # broken, about an invoice not in the call (paid since?)
 
 
+def test_promises_broken_the_same_day_are_recalled_as_one_amount():
+    """Two invoices promised in one call for the same day and both unpaid: a call script recalls
+    the whole commitment (a fresh-seed check's C00068 script recalled 1,222.82 of 1,698.17: the
+    other invoice, still open, followed its own cadence); a letter only its own invoices'."""
+    promises = [promise("INV-A", 900.0, date(2026, 11, 10), "broken"),
+                promise("INV-C", 300.25, date(2026, 11, 10), "broken"),  # open, not in the call
+                promise("INV-B", 50.0, date(2026, 11, 3), "broken")]  # earlier: not summed
+    script = draft({**row("personal_contact", "phone", "fr"), "promises": promises})
+    assert "Rappeler l'engagement de régler 1\u202f200,25\u00a0EUR au plus tard le 10/11/2026, non tenu" in script
+    letter = draft({**row("light_reminder", "email", "fr"), "promises": promises})
+    assert "régler 900,00\u00a0EUR au plus tard le 10/11/2026" in letter and "1\u202f200,25" not in letter
+
+
 def test_two_pending_promises_are_quoted_each_with_its_date_in_every_draft_language():
     """Two commitments are quoted as two, earliest first (they were summed at the later date,
     giving the first one days it does not have); two promised the same day are one amount."""

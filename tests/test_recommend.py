@@ -408,6 +408,28 @@ def test_two_promises_due_the_same_day_are_told_as_one_amount():
     ), row["reason"]
 
 
+def test_the_latest_promise_sums_the_promises_of_one_call_due_the_same_day():
+    """The promise column shows the whole latest commitment: two invoices promised in one call
+    for the same day, both broken (a fresh-seed check's C00068 showed 475.35 of 1,698.17); a
+    promise of that call for another day, or kept, is not added."""
+    book = Book()
+    cid = book.customer()
+    a, b, c = (book.invoice(cid, dpd, amount) for dpd, amount in ((30, 1222.82), (25, 475.35), (20, 90.0)))
+    book.promise(cid, day(-20), day(-14), 1222.82, a)
+    book.promise(cid, day(-20), day(-14), 475.35, b)
+    book.promise(cid, day(-20), day(-12), 90.0, c)  # another pay-by date: its own commitment
+    book.promise(cid, day(-30), day(-14), 500.0, a)  # an older call
+    row = one(book)
+    assert (row["promise_amount"], row["promise_date"], row["promise_status"]) == (90.0, day(-12), "broken")
+    book.tables["promises"][2]["promised_date"] = day(-14)
+    book.tables["promises"][2]["promise_id"] = "PR0"  # not the last by id: still summed
+    row = one(book)
+    assert (row["promise_amount"], row["promise_date"], row["promise_status"]) == (1788.17, day(-14), "broken")
+    book.payment(cid, day(-15), 90.0, c)  # kept: the broken ones only
+    row = one(book)
+    assert row["promise_amount"] == 1698.17, row["promise_amount"]
+
+
 def test_promise_without_invoice_covers_the_oldest_overdue_invoices():
     book = Book()
     cid = book.customer()

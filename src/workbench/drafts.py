@@ -251,20 +251,29 @@ def _promises(
     every_pending: bool = False,
 ) -> dict[str, Any]:
     """The promises a draft about ``invoices`` may quote: those about one of them or about no
-    invoice in particular; the latest broken within ``escalation.broken_promise_days``, and the
-    pending ones (summed, latest pay-by date; ``promise_past`` when that date is today or gone).
-    ``every_pending``: every pending promise of the customer (a call script, for the collector);
-    a broken one is still quoted only about these invoices (others may be paid since)."""
+    invoice in particular; the latest broken within ``escalation.broken_promise_days`` (those
+    broken the same day summed: ``promise_amount``, ``promise_date``), and the pending ones
+    (summed, latest pay-by date; ``promise_past`` when that date is today or gone).
+    ``every_pending``: every pending promise of the customer (a call script, for the collector),
+    and the broken ones about any invoice still open (a letter quotes only those about its
+    invoices: others may be paid since)."""
     ids = {i["invoice_id"] for i in invoices} | {None}
-    about = [p for p in row.get("promises") or [] if p["invoice_id"] in ids]
+    promises = row.get("promises") or []
+    about = [p for p in promises if p["invoice_id"] in ids]
     window = policy.escalation.broken_promise_days
+    still_open = ids | {i["invoice_id"] for i in row.get("statement") or []}
     broken = sorted(
-        (p for p in about if p["status"] == "broken" and (as_of - p["promised_date"]).days <= window),
+        (p for p in (promises if every_pending else about)
+         if p["status"] == "broken" and (as_of - p["promised_date"]).days <= window
+         and (not every_pending or p["invoice_id"] in still_open)),
         key=lambda p: p["promised_date"],
     )  # fmt: skip
-    pending = [p for p in (row.get("promises") or [] if every_pending else about)
+    pending = [p for p in (promises if every_pending else about)
                if p["status"] == "pending"]  # fmt: skip
     last = broken[-1] if broken else None
+    broken_cents = sum(
+        to_cents(p["amount"]) for p in broken if last and p["promised_date"] == last["promised_date"]
+    )
     pending_date = max((p["promised_date"] for p in pending), default=None)
     by_date: dict[date, int] = {}
     for p in pending:  # each commitment told with its own date (same date: one amount)
@@ -273,7 +282,7 @@ def _promises(
         "pending": [{"amount": float(cents), "date": day} for day, cents in sorted(by_date.items())],
         "promise_status": "broken" if last else None,
         "broken_recent": len(broken),
-        "promise_amount": last["amount"] if last else None,
+        "promise_amount": float(broken_cents) if last else None,
         "promise_date": last["promised_date"] if last else None,
         "pending_amount": float(sum(to_cents(p["amount"]) for p in pending)) if pending else 0.0,
         "pending_date": pending_date,

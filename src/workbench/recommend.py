@@ -568,7 +568,8 @@ def _excluded_next_date(as_of: date, policy: Policy) -> pl.Expr:
 
 def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
     """Per customer: pending promises (amount, latest pay-by date), the latest promise
-    (amount, pay-by date, status), promises (pending and broken, one struct each) and
+    (amount, pay-by date, status; with the promises made the same day for the same pay-by date
+    and of the same status, summed), promises (pending and broken, one struct each) and
     pending_by_date (what is promised by each pay-by date, earliest first: two promises due
     the same day are one amount, summed exactly; as the drafts say them)."""
     c = pl.col
@@ -587,7 +588,12 @@ def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.Lazy
         .agg(
             pending_amount=money_sum(c("amount").filter(pending)),
             pending_date=c("promised_date").filter(pending).max(),
-            promise_amount=c("amount").last(),
+            # the latest commitment: the promises of the last one's day, pay-by date and status
+            # (two invoices promised in one call for the same day are one amount, summed)
+            promise_amount=money_sum(c("amount").filter(
+                (c("promise_date") == c("promise_date").last())
+                & (c("promised_date") == c("promised_date").last())
+                & (c("status") == c("status").last()))),
             promise_date=c("promised_date").last(),
             promise_status=c("status").last(),
             promises=pl.struct("invoice_id", "amount", "promised_date", "status").filter(
