@@ -612,3 +612,27 @@ def test_statement_marks_promised_and_planned_invoices():
     text = draft({**row("light_reminder", "email", "fr"), "statement": statement})
     assert "(35 jours de retard ; dans un échéancier)" in text
     assert "(1 jour de retard ; sous engagement de paiement)" in text
+
+
+OVERSIGHT = {"en": "oversight", "fr": "oubli", "de": "Versehen", "es": "descuido",
+             "it": "dimenticanza", "nl": "vergetelheid|aandacht ontsnapt"}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", sorted(OVERSIGHT))
+def test_no_presumed_oversight_to_a_customer_known_in_difficulty(language):
+    """A friendly reminder presumes "probably an oversight", except to a customer in payment
+    difficulty or with an invoice in a payment plan (a fresh-seed check's C00113 got "sans doute
+    un simple oubli" four days after agreeing a plan): its neutral opening then, in e-mails and
+    call scripts alike."""
+    word = re.compile(OVERSIGHT[language])
+    for channel in ("email", "phone"):
+        base = {**row("light_reminder", channel, language), "tone": "friendly", "invoices": [INV_B]}
+        # a call script's purpose (line 2.; its line 4. lists the reasons to listen for)
+        said = lambda text: [line for line in text.split("\n") if channel == "email" or line.startswith("2.")]  # noqa: E731
+        assert word.search(" ".join(said(draft(base)))), (language, channel)
+        hard = draft({**base, "segment": "in_difficulty"})
+        planned = draft({**base, "statement": [{**INV_A, "planned": True}, INV_B]})
+        assert not word.search(" ".join(said(hard) + said(planned))), (language, channel, hard)
+        if channel == "email":  # the neutral opening, not the firm one (the subject stays)
+            neutral = draft({**base, "tone": "neutral"})
+            assert hard.split("\n")[1:] == neutral.split("\n")[1:], hard

@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import dunning_checker as checker
+from workbench.drafts import render_draft
 from workbench.generate import generate_portfolio
 from workbench.policy import DEFAULT_POLICY
 from workbench.portfolio import Portfolio
@@ -893,6 +894,30 @@ def plan_naming_invoices_shelters_only_them(book, cid):
     book.plan(cid, [day(-20), day(10)], 1000.0, planned, agreed=day(-25))
     book.payment(cid, day(-20), 1000.0, planned)
     return expect(status="action", step="solution_offer", covered=[other])
+
+
+@story
+def a_customer_in_difficulty_with_a_plan_on_track_is_not_offered_one(book, cid):
+    # in difficulty (last paid long ago), a plan agreed 4 days ago, on track; a new invoice 6
+    # days late: its reason says the difficulty and the plan, not "listen and offer a plan", and
+    # does not presume an oversight (a fresh-seed check's C00113)
+    book.customer(cid, created_date=date(2024, 1, 1))
+    for month in (10, 11, 12):
+        old = book.issued(cid, date(2025, month, 1), date(2025, month, 28), 800.0)
+        book.payment(cid, day(-150), 800.0, old)
+    planned = book.invoice(cid, 60, 3000.0)
+    book.plan(cid, [day(5), day(35)], 1500.0, planned, agreed=day(-4))
+    new = book.invoice(cid, 6, 582.28)
+
+    def in_words(result, cid):
+        row = result.row(cid)
+        assert row["segment"] == "in_difficulty", row
+        assert "payment difficulties, 3,000.00 EUR in a payment plan on track" in row["reason"], row["reason"]
+        assert "offer a plan" not in row["reason"], row["reason"]
+        draft = render_draft(row, AS_OF, POLICY)[0]
+        assert draft and "oversight" not in draft, draft
+
+    return Expect(dict(status="action", covered=[new]), extra=in_words)
 
 
 @story

@@ -290,6 +290,13 @@ def _promises(
     }
 
 
+def _may_be_an_oversight(row: Mapping[str, Any]) -> bool:
+    """Whether a friendly reminder may presume "probably an oversight": not to a customer known
+    to be in payment difficulty, nor to one with an invoice in a payment plan (it knows)."""
+    planned = any(i.get("planned") for i in row.get("statement") or [])
+    return row.get("segment") != "in_difficulty" and not planned
+
+
 def _people(row: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
     """Who writes and to whom: contact, title, gender, surname, sender and signature."""
     collector = row.get("collector")
@@ -362,6 +369,7 @@ def draft_context(row: Mapping[str, Any], as_of: date, policy: Policy = DEFAULT_
         **credit,
         "oldest_days": max((i["days_late"] for i in invoices), default=0),
         "partly_paid": any(i.get("paid") for i in raw),
+        "oversight": _may_be_an_oversight(row),
         "previous": _previous(row, raw),
         "statement": _statement(row, language),
         "penalties": penalties,

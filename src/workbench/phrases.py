@@ -282,7 +282,7 @@ REASONS = {
         "full payment",
         "agency_file": "{invoices} already with the agency since {date}: these join its file",
         "below_agency": "below the {amount} threshold for an agency",
-        "difficulty_at_handover": "payment difficulties",
+        "difficulty_alone": "payment difficulties",
         "agency_by_total": "{handed} handed over, under the {minimum} threshold, but the customer "
         "owes {total} in all",
         "needs_approval": "strategic account: needs approval before hand-over",
@@ -364,7 +364,7 @@ REASONS = {
         "agency_file": "{invoices} déjà au cabinet de recouvrement depuis le {date} : à joindre à "
         "son dossier",
         "below_agency": "sous le seuil de {amount} pour un cabinet de recouvrement",
-        "difficulty_at_handover": "difficultés de paiement",
+        "difficulty_alone": "difficultés de paiement",
         "agency_by_total": "{handed} transmis, sous le seuil de {minimum}, mais le client doit "
         "{total} au total",
         "needs_approval": "compte stratégique : validation requise avant transmission",

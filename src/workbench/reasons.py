@@ -279,10 +279,12 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
                amount=money_text(c("uncovered_amount"), currency, language))
     )
     strategic = pl.when(c("strategic")).then(pl.lit(say["strategic"]))
-    # a hand-over is not the time to "listen and offer a plan": the difficulty alone is said
+    # a hand-over is not the time to "listen and offer a plan", nor is a customer whose plan
+    # is on track (said with the shelters) offered one: the difficulty alone is said
+    alone = handover | (c("planned_amount").fill_null(0) > 0)
     segment = (
-        pl.when(handover & (c("segment") == "in_difficulty"))
-        .then(pl.lit(say["difficulty_at_handover"]))
+        pl.when(alone & (c("segment") == "in_difficulty"))
+        .then(pl.lit(say["difficulty_alone"]))
         .otherwise(c("_r_segment"))
     )
     return joined(
