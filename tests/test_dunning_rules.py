@@ -693,6 +693,29 @@ def handed_over_invoice_is_not_covered(book, cid):
     return expect(status="action", step="personal_contact", covered=[fresh])
 
 
+@story
+def a_payment_on_a_file_handed_over_is_told_apart(book, cid):
+    # 684.24 paid 3 days ago on an invoice with the agency since day -4: the reason names the
+    # agency's file (a fresh-seed check's C00008 was told "paid on other invoices"); paid on it
+    # the day before its hand-over, and on another invoice, is told as before
+    book.customer(cid)
+    handed, other, fresh = book.invoice(cid, 100, 2000.0), book.invoice(cid, 90, 100.0), book.invoice(cid, 20)
+    book.contact(cid, day(-4), "agency", handed, outcome="handed_over")
+    book.payment(cid, day(-3), 684.24, handed)
+    book.payment(cid, day(-5), 50.0, handed)  # before the hand-over: the agency got the rest
+    book.payment(cid, day(-5), 100.0, other)
+
+    def told(result, cid):
+        reason = result.row(cid)["reason"]
+        assert (
+            f"paid 684.24 EUR in the last 7 days (last on {day(-3)}) on {handed}, already "
+            "handed over: tell the agency or lawyer" in reason
+        ), reason
+        assert f"paid 150.00 EUR in the last 7 days (last on {day(-5)}) against other" in reason, reason
+
+    return Expect(dict(status="action", covered=[fresh]), extra=told)
+
+
 # governance
 
 

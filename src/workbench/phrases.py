@@ -260,6 +260,8 @@ REASONS = {
         "before any hand-over",
         "paid_elsewhere": "paid {amount} in the last {n_days} (last on {date}) against other "
         "invoices, which does not settle these",
+        "paid_handed": "paid {amount} in the last {n_days} (last on {date}) on {invoices}, "
+        "already handed over: tell the agency or lawyer",
         "list_separator": "; ",
         "disputed": "{invoices} disputed ({amount}): dunning paused, dispute routed to its owner",
         "promised": "{promised} under a promise of {pending}",
@@ -339,6 +341,9 @@ REASONS = {
         "solde avant toute transmission",
         "paid_elsewhere": "a réglé {amount} au cours des {n} derniers jours (dernier paiement le "
         "{date}) sur d'autres factures, ce qui ne solde pas celles-ci",
+        "paid_handed": "a réglé {amount} au cours des {n} derniers jours (dernier paiement le "
+        "{date}) sur {invoices}, déjà transmise(s) au recouvrement externe : en informer "
+        "l'agence ou l'avocat",
         "list_separator": " ; ",
         "disputed": "{invoices} en litige ({amount}) : relances suspendues, litige transmis à son "
         "responsable",

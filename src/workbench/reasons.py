@@ -71,7 +71,7 @@ def _invoice_list(column: str, text: pl.Expr, language: str = "en") -> pl.Expr:
 
 def _payments(policy: Policy, currency: str) -> pl.Expr:
     """Partial payments on the covered invoices, short payments, formal notices answered in
-    part, payments to other invoices."""
+    part, payments to other invoices, and to invoices handed over (to tell the file's holder)."""
     c, e = pl.col, pl.element().struct
     language = policy.team.language
     say = _says(language)
@@ -96,11 +96,18 @@ def _payments(policy: Policy, currency: str) -> pl.Expr:
                n_days=counted(days, "day", language),
                date=day_text(c("paid_elsewhere_on"), language))
     )  # fmt: skip
+    handed = pl.when(c("paid_handed") > 0).then(
+        phrase(say["paid_handed"], amount=money("paid_handed"), n=days,
+               n_days=counted(days, "day", language),
+               invoices=c("paid_handed_invoices").list.join(", "),
+               date=day_text(c("paid_handed_on"), language))
+    )  # fmt: skip
     return joined(
         pl.when(c("partly_paid").list.len() > 0).then(partly),
         pl.when(c("short_invoices").list.len() > 0).then(short),
         pl.when(c("answered_invoices").list.len() > 0).then(answered),
         elsewhere,
+        handed,
     )
 
 

@@ -401,16 +401,26 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
 def _payments_elsewhere(
     portfolio: Portfolio, invoices: pl.LazyFrame, as_of: date, policy: Policy
 ) -> pl.LazyFrame:
-    """Per customer: paid_elsewhere (payments of the last contact.recent_payment_days applied to
-    invoices the action does not cover, currency), paid_elsewhere_on (the latest)."""
+    """Per customer, the payments of the last contact.recent_payment_days applied to invoices
+    the action does not cover (currency): paid_elsewhere and paid_elsewhere_on (the latest) for
+    those still ours; paid_handed, paid_handed_on and paid_handed_invoices for those paid to an
+    invoice already handed over (agency or lawyer), on or after its hand-over: the file's
+    holder must be told."""
     c = pl.col
     recent = within_days(c("payment_date"), as_of, policy.contact.recent_payment_days)
-    uncovered = invoices.filter(~c("covered")).select("invoice_id")
+    uncovered = invoices.filter(~c("covered")).select("invoice_id", "handed_date")
+    handed = (c("handed_date") <= c("payment_date")).fill_null(False)
     return (
         portfolio.payments.filter(c("payment_date") <= as_of, recent)
-        .join(uncovered, on="invoice_id", how="semi")
+        .join(uncovered, on="invoice_id")
         .group_by("customer_id")
-        .agg(paid_elsewhere=money_sum(c("amount")), paid_elsewhere_on=c("payment_date").max())
+        .agg(
+            paid_elsewhere=money_sum(c("amount").filter(~handed)),
+            paid_elsewhere_on=c("payment_date").filter(~handed).max(),
+            paid_handed=money_sum(c("amount").filter(handed)),
+            paid_handed_on=c("payment_date").filter(handed).max(),
+            paid_handed_invoices=c("invoice_id").filter(handed).unique().sort(),
+        )
     )
 
 
