@@ -82,9 +82,10 @@ class Book:
         for k in range(n):
             self.paid_invoice(cid, first_due + timedelta(days=30 * k), days_late)
 
-    def dispute(self, iid: str, opened: date, resolved: date | None = None, reason: str = "quality") -> None:
+    def dispute(self, iid: str, opened: date, resolved: date | None = None, reason: str = "quality",
+                amount: float | None = None) -> None:
         self._add("disputes", dispute_id=self._id("D"), invoice_id=iid, opened_date=opened,
-                  resolved_date=resolved, reason=reason)  # fmt: skip
+                  resolved_date=resolved, reason=reason, amount=amount)  # fmt: skip
 
     def promise(self, cid: str, made: date, by: date, amount: float, iid: str | None = None) -> None:
         self._add("promises", promise_id=self._id("PR"), customer_id=cid, promise_date=made,
@@ -352,6 +353,27 @@ def test_only_disputed_invoices_route_to_resolution():
         f"1 invoice disputed since {day(-20)} (2,000.00 EUR: billing error): "
         "dunning paused, route to the owner to resolve"
     )
+
+
+def test_a_partial_dispute_tells_what_it_contests():
+    """A dispute of 4,365.18 on an invoice of 12,719.36 shows both (a fresh-seed check's C00043
+    showed the invoice's 12,719.36 as disputed); two open disputes on one invoice add up; one
+    without an amount contests the whole; an amount beyond the open balance (paid in part
+    since) is capped at it. The whole invoice stays paused (DESIGN 2.5)."""
+    book = Book()
+    cid = book.customer()
+    iid = book.invoice(cid, 40, 12719.36)
+    book.dispute(iid, day(-20), reason="billing_error", amount=4365.18)
+    row = one(book)
+    assert (row["step"], covered(row)) == ("resolve_dispute", [iid])
+    assert f"disputed since {day(-20)} (4,365.18 EUR contested of 12,719.36 EUR: billing error)" in row["reason"], row["reason"]
+    book.dispute(iid, day(-10), reason="quality", amount=1000.01)
+    assert "(5,365.19 EUR contested of 12,719.36 EUR: billing error)" in one(book)["reason"]
+    book.payment(cid, day(-5), 8000.0, iid)  # 4,719.36 open: the 5,365.19 contested cap at it
+    assert f"disputed since {day(-20)} (4,719.36 EUR: billing error)" in one(book)["reason"]
+    book.tables["disputes"][1]["amount"] = None  # the second contests the whole invoice
+    book.tables["payments"].clear()
+    assert f"disputed since {day(-20)} (12,719.36 EUR: billing error)" in one(book)["reason"]
 
 
 def test_a_resolved_dispute_no_longer_pauses():

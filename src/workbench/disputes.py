@@ -26,7 +26,10 @@ def open_disputes(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
 
 def disputed_invoices(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
     """invoice_id, dispute_reason (first reason given, by opening date), dispute_opened (first
-    opening date): one row per invoice with a dispute open as of ``as_of``."""
+    opening date), dispute_amount (what the open disputes contest, invoice currency, summed to
+    the cent; null when one of them gives no amount: the whole invoice is contested): one row
+    per invoice with a dispute open as of ``as_of``."""
+    amount = pl.col("amount")
     return (
         open_disputes(portfolio, as_of)
         .sort("opened_date", "dispute_id")
@@ -34,5 +37,8 @@ def disputed_invoices(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
         .agg(
             dispute_reason=pl.col("reason").drop_nulls().first(),
             dispute_opened=pl.col("opened_date").min(),
+            dispute_amount=pl.when(amount.is_null().any()).then(None).otherwise(
+                (amount * 100).round(0).sum() / 100
+            ),
         )
     )

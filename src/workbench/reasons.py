@@ -161,6 +161,19 @@ def pending_promises(currency: str, language: str = "en") -> pl.Expr:
     ).then(texts.list.first())
 
 
+def _disputed_text(currency: str, language: str = "en") -> pl.Expr:
+    """What the open disputes contest: their open amount, or ``4,365.18 EUR contested of
+    12,719.36 EUR`` when they contest only part of their invoices' open balance."""
+    c, say = pl.col, _says(language)
+    money = lambda column: money_text(c(column), currency, language)  # noqa: E731
+    return (
+        pl.when(c("disputed_amount") < c("disputed_open_amount"))
+        .then(phrase(say["disputed_part"], part=money("disputed_amount"),
+                     whole=money("disputed_open_amount")))
+        .otherwise(money("disputed_open_amount"))
+    )  # fmt: skip
+
+
 def _shelters(currency: str, language: str = "en") -> pl.Expr:
     """What shelters the customer's other overdue invoices (promises, plans, credit, cash,
     disputes)."""
@@ -169,7 +182,7 @@ def _shelters(currency: str, language: str = "en") -> pl.Expr:
     return joined(
         pl.when(c("disputed_count") > 0).then(phrase(
             say["disputed"], invoices=counted(c("disputed_count"), "invoice", language),
-            amount=money("disputed_amount"))),
+            amount=_disputed_text(currency, language))),
         pl.when(c("promised_amount") > 0).then(phrase(
             say["promised"], promised=money("promised_amount"),
             pending=pending_promises(currency, language))),
@@ -328,7 +341,7 @@ def _other_reasons(policy: Policy, currency: str) -> dict[str, pl.Expr]:
     return {
         "resolve_dispute": joined(phrase(
             say["dispute"], invoices=counted(c("disputed_count"), "invoice", language),
-            date=day("dispute_since"), amount=money("disputed_amount"),
+            date=day("dispute_since"), amount=_disputed_text(currency, language),
             reasons=_dispute_reasons(language)), strategic),
         "pre_due": joined(phrase(
             say["pre_due"], invoices=counted(c("pre_due_count"), "invoice", language),

@@ -140,6 +140,19 @@ def _balances(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame
     )
 
 
+def _disputed_open() -> pl.Expr:
+    """What an open dispute contests of its invoice's open balance (reporting currency): the
+    dispute's amount, converted at the invoice's own rate, up to the open balance; the whole
+    open balance when the dispute gives no amount; 0 when undisputed or closed. (The whole
+    invoice's dunning is paused all the same: DESIGN 2.5.)"""
+    c = pl.col
+    share = (c("dispute_amount") / c("open_balance")).clip(upper_bound=1.0)
+    part = pl.when(c("dispute_amount").is_null()).then(c("open_reporting")).otherwise(
+        (c("open_reporting") * share).round(2)
+    )
+    return pl.when(c("disputed") & c("is_open")).then(part).otherwise(0.0)
+
+
 def _last_paid(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
     """invoice_id, last_paid_on: the latest payment applied to the invoice, dated <= as_of."""
     return (
@@ -233,6 +246,9 @@ def _invoice_states(
         .with_columns(
             disputed=c("disputed").fill_null(False),
             open_reporting=pl.when(c("is_open")).then(c("open_reporting")).otherwise(0.0),
+        )
+        .with_columns(disputed_open=_disputed_open())
+        .with_columns(
             short_payment=c("is_open")
             & (c("paid") > 0)
             & (c("open_balance") <= policy.cadence.short_payment_max_share * c("amount")),
@@ -364,7 +380,8 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         pre_due_probability=c("probability").filter(c("pre_due")).max(),
         pre_due_invoices=detail.filter(c("pre_due")),
         disputed_count=disputed.sum(),
-        disputed_amount=money_sum(c("open_reporting").filter(disputed)),
+        disputed_amount=money_sum(c("disputed_open").filter(disputed)),
+        disputed_open_amount=money_sum(c("open_reporting").filter(disputed)),
         disputed_invoices=detail.filter(disputed),
         dispute_reasons=c("dispute_reason").filter(disputed).drop_nulls().unique(maintain_order=True).str.join(", "),
         dispute_since=c("dispute_opened").filter(disputed).min(),
