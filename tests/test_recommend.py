@@ -735,6 +735,31 @@ def test_formal_notice_awaits_its_answer_then_one_call_after_a_payment():
     assert "partly paid (100.00 EUR received" in row["reason"]
 
 
+def test_a_notice_awaiting_its_deadline_tells_its_answer_and_the_approval():
+    """While a formal notice's deadline runs, the exclusion says which invoice was paid in part
+    since (it gets a call, not the hand-over) and that a strategic account's hand-over needs
+    approval (a fresh-seed check's C00006: 'puis procédure judiciaire' said neither)."""
+    book = Book()
+    cid = book.customer(strategic=True)
+    paid, unpaid = book.invoice(cid, 70, 5000.0), book.invoice(cid, 60, 3000.0)
+    book.contact(cid, day(-5), "registered_letter", paid)
+    book.contact(cid, day(-5), "registered_letter", unpaid)
+    book.payment(cid, day(-2), 1000.0, paid)
+    row = one(book)
+    assert (row["status"], row["exclusion"]) == ("excluded", "formal notice sent")
+    assert row["reason"] == (
+        f"formal notice sent: formal notice sent {day(-5)}, deadline {day(6)}, then personal "
+        f"contact, {paid} paid in part since its formal notice: call about the rest before any "
+        "hand-over"
+    ), row["reason"]
+    book.tables["payments"].clear()
+    row = one(book)
+    assert row["reason"] == (
+        f"formal notice sent: formal notice sent {day(-5)}, deadline {day(6)}, then agency "
+        "(needs approval: strategic account)"
+    ), row["reason"]
+
+
 def test_a_strategic_hand_over_needs_approval():
     book = Book()
     cid = book.customer(strategic=True)

@@ -13,7 +13,7 @@ from datetime import date
 
 import polars as pl
 
-from workbench.dunning import CADENCE_STEPS
+from workbench.dunning import CADENCE_STEPS, HANDOVER_STEPS
 from workbench.phrases import (
     CONVERSATION_WORDS,
     DISPUTE_WORDS,
@@ -373,10 +373,18 @@ def _excluded_details(policy: Policy, currency: str) -> dict[str, pl.Expr]:
     messages = counted(c("recent_contacts"), "message", language)
     handed = counted(c("handed_count"), "invoice", language)
     then = pl.when(c("next_step") == "hand-over").then(c("handover_kind")).otherwise(c("next_step"))
+    # a strategic account's hand-over is announced with its approval
+    approval = pl.when(c("strategic") & then.is_in(HANDOVER_STEPS)).then(
+        pl.lit(say["needs_approval_suffix"])).otherwise(pl.lit(""))  # fmt: skip
+    e = pl.element().struct
     kind = words(c("conversation_kind"), CONVERSATION_WORDS, language)
     return {
-        "formal notice sent": phrase(say["notice_sent"], date=day("last_notice"),
-                                     deadline=day("customer_deadline"), step=step(then)),
+        "formal notice sent": joined(
+            phrase(say["notice_sent"], date=day("last_notice"), deadline=day("customer_deadline"),
+                   step=pl.concat_str(step(then), approval)),
+            pl.when(c("answered_chased").list.len() > 0).then(_invoice_list(
+                "answered_chased", phrase(say["notice_answered"], invoice=e.field("invoice_id")),
+                language))),
         "waiting for the next step": joined(c("history"), following),
         "contacted recently": joined(last, following),
         "capped": joined(phrase(say["capped"], messages=messages, n_days=window), last, following),

@@ -407,6 +407,7 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         history_date=c("reached_date").filter(top).max(),
         short_invoices=detail.filter(c("short_open") & c("covered")),
         answered_invoices=detail.filter(c("notice_answered") & c("covered")),
+        answered_chased=detail.filter(c("notice_answered") & c("chased")),
         partly_paid=detail.filter(c("covered") & (c("paid") > 0)),
         next_due=c("due_date").filter(is_open & (dpd <= 0)).min(),
         statement=detail.filter(is_open),
