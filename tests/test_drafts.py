@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 from babel.numbers import parse_decimal
 
-from draft_cases import AS_OF, INV_A, INV_B, LANGUAGES, STEPS_CHANNELS, cases, promise, row
+from draft_cases import AS_OF, INV_A, INV_B, LANGUAGES, STEPS_CHANNELS, cases, invoice, promise, row
 from workbench.drafts import (
     _environment,
     draft_language,
@@ -636,3 +636,21 @@ def test_no_presumed_oversight_to_a_customer_known_in_difficulty(language):
         if channel == "email":  # the neutral opening, not the firm one (the subject stays)
             neutral = draft({**base, "tone": "neutral"})
             assert hard.split("\n")[1:] == neutral.split("\n")[1:], hard
+
+
+@pytest.mark.parametrize("language", sorted(OVERSIGHT))
+def test_a_credit_note_on_an_invoice_is_told_so_its_figures_add_up(language):
+    """An invoice of 235.64 paid 86.53 and credited 74.45 owes 74.66: the line says the credit
+    note, so that amount = received + credited + due reads in the letter (a fresh-seed check's
+    C00047 formal notice said "received 86.53; 74.66 due" of 235.64). Credited but unpaid
+    too. Every figure of the line is parsed back and the three add up to the amount."""
+    credited = {**invoice("INV-K", date(2026, 9, 3), date(2026, 10, 3), 235.64, 74.66,
+                          paid=86.53, last_paid_on=date(2026, 11, 9)), "credited": 74.45}  # fmt: skip
+    only_credit = {**credited, "paid": 0.0, "last_paid_on": None, "open_balance": 161.19}
+    for item, parts in ((credited, 4), (only_credit, 3)):
+        text = draft({**row("formal_notice", "email", language), "invoices": [item]})
+        line = next(line for line in text.split("\n") if "INV-K" in line)
+        amounts = [parse_decimal(m.replace("\u202f", "").replace("\u00a0", ""), locale=LOCALES[language])
+                   for m in re.findall(r"(\d[\d.,\u202f\u00a0']*\d)\u00a0EUR", line)]  # fmt: skip
+        assert len(amounts) == parts, (line, amounts)
+        assert amounts[0] == sum(amounts[1:]) and Decimal("74.45") in amounts, (line, amounts)

@@ -151,6 +151,7 @@ def _invoice(
         "amount_text": money(item["amount"]),
         "open_text": money(item["open_balance"]),
         "paid_text": money(item["paid"]) if item.get("paid") else None,
+        "credited_text": money(item["credited"]) if item.get("credited") else None,
         "paid_on": short_date(item.get("last_paid_on"), language) or None,
         "issue_text": short_date(item.get("issue_date"), language),
         "due_text": short_date(item.get("due_date"), language),

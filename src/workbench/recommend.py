@@ -115,7 +115,7 @@ EXCLUSIONS = (
 
 _INVOICE = (
     "invoice_id", "due_date", "days_past_due", "amount", "open_balance", "chased_amount",
-    "currency", "step", "paid", "last_paid_on", "short_payment", "issue_date", "disputed",
+    "currency", "step", "paid", "credited", "last_paid_on", "short_payment", "issue_date", "disputed",
     "promised", "planned", "penalty", "indemnity",
 )  # fmt: skip
 """Fields of each element of the invoice lists (invoice currency, except chased_amount in the
