@@ -20,7 +20,8 @@ Readings of the specification where it leaves room (what a demanding credit mana
   covers: linked pending promises and active on-track plans naming invoices (in full), then the
   customer's unlinked pending promises (one pool, oldest first), then its active on-track plans
   naming no invoice (one pool of their totals, over the invoices due before the latest agreed
-  date), then unapplied cash (oldest first). Checks that depend on amounts partly sheltered by a
+  date), then unapplied cash (a payment of exactly an open invoice's balance pays that invoice,
+  the rest oldest first). Checks that depend on amounts partly sheltered by a
   pool (unlinked promise, unnamed plan, unapplied cash) are run, but the "an invoice was left
   out" checks skip those customers, where the allocation order is a reading.
 - A plan is visible and active from its agreed date (or, when null, its first instalment) to its
@@ -542,13 +543,39 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
     ).drop("_agreed")
     # an unapplied payment paying an instalment of a plan on track is that plan's, not cash
     instalments = plans.filter(c("on_track")).select(payment_id="paid_by").explode("payment_id")
-    unapplied = (
+    cash = (
         pays.filter(c("invoice_id").is_null())
         .join(instalments.drop_nulls(), on="payment_id", how="anti")
-        .group_by("customer_id")
-        .agg(pool_c=_cents(c("amount")).sum())
+        .with_columns(cents=_cents(c("amount")))
     )
-    frame = _allocate(frame, unapplied, c("chaseable"))
+    unapplied = cash.group_by("customer_id").agg(pool_c=c("cents").sum())
+    # a payment of exactly an open invoice's balance (not disputed, not handed over) is that
+    # invoice's: the n-th such payment of the customer (by date) with its n-th oldest invoice
+    nth = ["customer_id", "cents"]
+    payments_n = cash.sort("payment_date", "payment_id").with_columns(
+        n=c("payment_id").cum_count().over(nth)
+    )
+    invoices_n = (
+        frame.filter(c("is_open") & ~c("disputed") & ~c("handed_over"))
+        .select("customer_id", "invoice_id", cents="open_c")
+        .with_columns(n=c("invoice_id").cum_count().over(nth))  # frame: oldest first
+    )
+    matched = invoices_n.join(payments_n, on=[*nth, "n"]).select("invoice_id", "payment_id", "cents")
+    frame = (
+        frame.join(matched.select("invoice_id", matched_c="cents"), on="invoice_id", how="left")
+        .with_columns(
+            remaining_c=pl.when(c("matched_c").is_not_null())
+            .then((c("remaining_c") - c("matched_c")).clip(lower_bound=0))
+            .otherwise(c("remaining_c"))
+        )
+        .sort("customer_id", "due_date", "invoice_id")
+    )
+    pool = (
+        cash.join(matched.select("payment_id"), on="payment_id", how="anti")
+        .group_by("customer_id")
+        .agg(pool_c=c("cents").sum())
+    )
+    frame = _allocate(frame, pool, c("chaseable") & c("matched_c").is_null()).drop("matched_c")
     ambiguous = pl.concat(
         [
             unlinked_pool.select("customer_id"),

@@ -1032,6 +1032,47 @@ def unapplied_cash_shelters_oldest_first(book, cid):
 
 
 @story
+def unapplied_payment_of_an_invoice_exact_balance_shelters_that_invoice(book, cid):
+    # 8,358.45 received today without reference: the balance of the younger invoice, to the
+    # cent. It is that invoice's payment; the older one is still chased in full (a fresh-seed
+    # check's C00008 was asked, the day it paid, for the very invoice it paid)
+    book.customer(cid)
+    old, young = book.invoice(cid, 34, 6422.48), book.invoice(cid, 20, 8358.45)
+    book.payment(cid, day(0), 8358.45, None)
+
+    def told(result, cid):
+        reason = result.row(cid)["reason"]
+        assert f"an unapplied payment equals the balance of {young} to the cent" in reason, reason
+
+    return Expect(dict(status="action", covered=[old], chased_amount=6422.48), extra=told)
+
+
+@story
+def unapplied_payment_of_a_not_yet_due_invoice_shelters_no_other(book, cid):
+    # 500.00 received without reference: exactly the invoice due in 10 days, paid early; it
+    # does not shelter the overdue invoice of 1,000.00 (two payments of 500.00: the second,
+    # matching no other invoice, shelters the overdue one oldest first)
+    book.customer(cid)
+    overdue = book.invoice(cid, 20, 1000.0)
+    book.invoice(cid, -10, 500.0)
+    book.payment(cid, day(-3), 500.0, None)
+    return expect(status="action", covered=[overdue], chased_amount=1000.0)
+
+
+@story
+def two_unapplied_payments_of_one_amount_pair_with_the_oldest_invoices_of_it(book, cid):
+    # three invoices of 300.00 and two payments of 300.00 without reference: they pay the two
+    # oldest; the youngest is chased
+    book.customer(cid)
+    book.invoice(cid, 30, 300.0)
+    book.invoice(cid, 25, 300.0)
+    young = book.invoice(cid, 20, 300.0)
+    book.payment(cid, day(-4), 300.0, None)
+    book.payment(cid, day(-2), 300.0, None)
+    return expect(status="action", covered=[young], chased_amount=300.0)
+
+
+@story
 def recent_payment_on_another_invoice_shelters_nothing(book, cid):
     book.customer(cid)
     paid, chased = book.invoice(cid, 10, 700.0), book.invoice(cid, 20)

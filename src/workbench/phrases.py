@@ -271,6 +271,8 @@ REASONS = {
         "planned": "{amount} in a payment plan on track",
         "unapplied_cash": "{amount} of unapplied cash to reconcile",
         "cash_set_against": "{amount} set against {cash} of unapplied cash to reconcile",
+        "cash_matched": "an unapplied payment equals the balance of {invoices} to the cent: "
+        "probably its payment, to apply",
         "customer_credit": "{credit} of customer credit ({sources}): nothing overdue to set it "
         "against; it covers the next invoices, or refund it",
         "credit_set_against": "{amount} set against {credit} of customer credit ({sources})",
@@ -355,6 +357,8 @@ REASONS = {
         "planned": "{amount} dans un échéancier respecté",
         "unapplied_cash": "{amount} d'encaissement non lettré à rapprocher",
         "cash_set_against": "{amount} imputables sur {cash} d'encaissement non lettré à rapprocher",
+        "cash_matched": "un encaissement non lettré égale au centime près le solde de "
+        "{invoices} : sans doute son règlement, à lettrer",
         "customer_credit": "crédit client de {credit} ({sources}) : aucun impayé à compenser ; à "
         "imputer sur les prochaines factures ou à rembourser",
         "credit_set_against": "{amount} compensés par le crédit client de {credit} ({sources})",

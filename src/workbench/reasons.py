@@ -203,7 +203,16 @@ def _cash(currency: str, language: str = "en") -> pl.Expr:
             say["unapplied_cash"], amount=money("unapplied_cash"))),
         pl.when(c("cash_amount") > 0).then(phrase(
             say["cash_set_against"], amount=money("cash_amount"), cash=money("unapplied_cash"))),
+        _cash_matched(language),
     )  # fmt: skip
+
+
+def _cash_matched(language: str = "en") -> pl.Expr:
+    """The invoices an unapplied payment pays to the cent (probably theirs: to reconcile)."""
+    c, say = pl.col, _says(language)
+    return pl.when(c("cash_matched").list.len() > 0).then(
+        phrase(say["cash_matched"], invoices=c("cash_matched").list.join(", "))
+    )
 
 
 def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
@@ -402,8 +411,9 @@ def _excluded_details(policy: Policy, currency: str) -> dict[str, pl.Expr]:
                                   promised=money("promised_amount")),
         "plan on track": joined(pl.lit(say["plan_on_track"]),
                                 phrase(say["next_instalment"], date=day("next_instalment"))),
-        "unapplied cash to reconcile": phrase(say["cash_covers"], cash=money("unapplied_cash"),
-                                              amount=money("cash_amount")),
+        "unapplied cash to reconcile": joined(
+            phrase(say["cash_covers"], cash=money("unapplied_cash"), amount=money("cash_amount")),
+            _cash_matched(language)),
         "customer credit to offset": joined(
             phrase(say["credit_covers"], credit=money("customer_credit"),
                    amount=money("credit_amount"), sources=_credit_sources(language)),

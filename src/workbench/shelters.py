@@ -16,10 +16,13 @@ currency, allocated in integer cents):
    is set against the customer's open invoices oldest first up to its amount: the overdue ones
    first (they are older), then those not yet due, so that the customer is chased for its net
    position and never reminded of an invoice its credit already pays;
-5. unapplied cash (payments without an invoice) shelters the customer's overdue invoices oldest
-   first up to what the credit left; an unapplied payment that pays an instalment of a plan on
-   track (:func:`workbench.plans.plan_payments`) is not counted again: that plan already
-   shelters its invoices.
+5. unapplied cash (payments without an invoice): a payment of exactly the open balance of one
+   of the customer's open invoices (not disputed, not handed over; overdue or not) is taken as
+   that invoice's payment and shelters it alone (the k-th payment of an amount, by date, pairs
+   with the k-th oldest invoice of that balance); the rest shelters the customer's overdue
+   invoices oldest first up to what the credit left. An unapplied payment that pays an
+   instalment of a plan on track (:func:`workbench.plans.plan_payments`) is not counted again:
+   that plan already shelters its invoices.
 
 Only invoices that could be chased are sheltered: open, overdue, without an open dispute, not
 handed over (customer credit also covers open invoices not yet due, without a dispute, not
@@ -87,7 +90,27 @@ def _budgets(portfolio: Portfolio, as_of: date, policy: Policy) -> dict[str, pl.
         .group_by("customer_id")
         .agg(promise_cents=exact_cents(c("amount"))),
         "cash": unapplied.group_by("customer_id").agg(cash_cents=exact_cents(c("amount"))),
+        "cash_payments": unapplied.select(
+            "customer_id", "payment_date", "payment_id", match_cents=cents(c("amount"))
+        ),
     }
+
+
+def _matched_cash(invoices: pl.LazyFrame, payments: pl.LazyFrame) -> pl.LazyFrame:
+    """invoice_id, match_cents: the unapplied ``payments`` (customer_id, payment_date,
+    payment_id, match_cents) each equal to the open balance of one of its customer's open
+    invoices that could be paid (not disputed, not handed over; cents of the reporting
+    currency); the k-th payment of an amount by date pairs with the k-th oldest such invoice."""
+    c = pl.col
+    same = ["customer_id", "match_cents"]
+    candidates = invoices.filter(
+        c("is_open"), ~c("disputed").fill_null(False), c("handed_date").is_null()
+    ).select("customer_id", "invoice_id", "due_date", match_cents=cents(c("open_reporting")))
+    rank = pl.int_range(pl.len()).over(same, order_by=ORDER).alias("k")
+    paid_rank = pl.int_range(pl.len()).over(same, order_by=["payment_date", "payment_id"])
+    return candidates.with_columns(rank).join(
+        payments.with_columns(paid_rank.alias("k")), on=[*same, "k"]
+    ).select("invoice_id", "match_cents")
 
 
 def sheltered_invoices(
@@ -101,7 +124,8 @@ def sheltered_invoices(
     reporting currency: promise_cents, plan_cents, credit_cents, cash_cents (sheltered by each),
     chased_cents (open minus shelters, for a chaseable invoice; 0 otherwise); and flags:
     chaseable (open, overdue, no open dispute, not handed over), promised, planned (sheltered in
-    part or in full by them), offset (open and wholly covered by the customer's credit).
+    part or in full by them), offset (open and wholly covered by the customer's credit),
+    cash_matched (an unapplied payment equals its open balance: probably its payment).
     """
     c = pl.col
     budgets = _budgets(portfolio, as_of, policy)
@@ -112,6 +136,11 @@ def sheltered_invoices(
         .join(budgets["plan_customers"], on="customer_id", how="left")
         .join(budgets["promises"], on="customer_id", how="left")
         .join(budgets["cash"], on="customer_id", how="left")
+        .join(_matched_cash(invoices, budgets["cash_payments"]), on="invoice_id", how="left")
+        .with_columns(
+            # what is left of the cash once the payments matching an invoice are set aside
+            cash_cents=c("cash_cents") - c("match_cents").fill_null(0).sum().over("customer_id")
+        )
         .with_columns(
             chaseable=c("is_open")
             & (c("days_past_due") > 0)
@@ -145,9 +174,12 @@ def sheltered_invoices(
     frame = (
         frame.with_columns(promise_rest=_allocated(c("promise_cents"), c("chaseable"), left))
         .with_columns(credit_cents=_allocated(credit, offsettable, left - c("promise_rest")))
+        .with_columns(room=left - c("promise_rest") - c("credit_cents"))
         .with_columns(
-            cash_cents=_allocated(
-                c("cash_cents"), c("chaseable"), left - c("promise_rest") - c("credit_cents")
+            cash_cents=pl.when(c("match_cents").is_not_null())
+            .then(pl.when(c("chaseable")).then(pl.min_horizontal("match_cents", "room")).otherwise(0))
+            .otherwise(
+                _allocated(c("cash_cents"), c("chaseable") & c("match_cents").is_null(), c("room"))
             )
         )
     )
@@ -167,9 +199,10 @@ def sheltered_invoices(
         )
         .otherwise(0),
         promised=c("promise_cents") > 0,
+        cash_matched=c("match_cents").is_not_null(),
         planned=c("plan_cents") > 0,
         offset=(c("open_cents") > 0) & (c("credit_cents") >= c("open_cents")),
     ).drop(
         "promise_linked", "plan_linked", "plan_agreed", "linked_cents", "plan_rest",
-        "promise_rest", "open_cents",
+        "promise_rest", "open_cents", "match_cents", "room",
     )  # fmt: skip
