@@ -599,11 +599,29 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
     talks = conversations(portfolio, steps, as_of, policy)
     window = policy.contact.cap_window_days
     broken_days = esc.broken_promise_days
+    # a broken promise replaced by a plan agreed since it was made (naming its invoice or no
+    # invoice; any plan, for a promise naming none) does not escalate: the plan is followed
+    replaced = (
+        promises.filter(c("status") == "broken")
+        .join(plans.select("customer_id", "start", "invoice_ids"), on="customer_id")
+        .filter(
+            (c("start") >= c("promise_date"))
+            & (
+                (c("invoice_ids").list.len() == 0)
+                | c("invoice_id").is_null()
+                | c("invoice_ids").list.contains(c("invoice_id"))
+            )
+        )
+        .select("promise_id")
+        .unique()
+    )
     escalated = pl.concat(
         [
             promises.filter(
                 (c("status") == "broken") & (_days(as_of, c("deadline")) <= broken_days)
-            ).select("customer_id"),
+            )
+            .join(replaced, on="promise_id", how="anti")
+            .select("customer_id"),
             plans.filter(c("missed") > 0).select("customer_id"),
         ]
     ).unique()

@@ -1024,6 +1024,27 @@ def broken_promise_escalates_never_a_repeat(book, cid):
 
 
 @story
+def a_promise_replaced_by_a_plan_is_not_held_against_the_customer(book, cid):
+    # the promise on A broke on day -30; a plan for A was agreed on day -25 and is kept. A new
+    # invoice 3 days late gets the first reminder, not the broken-promise escalation, and no
+    # call or letter recalls the replaced promise (a fresh-seed check's C00085 was reminded of
+    # 10,813.98 promised for 17/09, replaced by a plan on 21/09 whose instalments were paid)
+    book.customer(cid)
+    planned, fresh = book.invoice(cid, 40, 3000.0), book.invoice(cid, 3, 1000.0)
+    book.promise(cid, day(-35), day(-30), 3000.0, planned)
+    book.plan(cid, [day(-5), day(25)], 1500.0, planned, agreed=day(-25))
+    book.payment(cid, day(-5), 1500.0, planned)
+
+    def not_recalled(result, cid):
+        row = result.row(cid)
+        assert "broken" not in row["reason"], row["reason"]
+        assert row["promise_status"] == "replaced by a plan", row["promise_status"]
+        assert "3,000.00" not in render_draft(row, AS_OF, POLICY)[0]
+
+    return Expect(dict(status="action", step="light_reminder", covered=[fresh]), extra=not_recalled)
+
+
+@story
 def unapplied_cash_shelters_oldest_first(book, cid):
     book.customer(cid)
     _old, young = book.invoice(cid, 30), book.invoice(cid, 10)

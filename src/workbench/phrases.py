@@ -181,7 +181,8 @@ DISPUTE_WORDS = {
 
 PROMISE_STATUS_WORDS = {
     "en": {},
-    "fr": {"pending": "en cours", "kept": "tenue", "broken": "non tenue"},
+    "fr": {"pending": "en cours", "kept": "tenue", "broken": "non tenue",
+           "replaced by a plan": "remplacée par un échéancier"},
 }
 """Statuses of a promise in words."""
 

@@ -62,6 +62,32 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
     )
 
 
+def superseded_promises(status: pl.LazyFrame, portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
+    """promise_id of the broken promises of ``status`` (:func:`workbench.promises.promise_status`
+    rows) that a payment plan replaced: a plan agreed on or after the promise was made (and on
+    or before ``as_of``) naming the promise's invoice, or naming none (it covers the customer's
+    overdue invoices); for a promise without an invoice, any plan of the customer so agreed.
+    A renegotiated debt is followed by its plan (missed instalments escalate), not by the
+    promise it replaced."""
+    c = pl.col
+    plans = _plan_rows(portfolio, as_of).select(
+        "customer_id", "agreed", plan_invoice="invoice_id"
+    )
+    return (
+        status.filter(c("status") == "broken")
+        .select("promise_id", "customer_id", "invoice_id", "promise_date")
+        .join(plans, on="customer_id")
+        .filter(
+            c("agreed") >= c("promise_date"),
+            c("plan_invoice").is_null()
+            | c("invoice_id").is_null()
+            | (c("plan_invoice") == c("invoice_id")),
+        )
+        .select("promise_id")
+        .unique()
+    )
+
+
 def _plan_rows(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
     """The instalment rows of the plans known as of ``as_of``, with first and last (instalment
     dates), due_cents (the plan's instalments cumulated up to the row, cents) and agreed (its

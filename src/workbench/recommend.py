@@ -79,7 +79,7 @@ from workbench.features import customer_features
 from workbench.outcomes import FOLLOW_UPS_SCHEMA
 from workbench.penalties import invoice_penalties
 from workbench.phrases import ACTION_LABELS, HISTORY, PROMISE_STATUS_WORDS, REASONS, STEP_WORDS
-from workbench.plans import plan_status
+from workbench.plans import plan_status, superseded_promises
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, SEGMENTS, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
@@ -171,9 +171,10 @@ def _customer_state(
     or a plan instalment missed), plus the behaviour facts the reasons quote."""
     c = pl.col
     since = days_between(as_of, c("deadline")) <= policy.escalation.broken_promise_days
+    status = promise_status(portfolio, as_of, policy)
     broken = (
-        promise_status(portfolio, as_of, policy)
-        .filter(c("status") == "broken", since)
+        status.filter(c("status") == "broken", since)
+        .join(superseded_promises(status, portfolio, as_of), on="promise_id", how="anti")
         .group_by("customer_id")
         .agg(broken_recent=pl.len().cast(pl.Int64), broken_since=c("promised_date").min())
     )
@@ -604,6 +605,8 @@ def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.Lazy
     c = pl.col
     pending = c("status") == "pending"
     status = promise_status(portfolio, as_of, policy)
+    replaced = superseded_promises(status, portfolio, as_of).with_columns(replaced=pl.lit(True))
+    status = status.join(replaced, on="promise_id", how="left")
     by_date = (
         status.filter(pending)
         .group_by("customer_id", "promised_date")
@@ -624,9 +627,12 @@ def _promise_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.Lazy
                 & (c("promised_date") == c("promised_date").last())
                 & (c("status") == c("status").last()))),
             promise_date=c("promised_date").last(),
-            promise_status=c("status").last(),
+            promise_status=pl.when(c("replaced").last().fill_null(False))
+            .then(pl.lit("replaced by a plan"))
+            .otherwise(c("status").last()),
+            # a broken promise a plan replaced is not recalled (the plan is followed instead)
             promises=pl.struct("invoice_id", "amount", "promised_date", "status").filter(
-                c("status").is_in(["pending", "broken"])
+                c("status").is_in(["pending", "broken"]) & c("replaced").is_null()
             ),
         )
         .join(by_date, on="customer_id", how="left")
