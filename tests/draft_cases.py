@@ -22,7 +22,7 @@ def invoice(invoice_id, issue, due, amount, open_balance, *, paid=0.0, last_paid
         "amount": amount, "open_balance": open_balance, "chased_amount": open_balance,
         "currency": currency, "step": None, "paid": paid, "last_paid_on": last_paid_on,
         "short_payment": False, "issue_date": issue, "disputed": disputed, "promised": False,
-        "planned": False, "penalty": penalty, "indemnity": indemnity,
+        "planned": False, "penalty": penalty, "indemnity": indemnity, "handed": False,
     }  # fmt: skip
 
 

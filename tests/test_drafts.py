@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 from babel.numbers import parse_decimal
 
-from draft_cases import AS_OF, INV_A, INV_B, LANGUAGES, STEPS_CHANNELS, cases, invoice, promise, row
+from draft_cases import AS_OF, INV_A, INV_B, INV_D, LANGUAGES, STEPS_CHANNELS, cases, invoice, promise, row
 from workbench.drafts import (
     _environment,
     draft_language,
@@ -654,3 +654,18 @@ def test_a_credit_note_on_an_invoice_is_told_so_its_figures_add_up(language):
                    for m in re.findall(r"(\d[\d.,\u202f\u00a0']*\d)\u00a0EUR", line)]  # fmt: skip
         assert len(amounts) == parts, (line, amounts)
         assert amounts[0] == sum(amounts[1:]) and Decimal("74.45") in amounts, (line, amounts)
+
+
+HANDED = {"en": "handed over to our collection agent", "fr": "confiée à notre mandataire de recouvrement",
+          "de": "an unser Inkassobüro übergeben", "es": "confiada a nuestra agencia de cobro",
+          "it": "affidata alla nostra agenzia di recupero", "nl": "overgedragen aan ons incassobureau"}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", sorted(HANDED))
+def test_the_statement_of_account_marks_the_invoices_handed_over(language):
+    """An invoice with the agency is not presented as simply owed to us: its statement line says
+    it was handed over (a fresh-seed check's C00072 formal notice listed 7 agency files)."""
+    base = row("light_reminder", "email", language)
+    text = draft({**base, "statement": [INV_A, {**INV_D, "disputed": False, "handed": True}]})
+    marked = [line for line in text.split("\n") if HANDED[language] in line]
+    assert len(marked) == 1 and "INV-D" in marked[0], text

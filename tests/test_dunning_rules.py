@@ -694,6 +694,28 @@ def handed_over_invoice_is_not_covered(book, cid):
 
 
 @story
+def invoices_with_the_agency_are_told_apart_in_reason_and_letter(book, cid):
+    # a reminder to a customer with an invoice already with the agency: the reason says it is
+    # not chased here, and the e-mail's statement of account marks it as handed over (a
+    # fresh-seed check's C00072 formal notice listed 7 agency files as simply owed to us)
+    book.customer(cid)
+    handed, chased = book.invoice(cid, 100, 2000.0), book.invoice(cid, 3, 900.0)
+    book.contact(cid, day(-20), "agency", handed, outcome="handed_over")
+
+    def told(result, cid):
+        row = result.row(cid)
+        assert (
+            f"1 invoice handed over for collection since {day(-20)} (2,000.00 EUR): not chased "
+            "here" in row["reason"]
+        ), row["reason"]
+        letter = render_draft(row, AS_OF, POLICY)[0]
+        line = next(line for line in letter.split("\n") if line.startswith(f"- {handed} "))
+        assert "handed over to our collection agent" in line, letter
+
+    return Expect(dict(status="action", covered=[chased]), extra=told)
+
+
+@story
 def a_payment_on_a_file_handed_over_is_told_apart(book, cid):
     # 684.24 paid 3 days ago on an invoice with the agency since day -4: the reason names the
     # agency's file (a fresh-seed check's C00008 was told "paid on other invoices"); paid on it

@@ -287,6 +287,8 @@ REASONS = {
         "notice_not_settled": "formal notice of {date}: its deadline {deadline} has passed without "
         "full payment",
         "agency_file": "{invoices} already with the agency since {date}: these join its file",
+        "handed_apart": "{invoices} handed over for collection since {date} ({amount}): not "
+        "chased here, the agency or lawyer holds them",
         "below_agency": "below the {amount} threshold for an agency",
         "difficulty_alone": "payment difficulties",
         "agency_by_total": "{handed} handed over, under the {minimum} threshold, but the customer "
@@ -373,6 +375,8 @@ REASONS = {
         "{deadline}",
         "notice_not_settled": "mise en demeure du {date} : son échéance du {deadline} est passée "
         "sans règlement complet",
+        "handed_apart": "{invoices} confiée(s) au recouvrement externe depuis le {date} "
+        "({amount}) : hors de cette relance, le cabinet ou l'avocat les suit",
         "agency_file": "{invoices} déjà au cabinet de recouvrement depuis le {date} : à joindre à "
         "son dossier",
         "below_agency": "sous le seuil de {amount} pour un cabinet de recouvrement",

@@ -176,7 +176,7 @@ def _disputed_text(currency: str, language: str = "en") -> pl.Expr:
 
 def _shelters(currency: str, language: str = "en") -> pl.Expr:
     """What shelters the customer's other overdue invoices (promises, plans, credit, cash,
-    disputes)."""
+    disputes) or takes them out of its dunning (handed over)."""
     c, say = pl.col, _says(language)
     money = lambda column: money_text(c(column), currency, language)  # noqa: E731
     return joined(
@@ -188,6 +188,10 @@ def _shelters(currency: str, language: str = "en") -> pl.Expr:
             pending=pending_promises(currency, language))),
         pl.when(c("planned_amount") > 0).then(phrase(
             say["planned"], amount=money("planned_amount"))),
+        # the agency or lawyer holds them: not chased here (a hand-over says so itself)
+        pl.when((c("handed_count") > 0) & ~c("step").is_in(HANDOVER_STEPS)).then(phrase(
+            say["handed_apart"], invoices=counted(c("handed_count"), "invoice", language),
+            amount=money("handed_amount"), date=day_text(c("handed_since"), language))),
         _credit(currency, language),
         _cash(currency, language),
     )  # fmt: skip
