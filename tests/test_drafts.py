@@ -669,3 +669,17 @@ def test_the_statement_of_account_marks_the_invoices_handed_over(language):
     text = draft({**base, "statement": [INV_A, {**INV_D, "disputed": False, "handed": True}]})
     marked = [line for line in text.split("\n") if HANDED[language] in line]
     assert len(marked) == 1 and "INV-D" in marked[0], text
+
+
+LETTER_REPLY = {"en": "reply to this letter", "fr": "répondre à ce courrier",
+                "de": "auf dieses Schreiben", "es": "a este escrito",
+                "it": "rispondere a questa lettera", "nl": "deze brief"}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", sorted(LETTER_REPLY))
+def test_a_letter_asks_for_a_reply_to_the_letter_not_to_a_message(language):
+    """A friendly plan offer sent by post says "reply to this letter" (a fresh-seed check's
+    Italian letter said "rispondere a questo messaggio"); by e-mail, "this message"."""
+    base = {**row("solution_offer", "letter", language), "tone": "friendly"}
+    assert LETTER_REPLY[language] in draft(base), draft(base)
+    assert LETTER_REPLY[language] not in draft({**base, "channel": "email"})

@@ -679,7 +679,7 @@ def a_customer_in_difficulty_handed_over_is_not_offered_a_plan_in_the_reason(boo
         row = result.row(cid)
         assert row["segment"] == "in_difficulty", row
         reason = row["reason"]
-        assert "payment difficulties" in reason and "listen" not in reason, reason
+        assert "customer in payment difficulty" in reason and "listen" not in reason, reason
         assert "unanswered at its deadline" in reason, reason
 
     return Expect(dict(status="action", step="agency", covered=[iid]), extra=in_words)
@@ -957,7 +957,7 @@ def a_customer_in_difficulty_with_a_plan_on_track_is_not_offered_one(book, cid):
     def in_words(result, cid):
         row = result.row(cid)
         assert row["segment"] == "in_difficulty", row
-        assert "payment difficulties, 3,000.00 EUR in a payment plan on track" in row["reason"], row["reason"]
+        assert "customer in payment difficulty, 3,000.00 EUR in a payment plan on track" in row["reason"], row["reason"]
         assert "offer a plan" not in row["reason"], row["reason"]
         draft = render_draft(row, AS_OF, POLICY)[0]
         assert draft and "oversight" not in draft, draft

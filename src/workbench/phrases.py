@@ -290,7 +290,7 @@ REASONS = {
         "handed_apart": "{invoices} handed over for collection since {date} ({amount}): not "
         "chased here, the agency or lawyer holds them",
         "below_agency": "below the {amount} threshold for an agency",
-        "difficulty_alone": "payment difficulties",
+        "difficulty_alone": "customer in payment difficulty",
         "agency_by_total": "{handed} handed over, under the {minimum} threshold, but the customer "
         "owes {total} in all",
         "needs_approval": "strategic account: needs approval before hand-over",
@@ -380,7 +380,7 @@ REASONS = {
         "agency_file": "{invoices} déjà au cabinet de recouvrement depuis le {date} : à joindre à "
         "son dossier",
         "below_agency": "sous le seuil de {amount} pour un cabinet de recouvrement",
-        "difficulty_alone": "difficultés de paiement",
+        "difficulty_alone": "client en difficulté de paiement",
         "agency_by_total": "{handed} transmis, sous le seuil de {minimum}, mais le client doit "
         "{total} au total",
         "needs_approval": "compte stratégique : validation requise avant transmission",
