@@ -683,3 +683,25 @@ def test_a_letter_asks_for_a_reply_to_the_letter_not_to_a_message(language):
     base = {**row("solution_offer", "letter", language), "tone": "friendly"}
     assert LETTER_REPLY[language] in draft(base), draft(base)
     assert LETTER_REPLY[language] not in draft({**base, "channel": "email"})
+
+
+YOUNGER = {"en": "not covered by this final reminder", "fr": "hors de ce dernier rappel",
+           "de": "nicht Gegenstand dieser letzten Mahnung", "es": "no afectadas por este último recordatorio",
+           "it": "non oggetto di quest'ultimo sollecito", "nl": "niet betrokken bij deze laatste herinnering"}  # fmt: skip
+
+
+@pytest.mark.parametrize("channel", ["letter", "phone"])
+@pytest.mark.parametrize("language", sorted(YOUNGER))
+def test_a_final_reminder_lists_apart_the_invoices_not_at_its_step(language, channel):
+    """A last notice threatens a formal notice: the invoices of the customer whose own cadence is
+    earlier (here INV-B, 1 day late, never reminded) are listed apart, after a heading saying
+    they are not concerned (a fresh-seed check's C00091 last notice covered invoices 1 to 9
+    days late that had never had a reminder). Without such invoices, no heading."""
+    base = row("last_notice", channel, language)
+    at, young = {**INV_A, "step": "last_notice"}, {**INV_B, "step": "light_reminder"}
+    lines = draft({**base, "invoices": [at, young]}).split("\n")
+    heading = next(n for n, line in enumerate(lines) if YOUNGER[language] in line)
+    where = {i: next(n for n, line in enumerate(lines) if f" {i} " in line) for i in ("INV-A", "INV-B")}
+    assert where["INV-A"] < heading < where["INV-B"], lines
+    alone = draft({**base, "invoices": [at, {**young, "step": "last_notice"}]})
+    assert YOUNGER[language] not in alone, alone
