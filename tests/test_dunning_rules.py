@@ -966,6 +966,41 @@ def a_customer_in_difficulty_with_a_plan_on_track_is_not_offered_one(book, cid):
 
 
 @story
+def a_letter_to_a_customer_in_difficulty_is_not_advised_to_listen(book, cid):
+    # in difficulty, a reminder by e-mail: "listen and offer a plan" is advice for a call (a
+    # fresh-seed check's C00094 pre-due e-mail carried it); a call keeps it
+    book.customer(cid, created_date=date(2024, 1, 1), preferred_channel="email")
+    for month in (10, 11, 12):
+        old = book.issued(cid, date(2025, month, 1), date(2025, month, 28), 800.0)
+        book.payment(cid, day(-150), 800.0, old)
+    iid = book.invoice(cid, 3, 582.28)
+
+    def in_words(result, cid):
+        row = result.row(cid)
+        assert (row["segment"], row["channel"]) == ("in_difficulty", "email"), row
+        assert "customer in payment difficulty" in row["reason"], row["reason"]
+        assert "listen" not in row["reason"], row["reason"]
+
+    return Expect(dict(status="action", step="light_reminder", covered=[iid]), extra=in_words)
+
+
+@story
+def a_call_to_a_customer_in_difficulty_is_advised_to_listen(book, cid):
+    book.customer(cid, created_date=date(2024, 1, 1), preferred_channel="phone")
+    for month in (10, 11, 12):
+        old = book.issued(cid, date(2025, month, 1), date(2025, month, 28), 800.0)
+        book.payment(cid, day(-150), 800.0, old)
+    iid = book.invoice(cid, 12, 582.28)
+
+    def in_words(result, cid):
+        row = result.row(cid)
+        assert (row["segment"], row["channel"]) == ("in_difficulty", "phone"), row
+        assert "payment difficulties: listen and offer a plan" in row["reason"], row["reason"]
+
+    return Expect(dict(status="action", covered=[iid]), extra=in_words)
+
+
+@story
 def paying_another_invoice_does_not_keep_a_plan(book, cid):
     # the instalment of day -10 on the planned invoice is unpaid; the customer paid another
     # invoice in full on day -9: the plan is missed, its invoice chased (a fresh-seed check

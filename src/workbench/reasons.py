@@ -49,14 +49,23 @@ def _says(language: str) -> dict[str, str]:
 
 def _segment(language: str = "en") -> pl.Expr:
     """The behaviour segment in words, with the average delay of a chronic late payer and the
-    trend of a deteriorating one."""
+    trend of a deteriorating one; a customer in difficulty is offered a plan only in a call."""
     c, say = pl.col, _says(language)
     words = c("segment").replace_strict(SEGMENT_WORDS[language], return_dtype=pl.String)
     mean = c("mean_days_late").round(0).cast(pl.Int64)
     trend = c("days_late_trend").round(0).cast(pl.Int64)
     late = lambda n: {"n": n, "n_days": counted(n, "day", language)}  # noqa: E731
+    # "listen and offer a plan" is advice for a call: not for a letter, nor beside a hand-over,
+    # nor to a customer whose plan is on track (said with the shelters): the difficulty alone
+    conversation = (
+        (c("channel") == "phone")
+        & ~c("step").is_in(HANDOVER_STEPS)
+        & (c("planned_amount").fill_null(0) <= 0)
+    ).fill_null(False)
     return (
-        pl.when(c("segment") == "chronic_late")
+        pl.when((c("segment") == "in_difficulty") & ~conversation)
+        .then(pl.lit(say["difficulty_alone"]))
+        .when(c("segment") == "chronic_late")
         .then(phrase(say["segment_chronic"], words=words, **late(mean)))
         .when((c("segment") == "deteriorating") & c("days_late_trend").is_not_null())
         .then(phrase(say["segment_trend"], words=words, **late(trend)))
@@ -312,18 +321,10 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
                amount=money_text(c("uncovered_amount"), currency, language))
     )
     strategic = pl.when(c("strategic")).then(pl.lit(say["strategic"]))
-    # a hand-over is not the time to "listen and offer a plan", nor is a customer whose plan
-    # is on track (said with the shelters) offered one: the difficulty alone is said
-    alone = handover | (c("planned_amount").fill_null(0) > 0)
-    segment = (
-        pl.when(alone & (c("segment") == "in_difficulty"))
-        .then(pl.lit(say["difficulty_alone"]))
-        .otherwise(c("_r_segment"))
-    )
     return joined(
         overdue, also, pl.when(~handover).then(c("history")), c("_r_escalation"),
         c("_r_payments"),
-        segment, others, c("_r_shelters"), c("_r_channel"), strategic,
+        c("_r_segment"), others, c("_r_shelters"), c("_r_channel"), strategic,
     )  # fmt: skip
 
 
