@@ -760,6 +760,23 @@ def test_a_notice_awaiting_its_deadline_tells_its_answer_and_the_approval():
     ), row["reason"]
 
 
+def test_waiting_for_the_next_step_tells_the_last_message_and_the_broken_promises():
+    """The reason of a customer waiting for its next step tells the highest step reached, the
+    last message when it came after it, and the promises broken (a fresh-seed check's C00102
+    was 'waiting' with a message sent that day and a broken promise of 15,742.90 unsaid)."""
+    book = Book()
+    cid = book.customer()
+    a, b = book.invoice(cid, 40, 1000.0), book.invoice(cid, 6, 500.0)
+    book.contact(cid, day(-5), "letter", a)
+    book.contact(cid, day(-4), "email", b)
+    book.promise(cid, day(-20), day(-12), 1000.0, a)
+    row = one(book)
+    assert row["reason"] == (
+        f"waiting for the next step: last notice sent {day(-5)}, last message on {day(-4)} by "
+        f"email, 1 promise broken since June, next: personal contact from {day(3)}"
+    ), row["reason"]
+
+
 def test_a_strategic_hand_over_needs_approval():
     book = Book()
     cid = book.customer(strategic=True)

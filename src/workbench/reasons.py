@@ -370,7 +370,7 @@ def _other_reasons(policy: Policy, currency: str) -> dict[str, pl.Expr]:
     }  # fmt: skip
 
 
-def _excluded_details(policy: Policy, currency: str) -> dict[str, pl.Expr]:
+def _excluded_details(as_of: date, policy: Policy, currency: str) -> dict[str, pl.Expr]:
     """The detail of each exclusion (by exclusion code), with the next step where there is one."""
     c = pl.col
     language = policy.team.language
@@ -399,7 +399,15 @@ def _excluded_details(policy: Policy, currency: str) -> dict[str, pl.Expr]:
             pl.when(c("answered_chased").list.len() > 0).then(_invoice_list(
                 "answered_chased", phrase(say["notice_answered"], invoice=e.field("invoice_id")),
                 language))),
-        "waiting for the next step": joined(c("history"), following),
+        # the last message when it came after the step the history tells, and the broken
+        # promises that will speed the next step up
+        "waiting for the next step": joined(
+            c("history"),
+            pl.when(c("last_outbound") > c("history_date").fill_null(date.min)).then(last),
+            pl.when(c("broken_recent") > 0).then(phrase(
+                say["broken"], promises=counted(c("broken_recent"), "broken_promise", language),
+                month=month_text(c("broken_since"), as_of, language))),
+            following),
         "contacted recently": joined(last, following),
         "capped": joined(phrase(say["capped"], messages=messages, n_days=window), last, following),
         "in conversation": joined(
@@ -431,13 +439,13 @@ def _excluded_details(policy: Policy, currency: str) -> dict[str, pl.Expr]:
     }  # fmt: skip
 
 
-def _excluded_reason(policy: Policy, currency: str) -> pl.Expr:
+def _excluded_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     """``<exclusion>: <detail>`` with the date of the next step where there is one."""
     c = pl.col
     language = policy.team.language
     say = _says(language)
     text = pl.lit(None, pl.String)
-    for exclusion, detail in _excluded_details(policy, currency).items():
+    for exclusion, detail in _excluded_details(as_of, policy, currency).items():
         label = EXCLUSION_WORDS[language].get(exclusion, exclusion)
         text = (
             pl.when(c("exclusion") == exclusion)
@@ -485,7 +493,7 @@ def with_reason(frame: pl.LazyFrame, as_of: date, policy: Policy, currency: str)
     others = _other_reasons(policy, currency)
     staged = parts.with_columns(
         _r_action=_action_reason(as_of, policy, currency),
-        _r_excluded=_excluded_reason(policy, currency),
+        _r_excluded=_excluded_reason(as_of, policy, currency),
         **{f"_r_{step}": reason for step, reason in others.items()},
     )
     text = c("_r_action")
