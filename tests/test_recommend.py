@@ -355,6 +355,20 @@ def test_only_disputed_invoices_route_to_resolution():
     )
 
 
+def test_a_dispute_action_tells_the_overdue_invoices_left_to_their_cadence():
+    """A customer whose only ready step is its dispute: the reason also tells the overdue
+    invoices waiting for their own next step (a fresh-seed check's C00021: 5,507.35 EUR overdue
+    on 3 invoices, unsaid beside its dispute)."""
+    book = Book()
+    cid = book.customer()
+    disputed, waiting = book.invoice(cid, -20, 960.47), book.invoice(cid, 20, 5507.35)
+    book.dispute(disputed, day(-25), reason="billing_error")
+    book.contact(cid, day(-1), "phone", waiting, outcome="reached")
+    row = one(book)
+    assert row["step"] == "resolve_dispute", row
+    assert "1 other invoice follows its own cadence (5,507.35 EUR)" in row["reason"], row["reason"]
+
+
 def test_a_partial_dispute_tells_what_it_contests():
     """A dispute of 4,365.18 on an invoice of 12,719.36 shows both (a fresh-seed check's C00043
     showed the invoice's 12,719.36 as disputed); two open disputes on one invoice add up; one

@@ -183,6 +183,15 @@ def _disputed_text(currency: str, language: str = "en") -> pl.Expr:
     )  # fmt: skip
 
 
+def _own_cadence(currency: str, language: str = "en") -> pl.Expr:
+    """The overdue invoices still chased that the action leaves to their own next step."""
+    c, say = pl.col, _says(language)
+    return pl.when(c("uncovered_count") > 0).then(
+        phrase(say["own_cadence"], others=counted(c("uncovered_count"), "other_invoice", language),
+               amount=money_text(c("uncovered_amount"), currency, language))
+    )  # fmt: skip
+
+
 def _shelters(currency: str, language: str = "en") -> pl.Expr:
     """What shelters the customer's other overdue invoices (promises, plans, credit, cash,
     disputes) or takes them out of its dunning (handed over)."""
@@ -316,10 +325,7 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
             amount=money_text(c("covered_pre_due_amount"), currency, language),
         )
     )
-    others = pl.when(c("uncovered_count") > 0).then(
-        phrase(say["own_cadence"], others=counted(c("uncovered_count"), "other_invoice", language),
-               amount=money_text(c("uncovered_amount"), currency, language))
-    )
+    others = _own_cadence(currency, language)
     strategic = pl.when(c("strategic")).then(pl.lit(say["strategic"]))
     return joined(
         overdue, also, pl.when(~handover).then(c("history")), c("_r_escalation"),
@@ -356,7 +362,7 @@ def _other_reasons(policy: Policy, currency: str) -> dict[str, pl.Expr]:
         "resolve_dispute": joined(phrase(
             say["dispute"], invoices=counted(c("disputed_count"), "invoice", language),
             date=day("dispute_since"), amount=_disputed_text(currency, language),
-            reasons=_dispute_reasons(language)), strategic),
+            reasons=_dispute_reasons(language)), _own_cadence(currency, language), strategic),
         "pre_due": joined(phrase(
             say["pre_due"], invoices=counted(c("pre_due_count"), "invoice", language),
             amount=money("pre_due_amount"), date=day("pre_due_next"), n=percent,
