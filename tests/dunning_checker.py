@@ -634,9 +634,14 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
     per_invoice = per_invoice.join(
         unapplied.rename({"pool_c": "cash_c"}), on="customer_id", how="left"
     )
-    # the notice hold is customer-level: any formal notice to the customer, whatever invoice
+    # the notice hold is customer-level: a formal notice about an invoice still open, or about
+    # none (a notice whose invoice is paid in full holds nothing more)
+    still_open = frame.filter(c("is_open")).select("invoice_id")
     notices = (
-        steps.filter(c("step") == "formal_notice")
+        steps.filter(
+            (c("step") == "formal_notice")
+            & (c("invoice_id").is_null() | c("invoice_id").is_in(still_open["invoice_id"].implode()))
+        )
         .group_by("customer_id")
         .agg(_notice=c("contact_date").max())
         .select(

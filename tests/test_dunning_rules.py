@@ -716,6 +716,28 @@ def invoices_with_the_agency_are_told_apart_in_reason_and_letter(book, cid):
 
 
 @story
+def a_notice_whose_invoice_is_paid_holds_nothing_more(book, cid):
+    # a formal notice on A 5 days ago, A paid in full since: B (25 days late, never reminded)
+    # is chased now, not held until the notice's deadline (a fresh-seed check's C00090)
+    book.customer(cid)
+    noticed, other = book.invoice(cid, 70, 2000.0), book.invoice(cid, 25, 800.0)
+    book.contact(cid, day(-30), "letter", noticed)
+    book.contact(cid, day(-5), "registered_letter", noticed)
+    book.payment(cid, day(-3), 2000.0, noticed)
+    return expect(status="action", covered=[other])
+
+
+@story
+def a_notice_whose_invoice_is_paid_in_part_still_holds(book, cid):
+    book.customer(cid)
+    noticed, other = book.invoice(cid, 70, 2000.0), book.invoice(cid, 25, 800.0)
+    book.contact(cid, day(-30), "letter", noticed)
+    book.contact(cid, day(-5), "registered_letter", noticed)
+    book.payment(cid, day(-3), 1500.0, noticed)
+    return expect(status="excluded", exclusion="formal notice sent")
+
+
+@story
 def a_payment_on_a_file_handed_over_is_told_apart(book, cid):
     # 684.24 paid 3 days ago on an invoice with the agency since day -4: the reason names the
     # agency's file (a fresh-seed check's C00008 was told "paid on other invoices"); paid on it

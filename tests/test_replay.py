@@ -105,6 +105,29 @@ def test_each_rule_broken_once_is_found(rows, promises, rule):
     assert rule in rules_broken(log_of(rows, list(promises)))
 
 
+def test_a_notice_whose_invoice_was_paid_in_full_holds_nothing_more():
+    """The notice on I1 holds the reminder on I2 five days later, unless I1 was paid in full
+    before that reminder (the engine lifts the hold then: a notice's deadline protects the
+    debtor's answer about its invoice)."""
+    portfolio = log_of(
+        [(d(0), "registered_letter", "formal_notice", "I1"), (d(5), "email", "light_reminder", "I2")]
+    )
+
+    def broken(settled_on: date | None) -> list[str]:
+        settled = pl.LazyFrame(
+            {"invoice_id": ["I1"], "settlement_date": [settled_on]},
+            schema={"invoice_id": pl.String, "settlement_date": pl.Date},
+        )
+        found = violations(contact_log(portfolio, A), conversations(portfolio, A, DEFAULT_POLICY),
+                           portfolio.payments, date(2026, 5, 1), DEFAULT_POLICY, settled)  # fmt: skip
+        return found["rule"].to_list()
+
+    assert broken(d(3)) == []
+    assert broken(d(5)) == []  # paid the day of the reminder, before it was sent
+    assert broken(d(6)) == ["notice deadline"]
+    assert broken(None) == ["notice deadline"]
+
+
 def test_the_customers_own_message_is_not_an_outbound_contact():
     rows = [
         (d(0), "email", "resolve_dispute", "I1", "dispute_raised"),

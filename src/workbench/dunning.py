@@ -190,7 +190,7 @@ def customer_contacts(
     Columns: customer_id; last_contact, last_channel, last_outcome, last_step (the latest
     contact, any kind); last_outbound (date of the latest outbound message), last_outbound_channel;
     recent_contacts (messages in (as_of - contact.cap_window_days, as_of]), window_start (the
-    oldest of them); last_notice (the latest formal notice to the customer, about any invoice);
+    oldest of them); general_notice (the latest formal notice naming no invoice);
     last_conversation (date), conversation_kind.
     """
     c = pl.col
@@ -210,7 +210,9 @@ def customer_contacts(
             last_channel=c("channel").last(),
             last_outcome=c("outcome").last(),
             last_step=c("step").last(),
-            last_notice=c("contact_date").filter(c("step") == "formal_notice").max(),
+            general_notice=c("contact_date")
+            .filter((c("step") == "formal_notice") & c("invoice_id").is_null())
+            .max(),
         )
     )
     talks = (

@@ -9,7 +9,8 @@ engine's decisions. Rules, for the contacts dated from ``since`` on (earlier one
 - ``repeat``: the same message (step, channel, invoices) within ``cadence.repeat_after_days``;
 - ``step repeated``: a cadence step sent again on an invoice that had reached it (a personal
   contact after a payment on the invoice excepted: the short-payment question);
-- ``notice deadline``: an outbound message or a hand-over before a formal notice's deadline;
+- ``notice deadline``: an outbound message or a hand-over before a formal notice's deadline
+  (a notice about an invoice paid in full before that contact holds nothing more);
 - ``conversation``: a formal notice or hand-over less than ``contact.after_conversation_days``
   after a conversation (:func:`workbench.dunning.conversations`).
 Proportionality needs the amounts, so :mod:`workbench.replay` checks it on its actions.
@@ -93,21 +94,35 @@ def _step_repeats(log: pl.LazyFrame, since: date, payments: pl.LazyFrame) -> pl.
 
 
 def _notice_and_talks(
-    log: pl.LazyFrame, talks: pl.LazyFrame, since: date, policy: Policy
+    log: pl.LazyFrame,
+    talks: pl.LazyFrame,
+    since: date,
+    policy: Policy,
+    settled: pl.LazyFrame | None = None,
 ) -> list[pl.LazyFrame]:
     c = pl.col
     notices = (
         log.filter(c("step") == "formal_notice")
-        .select("customer_id", notice="contact_date")
+        .select("customer_id", "invoice_id", notice="contact_date")
         .unique()
         .with_columns(deadline=notice_deadline(c("notice"), policy))
     )
+    if settled is None:
+        notices = notices.with_columns(settled_on=pl.lit(None, pl.Date))
+    else:
+        notices = notices.join(
+            settled.select("invoice_id", settled_on="settlement_date"), on="invoice_id", how="left"
+        )
     later = log.filter(
         c("contact_date") >= since, c("outbound") | c("step").is_in(["agency", "legal"])
     )
     early = (
-        later.join(notices, on="customer_id")
-        .filter(c("contact_date") > c("notice"), c("contact_date") <= c("deadline"))
+        later.join(notices, on="customer_id", suffix="_noticed")
+        .filter(
+            c("contact_date") > c("notice"),
+            c("contact_date") <= c("deadline"),
+            c("settled_on").is_null() | (c("settled_on") > c("contact_date")),
+        )
         .select(rule=pl.lit("notice deadline"), customer_id="customer_id", contact_date="contact_date",
                 detail=pl.format("{} by {} before the deadline {} of the notice of {}", c("step"), c("channel"),
                                  c("deadline"), c("notice")))
@@ -131,17 +146,20 @@ def violations(
     payments: pl.LazyFrame,
     since: date,
     policy: Policy = DEFAULT_POLICY,
+    settled: pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """The governance violations of the contacts of ``log`` dated on or after ``since``.
 
     ``log``: :func:`workbench.dunning.contact_log` rows; ``talks``: conversations (customer_id,
-    day, kind); ``payments``: the payments table. Columns :data:`VIOLATION_COLUMNS`, sorted.
+    day, kind); ``payments``: the payments table; ``settled``: invoice_id, settlement_date (the
+    day each invoice was paid in full, :func:`workbench.balances.invoice_balances`; without it,
+    every notice holds to its deadline). Columns :data:`VIOLATION_COLUMNS`, sorted.
     """
     sent = messages(log)
     frames = [
         *_gap_cap_repeat(sent, since, policy),
         _step_repeats(log, since, payments),
-        *_notice_and_talks(log, talks, since, policy),
+        *_notice_and_talks(log, talks, since, policy, settled),
     ]
     schema = {
         "rule": pl.String,

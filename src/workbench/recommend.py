@@ -920,6 +920,9 @@ def _customer_frame(
         .join(_customers(portfolio), on="customer_id", how="left")
         .join(state.lazy().drop("segment", "escalated"), on="customer_id", how="left")
         .join(customer_contacts(log, portfolio, as_of, policy), on="customer_id", how="left")
+        # the notice that holds the customer: the latest about an invoice still open (one paid
+        # in full holds nothing more), or naming no invoice
+        .with_columns(last_notice=pl.max_horizontal("notice_date", "general_notice"))
         .join(_promise_facts(portfolio, as_of, policy), on="customer_id", how="left")
         .join(_sent_messages(log), on="customer_id", how="left")
         .join(_plan_facts(portfolio, as_of, policy), on="customer_id", how="left")

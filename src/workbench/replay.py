@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from workbench.balances import invoice_balances
 from workbench.dunning import CUSTOMER_FACING, contact_log, conversations
 from workbench.governance import violations
 from workbench.policy import DEFAULT_POLICY, Policy
@@ -158,7 +159,10 @@ def replay(
     contacts = pl.concat(sent)
     final = _with_contacts(portfolio, pl.concat([history, contacts]))
     log = contact_log(final, end).collect().lazy()
-    found = violations(log, conversations(final, end, policy), final.payments, start, policy)
+    settled = invoice_balances(final, end, policy).select("invoice_id", "settlement_date")
+    found = violations(
+        log, conversations(final, end, policy), final.payments, start, policy, settled
+    )
     found = pl.concat([found, _proportionality(actions, policy)]).sort(
         "contact_date", "customer_id"
     )
