@@ -549,14 +549,14 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
         .with_columns(cents=_cents(c("amount")))
     )
     unapplied = cash.group_by("customer_id").agg(pool_c=c("cents").sum())
-    # a payment of exactly an open invoice's balance (not disputed, not handed over) is that
+    # a payment of exactly an open invoice's balance (not disputed; handed over or not) is that
     # invoice's: the n-th such payment of the customer (by date) with its n-th oldest invoice
     nth = ["customer_id", "cents"]
     payments_n = cash.sort("payment_date", "payment_id").with_columns(
         n=c("payment_id").cum_count().over(nth)
     )
     invoices_n = (
-        frame.filter(c("is_open") & ~c("disputed") & ~c("handed_over"))
+        frame.filter(c("is_open") & ~c("disputed"))
         .select("customer_id", "invoice_id", cents="open_c")
         .with_columns(n=c("invoice_id").cum_count().over(nth))  # frame: oldest first
     )

@@ -705,3 +705,23 @@ def test_a_final_reminder_lists_apart_the_invoices_not_at_its_step(language, cha
     assert where["INV-A"] < heading < where["INV-B"], lines
     alone = draft({**base, "invoices": [at, {**young, "step": "last_notice"}]})
     assert YOUNGER[language] not in alone, alone
+
+
+def test_a_thank_you_fits_one_invoice_and_a_consumer():
+    """One invoice is "la facture suivante, soldée"; a consumer is thanked for its trust, not
+    for "our collaboration" (a fresh-seed check's C00026)."""
+    base = {**row("thank_you", "email", "fr"), "cleared_date": date(2026, 11, 16)}
+    one = draft(base)
+    assert "le règlement de la facture suivante, soldée le 16/11/2026" in one, one
+    consumer = draft({**row("thank_you", "email", "fr", audience="B2C"), "cleared_date": date(2026, 11, 16)})
+    assert "Nous vous remercions de votre confiance." in consumer and "collaboration" not in consumer
+    assert "Nous apprécions notre collaboration." in one
+
+
+def test_no_presumed_oversight_about_an_invoice_paid_in_part():
+    """A call about an invoice paid 28 % before its due date does not say "probably an
+    oversight" (a fresh-seed check's C00112): the short payment was a choice, ask why."""
+    paid = {**INV_B, "paid": 500.0, "open_balance": 380.5, "last_paid_on": date(2026, 11, 13)}
+    script = draft({**row("light_reminder", "phone", "fr"), "tone": "friendly", "invoices": [paid]})
+    purpose = next(line for line in script.split("\n") if line.startswith("2."))
+    assert "oubli" not in purpose, script

@@ -1148,6 +1148,26 @@ def unapplied_payment_of_an_invoice_exact_balance_shelters_that_invoice(book, ci
 
 
 @story
+def unapplied_payment_of_an_agency_file_is_told_with_it(book, cid):
+    # 6,226.61 received without reference before the invoice of that balance went to the
+    # agency: the reason names it and says to tell the agency; the cash does not shelter the
+    # other invoice (a fresh-seed check's C00082: the agency was probably chasing a paid invoice)
+    book.customer(cid)
+    handed, other = book.invoice(cid, 60, 6226.61), book.invoice(cid, 20, 900.0)
+    book.payment(cid, day(-25), 6226.61, None)
+    book.contact(cid, day(-18), "agency", handed, outcome="handed_over")
+
+    def told(result, cid):
+        reason = result.row(cid)["reason"]
+        assert (
+            f"an unapplied payment equals the balance of {handed} to the cent, handed over for "
+            "collection: probably its payment, to apply and tell the agency or lawyer" in reason
+        ), reason
+
+    return Expect(dict(status="action", covered=[other], chased_amount=900.0), extra=told)
+
+
+@story
 def unapplied_payment_of_a_not_yet_due_invoice_shelters_no_other(book, cid):
     # 500.00 received without reference: exactly the invoice due in 10 days, paid early; it
     # does not shelter the overdue invoice of 1,000.00 (two payments of 500.00: the second,

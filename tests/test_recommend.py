@@ -336,7 +336,7 @@ def test_open_dispute_pauses_its_invoice_others_follow_the_cadence():
     row = one(book)
     assert (row["step"], row["channel"]) == ("personal_contact", "phone")  # from dpd 10, not 40
     assert covered(row) == [other]
-    assert "1 invoice disputed (2,000.00 EUR): dunning paused, dispute routed to its owner" in row["reason"]
+    assert "1 invoice disputed (2,000.00 EUR): dunning paused, dispute to route to its owner" in row["reason"]
 
 
 def test_only_disputed_invoices_route_to_resolution():

@@ -293,9 +293,11 @@ def _promises(
 
 def _may_be_an_oversight(row: Mapping[str, Any]) -> bool:
     """Whether a friendly reminder may presume "probably an oversight": not to a customer known
-    to be in payment difficulty, nor to one with an invoice in a payment plan (it knows)."""
+    to be in payment difficulty, nor to one with an invoice in a payment plan (it knows), nor
+    about an invoice paid in part (a short payment is a choice: ask why)."""
     planned = any(i.get("planned") for i in row.get("statement") or [])
-    return row.get("segment") != "in_difficulty" and not planned
+    short = any(i.get("paid") for i in row.get("invoices") or [])
+    return row.get("segment") != "in_difficulty" and not planned and not short
 
 
 def _people(row: Mapping[str, Any], policy: Policy) -> dict[str, Any]:

@@ -265,7 +265,7 @@ REASONS = {
         "paid_handed": "paid {amount} in the last {n_days} (last on {date}) on {invoices}, "
         "already handed over: tell the agency or lawyer",
         "list_separator": "; ",
-        "disputed": "{invoices} disputed ({amount}): dunning paused, dispute routed to its owner",
+        "disputed": "{invoices} disputed ({amount}): dunning paused, dispute to route to its owner",
         "promised": "{promised} under a promise of {pending}",
         "pay_by": "{amount} by {date}",
         "and": " and ",
@@ -274,6 +274,9 @@ REASONS = {
         "cash_set_against": "{amount} set against {cash} of unapplied cash to reconcile",
         "cash_matched": "an unapplied payment equals the balance of {invoices} to the cent: "
         "probably its payment, to apply",
+        "cash_matched_handed": "an unapplied payment equals the balance of {invoices} to the "
+        "cent, handed over for collection: probably its payment, to apply and tell the agency or "
+        "lawyer",
         "customer_credit": "{credit} of customer credit ({sources}): nothing overdue to set it "
         "against; it covers the next invoices, or refund it",
         "credit_set_against": "{amount} set against {credit} of customer credit ({sources})",
@@ -352,8 +355,8 @@ REASONS = {
         "{date}) sur {invoices}, déjà transmise(s) au recouvrement externe : en informer "
         "l'agence ou l'avocat",
         "list_separator": " ; ",
-        "disputed": "{invoices} en litige ({amount}) : relances suspendues, litige transmis à son "
-        "responsable",
+        "disputed": "{invoices} en litige ({amount}) : relances suspendues, litige à transmettre à "
+        "son responsable",
         "promised": "{promised} sous promesse de paiement ({pending})",
         "pay_by": "{amount} pour le {date}",
         "and": " et ",
@@ -362,6 +365,9 @@ REASONS = {
         "cash_set_against": "{amount} imputables sur {cash} d'encaissement non lettré à rapprocher",
         "cash_matched": "un encaissement non lettré égale au centime près le solde de "
         "{invoices} : sans doute son règlement, à lettrer",
+        "cash_matched_handed": "un encaissement non lettré égale au centime près le solde de "
+        "{invoices}, confiée au recouvrement externe : sans doute son règlement, à lettrer et à "
+        "signaler au cabinet ou à l'avocat",
         "customer_credit": "crédit client de {credit} ({sources}) : aucun impayé à compenser ; à "
         "imputer sur les prochaines factures ou à rembourser",
         "credit_set_against": "{amount} compensés par le crédit client de {credit} ({sources})",

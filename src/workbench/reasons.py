@@ -230,11 +230,15 @@ def _cash(currency: str, language: str = "en") -> pl.Expr:
 
 
 def _cash_matched(language: str = "en") -> pl.Expr:
-    """The invoices an unapplied payment pays to the cent (probably theirs: to reconcile)."""
+    """The invoices an unapplied payment pays to the cent (probably theirs: to reconcile; with
+    the agency: to tell it too)."""
     c, say = pl.col, _says(language)
-    return pl.when(c("cash_matched").list.len() > 0).then(
-        phrase(say["cash_matched"], invoices=c("cash_matched").list.join(", "))
-    )
+    return joined(
+        pl.when(c("cash_matched").list.len() > 0).then(
+            phrase(say["cash_matched"], invoices=c("cash_matched").list.join(", "))),
+        pl.when(c("cash_matched_handed").list.len() > 0).then(
+            phrase(say["cash_matched_handed"], invoices=c("cash_matched_handed").list.join(", "))),
+    )  # fmt: skip
 
 
 def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
@@ -438,8 +442,11 @@ def _excluded_details(as_of: date, policy: Policy, currency: str) -> dict[str, p
                    amount=money("credit_amount"), sources=_credit_sources(language)),
             pl.when(c("cash_amount") > 0).then(phrase(
                 say["cash_set_against"], amount=money("cash_amount"),
-                cash=money("unapplied_cash")))),
-        "handed over": phrase(say["handed_over"], invoices=handed, date=day("handed_since")),
+                cash=money("unapplied_cash"))),
+            _cash_matched(language)),
+        "handed over": joined(
+            phrase(say["handed_over"], invoices=handed, date=day("handed_since")),
+            _cash_matched(language)),
         "not yet due and no risk": phrase(say["not_due"], amount=money("open_amount"),
                                           date=day("next_due")),
     }  # fmt: skip

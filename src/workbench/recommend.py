@@ -392,7 +392,12 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         planned_count=(is_open & c("planned")).sum(),
         planned_amount=from_cents(c("plan_cents").sum()),
         cash_count=(c("cash_cents") > 0).sum(),
-        cash_matched=c("invoice_id").filter(is_open & c("cash_matched").fill_null(False)),
+        cash_matched=c("invoice_id").filter(
+            is_open & c("cash_matched").fill_null(False) & c("handed_date").is_null()
+        ),
+        cash_matched_handed=c("invoice_id").filter(
+            is_open & c("cash_matched").fill_null(False) & c("handed_date").is_not_null()
+        ),
         cash_amount=from_cents(c("cash_cents").sum()),
         credit_count=(c("chaseable") & (c("credit_cents") > 0)).sum(),
         credit_amount=from_cents(c("credit_cents").filter(c("chaseable")).sum()),

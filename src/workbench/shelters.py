@@ -17,8 +17,8 @@ currency, allocated in integer cents):
    first (they are older), then those not yet due, so that the customer is chased for its net
    position and never reminded of an invoice its credit already pays;
 5. unapplied cash (payments without an invoice): a payment of exactly the open balance of one
-   of the customer's open invoices (not disputed, not handed over; overdue or not) is taken as
-   that invoice's payment and shelters it alone (the k-th payment of an amount, by date, pairs
+   of the customer's open invoices (not disputed; overdue or not, handed over or not) is taken
+   as that invoice's payment and shelters it alone (the k-th payment of an amount, by date, pairs
    with the k-th oldest invoice of that balance); the rest shelters the customer's overdue
    invoices oldest first up to what the credit left. An unapplied payment that pays an
    instalment of a plan on track (:func:`workbench.plans.plan_payments`) is not counted again:
@@ -99,13 +99,14 @@ def _budgets(portfolio: Portfolio, as_of: date, policy: Policy) -> dict[str, pl.
 def _matched_cash(invoices: pl.LazyFrame, payments: pl.LazyFrame) -> pl.LazyFrame:
     """invoice_id, match_cents: the unapplied ``payments`` (customer_id, payment_date,
     payment_id, match_cents) each equal to the open balance of one of its customer's open
-    invoices that could be paid (not disputed, not handed over; cents of the reporting
-    currency); the k-th payment of an amount by date pairs with the k-th oldest such invoice."""
+    invoices that is not disputed (handed over or not: the agency must then be told; cents of
+    the reporting currency); the k-th payment of an amount by date pairs with the k-th oldest
+    such invoice."""
     c = pl.col
     same = ["customer_id", "match_cents"]
-    candidates = invoices.filter(
-        c("is_open"), ~c("disputed").fill_null(False), c("handed_date").is_null()
-    ).select("customer_id", "invoice_id", "due_date", match_cents=cents(c("open_reporting")))
+    candidates = invoices.filter(c("is_open"), ~c("disputed").fill_null(False)).select(
+        "customer_id", "invoice_id", "due_date", match_cents=cents(c("open_reporting"))
+    )
     rank = pl.int_range(pl.len()).over(same, order_by=ORDER).alias("k")
     paid_rank = pl.int_range(pl.len()).over(same, order_by=["payment_date", "payment_id"])
     return candidates.with_columns(rank).join(
