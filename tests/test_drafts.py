@@ -725,3 +725,14 @@ def test_no_presumed_oversight_about_an_invoice_paid_in_part():
     script = draft({**row("light_reminder", "phone", "fr"), "tone": "friendly", "invoices": [paid]})
     purpose = next(line for line in script.split("\n") if line.startswith("2."))
     assert "oubli" not in purpose, script
+
+
+def test_french_elides_de_before_a_vowel_in_the_dispute_note():
+    """"auprès d'Emily Williams", "auprès de Jean Martin", "auprès du client" (a fresh-seed
+    check's C00035 read "auprès de Emily Williams"; without a contact it read "auprès de du
+    client")."""
+    base = row("resolve_dispute", "none", "fr")
+    french = dataclasses.replace(DEFAULT_POLICY, team=Team(language="fr"))  # an internal note
+    assert "auprès d'Emily Williams" in draft({**base, "contact_name": "Emily Williams"}, french)
+    assert "auprès de Jean Martin" in draft({**base, "contact_name": "Jean Martin"}, french)
+    assert "auprès du client" in draft({**base, "contact_name": None}, french)

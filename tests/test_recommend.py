@@ -791,6 +791,21 @@ def test_waiting_for_the_next_step_tells_the_last_message_and_the_broken_promise
     ), row["reason"]
 
 
+def test_a_held_or_waiting_customer_is_told_its_missed_instalment():
+    """A plan instalment missed is said while the next step waits (a fresh-seed check's C00017,
+    on the watch list, was 'contacted recently' with a missed instalment of 3,213.08 unsaid)."""
+    book = Book()
+    cid = book.customer()
+    iid = book.invoice(cid, 40, 3000.0)
+    book.plan(cid, [day(-20), day(10)], 1000.0)
+    book.contact(cid, day(-1), "email", iid)
+    row = one(book)
+    assert row["reason"] == (
+        f"waiting for the next step: light reminder sent {day(-1)}, 1 instalment of the payment "
+        f"plan missed, next: personal contact from {day(6)}"
+    ), row["reason"]
+
+
 def test_a_strategic_hand_over_needs_approval():
     book = Book()
     cid = book.customer(strategic=True)

@@ -402,6 +402,15 @@ def _excluded_details(as_of: date, policy: Policy, currency: str) -> dict[str, p
         pl.lit(say["needs_approval_suffix"])).otherwise(pl.lit(""))  # fmt: skip
     e = pl.element().struct
     kind = words(c("conversation_kind"), CONVERSATION_WORDS, language)
+    # broken promises and missed plan instalments: what a held or waiting step is about
+    broken = joined(
+        pl.when(c("broken_recent") > 0).then(phrase(
+            say["broken"], promises=counted(c("broken_recent"), "broken_promise", language),
+            month=month_text(c("broken_since"), as_of, language))),
+        pl.when(c("plan_instalments_missed") > 0).then(phrase(
+            say["missed_instalments"],
+            instalments=counted(c("plan_instalments_missed"), "missed_instalment", language))),
+    )  # fmt: skip
     return {
         "formal notice sent": joined(
             phrase(say["notice_sent"], date=day("last_notice"), deadline=day("customer_deadline"),
@@ -410,19 +419,17 @@ def _excluded_details(as_of: date, policy: Policy, currency: str) -> dict[str, p
                 "answered_chased", phrase(say["notice_answered"], invoice=e.field("invoice_id")),
                 language))),
         # the last message when it came after the step the history tells, and the broken
-        # promises that will speed the next step up
+        # commitments that will speed the next step up
         "waiting for the next step": joined(
             c("history"),
             pl.when(c("last_outbound") > c("history_date").fill_null(date.min)).then(last),
-            pl.when(c("broken_recent") > 0).then(phrase(
-                say["broken"], promises=counted(c("broken_recent"), "broken_promise", language),
-                month=month_text(c("broken_since"), as_of, language))),
-            following),
-        "contacted recently": joined(last, following),
-        "capped": joined(phrase(say["capped"], messages=messages, n_days=window), last, following),
+            broken, following),
+        "contacted recently": joined(last, broken, following),
+        "capped": joined(phrase(say["capped"], messages=messages, n_days=window), last, broken,
+                         following),
         "in conversation": joined(
             phrase(say["conversation"], kind=kind, date=day("last_conversation")),
-            phrase(say["held"], step=step(c("next_step"))), following),
+            phrase(say["held"], step=step(c("next_step"))), broken, following),
         "same message sent": joined(
             phrase(say["same_message"], step=step(c("next_step")), channel=channel,
                    date=day("same_message_on")), following),
