@@ -736,3 +736,25 @@ def test_french_elides_de_before_a_vowel_in_the_dispute_note():
     assert "auprès d'Emily Williams" in draft({**base, "contact_name": "Emily Williams"}, french)
     assert "auprès de Jean Martin" in draft({**base, "contact_name": "Jean Martin"}, french)
     assert "auprès du client" in draft({**base, "contact_name": None}, french)
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "said"),
+    [("fr", "Objet : Votre facture échue", "La facture ci-dessous est échue et nous n'avons pas"),
+     ("en", "Subject: Your past-due invoice", "The invoice below is past due and we have not")],
+)  # fmt: skip
+def test_one_invoice_past_due_is_singular(language, subject, said):
+    """One invoice past due (another not yet due beside it) is spoken of in the singular, in
+    the subject, the letter and the call script (a fresh-seed check's C00080, C00112, C00119:
+    "vos factures échues", "les factures ci-dessous sont échues" about one invoice)."""
+    one = {**INV_B, "paid": 0.0}
+    soon = {**INV_A, "invoice_id": "INV-S", "days_past_due": -5, "not_due": True, "paid": 0.0,
+            "open_balance": 2419.0}  # fmt: skip
+    base = {**row("personal_contact", "email", language), "tone": "neutral", "invoices": [one, soon]}
+    text = draft(base)
+    assert subject in text and said in text, text
+    script = draft({**base, "channel": "phone"})
+    assert ("la facture ci-dessous est échue depuis 1 jour ;" if language == "fr"
+            else "the invoice below is 1 day past due") in script, script  # fmt: skip
+    two = draft({**base, "invoices": [one, {**INV_A, "paid": 0.0, "open_balance": 2419.0}]})
+    assert ("Vos factures échues" if language == "fr" else "Your past-due invoices") in two
