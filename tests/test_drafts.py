@@ -758,3 +758,11 @@ def test_one_invoice_past_due_is_singular(language, subject, said):
             else "the invoice below is 1 day past due") in script, script  # fmt: skip
     two = draft({**base, "invoices": [one, {**INV_A, "paid": 0.0, "open_balance": 2419.0}]})
     assert ("Vos factures échues" if language == "fr" else "Your past-due invoices") in two
+
+
+def test_a_reminder_call_about_one_invoice_is_singular():
+    """A call script about one invoice: "la facture ci-dessous est échue", "3. La facture :"
+    (a fresh-seed check's C00112 script said "les factures ... sont échues", "Les factures")."""
+    script = draft({**row("light_reminder", "phone", "fr"), "invoices": [INV_B]})
+    assert "un simple rappel : la facture ci-dessous est échue" in script, script
+    assert "\n3. La facture :\n" in script, script

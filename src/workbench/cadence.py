@@ -20,8 +20,8 @@ cadence step was reached) and effective days past due ``dpd - delay`` (the segme
   (deduction, dispute) first; that call may follow an earlier personal contact;
 - a formal notice followed by a payment on the invoice (dated on or after the notice's day: a
   payment of that day may have crossed it, and is heard before any hand-over) and by no
-  contact about it since was answered in part (``notice_answered``): once its deadline has passed, one
-  personal contact about the rest comes before the hand-over (a customer who paid after the
+  contact about it since was answered in part (``notice_answered``): once its deadline has
+  passed, one personal contact about the rest comes before the hand-over (a customer who paid after the
   notice is called, not handed to an agency unheard). Not a restart of the cadence: no reminder
   and no new notice, and after that call the hand-over follows, whatever is paid later.
 

@@ -273,7 +273,9 @@ def _promises(
                if p["status"] == "pending"]  # fmt: skip
     last = broken[-1] if broken else None
     broken_cents = sum(
-        to_cents(p["amount"]) for p in broken if last and p["promised_date"] == last["promised_date"]
+        to_cents(p["amount"])
+        for p in broken
+        if last and p["promised_date"] == last["promised_date"]
     )
     pending_date = max((p["promised_date"] for p in pending), default=None)
     by_date: dict[date, int] = {}

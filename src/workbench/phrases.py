@@ -381,8 +381,8 @@ REASONS = {
         "{deadline}",
         "notice_not_settled": "mise en demeure du {date} : son échéance du {deadline} est passée "
         "sans règlement complet",
-        "handed_apart": "{invoices} confiée(s) au recouvrement externe depuis le {date} "
-        "({amount}) : hors de cette relance, le cabinet ou l'avocat les suit",
+        "handed_apart": "{invoices} entre les mains du recouvrement externe depuis le {date} "
+        "({amount}) : hors de cette relance, le cabinet ou l'avocat s'en charge",
         "agency_file": "{invoices} déjà au cabinet de recouvrement depuis le {date} : à joindre à "
         "son dossier",
         "below_agency": "sous le seuil de {amount} pour un cabinet de recouvrement",

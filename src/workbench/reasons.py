@@ -241,6 +241,19 @@ def _cash_matched(language: str = "en") -> pl.Expr:
     )  # fmt: skip
 
 
+def _broken_commitments(as_of: date, language: str = "en") -> pl.Expr:
+    """The promises broken recently (since which month) and the plan instalments missed."""
+    c, say = pl.col, _says(language)
+    return joined(
+        pl.when(c("broken_recent") > 0).then(phrase(
+            say["broken"], promises=counted(c("broken_recent"), "broken_promise", language),
+            month=month_text(c("broken_since"), as_of, language))),
+        pl.when(c("plan_instalments_missed") > 0).then(phrase(
+            say["missed_instalments"],
+            instalments=counted(c("plan_instalments_missed"), "missed_instalment", language))),
+    )  # fmt: skip
+
+
 def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     """Broken promises, missed instalments, the unanswered notice, the hand-over threshold
     (and, for an agency hand-over under it, the customer's whole chased amount that passes it)."""
@@ -251,12 +264,7 @@ def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     handover = c("step").is_in(["agency", "legal", "write_off_review"])
     minimum = policy.escalation.agency_min_amount
     return joined(
-        pl.when(c("broken_recent") > 0).then(phrase(
-            say["broken"], promises=counted(c("broken_recent"), "broken_promise", language),
-            month=month_text(c("broken_since"), as_of, language))),
-        pl.when(c("plan_instalments_missed") > 0).then(phrase(
-            say["missed_instalments"],
-            instalments=counted(c("plan_instalments_missed"), "missed_instalment", language))),
+        _broken_commitments(as_of, language),
         # a payment received on the invoices handed over: the notice was not unanswered
         pl.when(handover & (c("partly_paid").list.len() > 0)).then(phrase(
             say["notice_not_settled"], date=day("notice_date"), deadline=day("notice_deadline")))
@@ -403,14 +411,7 @@ def _excluded_details(as_of: date, policy: Policy, currency: str) -> dict[str, p
     e = pl.element().struct
     kind = words(c("conversation_kind"), CONVERSATION_WORDS, language)
     # broken promises and missed plan instalments: what a held or waiting step is about
-    broken = joined(
-        pl.when(c("broken_recent") > 0).then(phrase(
-            say["broken"], promises=counted(c("broken_recent"), "broken_promise", language),
-            month=month_text(c("broken_since"), as_of, language))),
-        pl.when(c("plan_instalments_missed") > 0).then(phrase(
-            say["missed_instalments"],
-            instalments=counted(c("plan_instalments_missed"), "missed_instalment", language))),
-    )  # fmt: skip
+    broken = _broken_commitments(as_of, language)
     return {
         "formal notice sent": joined(
             phrase(say["notice_sent"], date=day("last_notice"), deadline=day("customer_deadline"),

@@ -115,8 +115,8 @@ EXCLUSIONS = (
 
 _INVOICE = (
     "invoice_id", "due_date", "days_past_due", "amount", "open_balance", "chased_amount",
-    "currency", "step", "paid", "credited", "last_paid_on", "short_payment", "issue_date", "disputed",
-    "promised", "planned", "penalty", "indemnity", "handed",
+    "currency", "step", "paid", "credited", "last_paid_on", "short_payment", "issue_date",
+    "disputed", "promised", "planned", "penalty", "indemnity", "handed",
 )  # fmt: skip
 """Fields of each element of the invoice lists (invoice currency, except chased_amount in the
 reporting currency; step: the invoice's own next step; penalty and indemnity:
@@ -406,7 +406,9 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
             "invoice_id", "amount", "paid", "credited", "excess", "currency"
         ).filter(c("excess") > 0),
         handed_count=(is_open & c("handed_date").is_not_null()).sum(),
-        handed_amount=money_sum(c("open_reporting").filter(is_open & c("handed_date").is_not_null())),
+        handed_amount=money_sum(
+            c("open_reporting").filter(is_open & c("handed_date").is_not_null())
+        ),
         handed_since=c("handed_date").filter(is_open).min(),
         notice_date=c("reached_date").filter(is_open & (c("reached_rank") == 5)).max(),
         notice_deadline=c("notice_deadline").filter(is_open).max(),

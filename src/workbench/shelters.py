@@ -178,7 +178,9 @@ def sheltered_invoices(
         .with_columns(room=left - c("promise_rest") - c("credit_cents"))
         .with_columns(
             cash_cents=pl.when(c("match_cents").is_not_null())
-            .then(pl.when(c("chaseable")).then(pl.min_horizontal("match_cents", "room")).otherwise(0))
+            .then(
+                pl.when(c("chaseable")).then(pl.min_horizontal("match_cents", "room")).otherwise(0)
+            )
             .otherwise(
                 _allocated(c("cash_cents"), c("chaseable") & c("match_cents").is_null(), c("room"))
             )
