@@ -806,6 +806,30 @@ def test_a_held_or_waiting_customer_is_told_its_missed_instalment():
     ), row["reason"]
 
 
+def test_unapplied_cash_is_told_once_beside_a_credit_or_a_hand_over():
+    """The unapplied cash of a customer excluded for its credit, or with every invoice handed
+    over, is told once (the exclusion's detail and the shelters both told it)."""
+    book = Book()
+    cid = book.customer()
+    paid = book.invoice(cid, 60, 1000.0)
+    book.invoice(cid, 20, 500.0)
+    matched = book.invoice(cid, 10, 300.0)
+    book.payment(cid, day(-30), 1600.0, paid)  # 600.00 of credit
+    book.payment(cid, day(-5), 300.0, None)
+    row = one(book)
+    assert row["exclusion"] == "customer credit to offset", row
+    assert row["reason"].count("of unapplied cash to reconcile") == 1, row["reason"]
+    assert row["reason"].count(f"equals the balance of {matched}") == 1, row["reason"]
+    book = Book()
+    cid = book.customer()
+    handed = book.invoice(cid, 60, 1000.0)
+    book.payment(cid, day(-30), 1000.0, None)
+    book.contact(cid, day(-20), "agency", handed, outcome="handed_over")
+    row = one(book)
+    assert row["exclusion"] == "handed over", row
+    assert row["reason"].count(f"equals the balance of {handed}") == 1, row["reason"]
+
+
 def test_a_strategic_hand_over_needs_approval():
     book = Book()
     cid = book.customer(strategic=True)

@@ -445,16 +445,11 @@ def _excluded_details(as_of: date, policy: Policy, currency: str) -> dict[str, p
         "unapplied cash to reconcile": joined(
             phrase(say["cash_covers"], cash=money("unapplied_cash"), amount=money("cash_amount")),
             _cash_matched(language)),
-        "customer credit to offset": joined(
-            phrase(say["credit_covers"], credit=money("customer_credit"),
-                   amount=money("credit_amount"), sources=_credit_sources(language)),
-            pl.when(c("cash_amount") > 0).then(phrase(
-                say["cash_set_against"], amount=money("cash_amount"),
-                cash=money("unapplied_cash"))),
-            _cash_matched(language)),
-        "handed over": joined(
-            phrase(say["handed_over"], invoices=handed, date=day("handed_since")),
-            _cash_matched(language)),
+        # the unapplied cash beside these is told once, with the shelters (_excluded_reason)
+        "customer credit to offset": phrase(
+            say["credit_covers"], credit=money("customer_credit"),
+            amount=money("credit_amount"), sources=_credit_sources(language)),
+        "handed over": phrase(say["handed_over"], invoices=handed, date=day("handed_since")),
         "not yet due and no risk": phrase(say["not_due"], amount=money("open_amount"),
                                           date=day("next_due")),
     }  # fmt: skip
