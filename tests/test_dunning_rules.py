@@ -663,14 +663,21 @@ def after_the_call_about_the_rest_the_hand_over_follows(book, cid):
     return Expect(dict(status="action", step="agency", covered=[iid]), extra=handed_over_in_words)
 
 
+def customer_in_difficulty(book: Book, cid: str, **extra) -> str:
+    """A customer known since 2024 whose three settled invoices (no longer a new customer) were
+    last paid 150 days ago: in difficulty once something is overdue."""
+    book.customer(cid, created_date=date(2024, 1, 1), **extra)
+    for month in (10, 11, 12):
+        old = book.issued(cid, date(2025, month, 1), date(2025, month, 28), 800.0)
+        book.payment(cid, day(-150), 800.0, old)
+    return cid
+
+
 @story
 def a_customer_in_difficulty_handed_over_is_not_offered_a_plan_in_the_reason(book, cid):
     # last paid 150 days ago, 5,000 overdue: in difficulty; the hand-over's reason says so
     # without the amicable advice ("listen and offer a plan") of its segment
-    book.customer(cid, created_date=date(2024, 1, 1))
-    for month in (10, 11, 12):  # three settled invoices: no longer a new customer
-        old = book.issued(cid, date(2025, month, 1), date(2025, month, 28), 800.0)
-        book.payment(cid, day(-150), 800.0, old)
+    customer_in_difficulty(book, cid)
     iid = book.invoice(cid, 80, 5000.0)
     book.contact(cid, day(-30), "letter", iid)
     book.contact(cid, day(-12), "registered_letter", iid)
@@ -969,10 +976,7 @@ def a_customer_in_difficulty_with_a_plan_on_track_is_not_offered_one(book, cid):
     # in difficulty (last paid long ago), a plan agreed 4 days ago, on track; a new invoice 6
     # days late: its reason says the difficulty and the plan, not "listen and offer a plan", and
     # does not presume an oversight (a fresh-seed check's C00113)
-    book.customer(cid, created_date=date(2024, 1, 1))
-    for month in (10, 11, 12):
-        old = book.issued(cid, date(2025, month, 1), date(2025, month, 28), 800.0)
-        book.payment(cid, day(-150), 800.0, old)
+    customer_in_difficulty(book, cid)
     planned = book.invoice(cid, 60, 3000.0)
     book.plan(cid, [day(5), day(35)], 1500.0, planned, agreed=day(-4))
     new = book.invoice(cid, 6, 582.28)
@@ -992,10 +996,7 @@ def a_customer_in_difficulty_with_a_plan_on_track_is_not_offered_one(book, cid):
 def a_letter_to_a_customer_in_difficulty_is_not_advised_to_listen(book, cid):
     # in difficulty, a reminder by e-mail: "listen and offer a plan" is advice for a call (a
     # fresh-seed check's C00094 pre-due e-mail carried it); a call keeps it
-    book.customer(cid, created_date=date(2024, 1, 1), preferred_channel="email")
-    for month in (10, 11, 12):
-        old = book.issued(cid, date(2025, month, 1), date(2025, month, 28), 800.0)
-        book.payment(cid, day(-150), 800.0, old)
+    customer_in_difficulty(book, cid, preferred_channel="email")
     iid = book.invoice(cid, 3, 582.28)
 
     def in_words(result, cid):
@@ -1009,10 +1010,7 @@ def a_letter_to_a_customer_in_difficulty_is_not_advised_to_listen(book, cid):
 
 @story
 def a_call_to_a_customer_in_difficulty_is_advised_to_listen(book, cid):
-    book.customer(cid, created_date=date(2024, 1, 1), preferred_channel="phone")
-    for month in (10, 11, 12):
-        old = book.issued(cid, date(2025, month, 1), date(2025, month, 28), 800.0)
-        book.payment(cid, day(-150), 800.0, old)
+    customer_in_difficulty(book, cid, preferred_channel="phone")
     iid = book.invoice(cid, 12, 582.28)
 
     def in_words(result, cid):

@@ -21,9 +21,10 @@ cadence step was reached) and effective days past due ``dpd - delay`` (the segme
 - a formal notice followed by a payment on the invoice (dated on or after the notice's day: a
   payment of that day may have crossed it, and is heard before any hand-over) and by no
   contact about it since was answered in part (``notice_answered``): once its deadline has
-  passed, one personal contact about the rest comes before the hand-over (a customer who paid after the
-  notice is called, not handed to an agency unheard). Not a restart of the cadence: no reminder
-  and no new notice, and after that call the hand-over follows, whatever is paid later.
+  passed, one personal contact about the rest comes before the hand-over (a customer who paid
+  after the notice is called, not handed to an agency unheard). Not a restart of the cadence:
+  no reminder and no new notice, and after that call the hand-over follows, whatever is paid
+  later.
 
 Ranks: 1 light_reminder ... 5 formal_notice, 6 hand-over (:data:`workbench.dunning.STEP_RANK`).
 """

@@ -261,7 +261,7 @@ def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     language = policy.team.language
     say = _says(language)
     day = lambda column: day_text(c(column), language)  # noqa: E731
-    handover = c("step").is_in(["agency", "legal", "write_off_review"])
+    handover = c("step").is_in(HANDOVER_STEPS)
     minimum = policy.escalation.agency_min_amount
     return joined(
         _broken_commitments(as_of, language),
@@ -324,7 +324,7 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     c = pl.col
     language = policy.team.language
     say = _says(language)
-    handover = c("step").is_in(["agency", "legal", "write_off_review"])  # the notice is told
+    handover = c("step").is_in(HANDOVER_STEPS)  # the notice is told
     overdue = phrase(
         say["overdue"], days=counted(c("covered_dpd"), "day", language),
         invoices=counted(c("covered_due_count"), "invoice", language),
