@@ -28,7 +28,8 @@ Readings of the specification where it leaves room (what a demanding credit mana
   last instalment + plan grace: the spec says "active while first instalment <= A", but a plan
   agreed and not yet started is on track, and nobody chases an invoice just put on a schedule.
   Missed instalments follow the existing rule of ``features._plans`` (the customer's payments
-  dated from the first instalment - plan grace).
+  dated from the first instalment - plan grace); an unapplied payment equal to the balance of
+  an invoice the plan does not name pays that invoice, not the plan.
 - Hand-over kind (legal, agency, write-off review): by the customer's chased amount, as the spec
   says (not the amount of the invoices handed over).
 - Formal notice pending (governance 1) forbids every customer-facing action and every hand-over
@@ -297,8 +298,12 @@ def promise_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> 
     )
 
 
-def plan_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> pl.DataFrame:
-    """One row per plan visible at as_of (agreed_date, else first instalment, <= as_of)."""
+def plan_facts(
+    portfolio: Any, as_of: date, pairs: pl.DataFrame, policy: Any = DEFAULT_POLICY
+) -> pl.DataFrame:
+    """One row per plan visible at as_of (agreed_date, else first instalment, <= as_of).
+    ``pairs`` (payment_id, invoice_id): the unapplied payments that pay an invoice to the cent
+    (:func:`cash_pairs`)."""
     tol = round(policy.amounts.open_tolerance * 100)
     grace = policy.behaviour.plan_grace_days
     rows = portfolio.payment_plans.collect()
@@ -323,8 +328,12 @@ def plan_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> pl.
         .collect()
     )
     # a payment pays a plan when it falls in its window and is applied to an invoice the plan
-    # names, or is unapplied, or the plan names no invoice; one plan per payment: the latest
-    # agreed on or before the payment's date, else the earliest agreed after it, then plan_id
+    # names, or is unapplied (and pays no other invoice to the cent), or the plan names no
+    # invoice; one plan per payment: the latest agreed on or before the payment's date, else
+    # the earliest agreed after it, then plan_id
+    pays = pays.join(
+        pairs.select("payment_id", _paired="invoice_id"), on="payment_id", how="left"
+    ).with_columns(invoice_id=pl.coalesce("invoice_id", "_paired"))
     named = plans.select("plan_id", "invoice_ids").explode("invoice_ids").drop_nulls()
     candidates = (
         plans.select(
@@ -393,6 +402,38 @@ def _allocate(invoices: pl.DataFrame, pools: pl.DataFrame, eligible: pl.Expr) ->
         .with_columns(remaining_c=c("remaining_c") - c("_take"))
         .drop("pool_c", "_base", "_before", "_take")
     )
+
+
+def cash_pairs(
+    invoices: pl.DataFrame,
+    pays: pl.DataFrame,
+    applied: pl.DataFrame,
+    credited: pl.DataFrame,
+    disputed: pl.DataFrame,
+    tol: int,
+) -> pl.DataFrame:
+    """invoice_id, payment_id, cents: every unapplied payment (of ``pays``, dated <= as_of)
+    equal to the open balance of an open invoice of its customer (not disputed; handed over or
+    not), in cents: the n-th such payment of an amount (by date, then id) with the n-th oldest
+    invoice of that balance (due date, then id). Before any plan takes a payment."""
+    nth = ["customer_id", "cents"]
+    balances = (
+        invoices.join(applied.select("invoice_id", "paid_c"), on="invoice_id", how="left")
+        .join(credited, on="invoice_id", how="left")
+        .join(disputed, on="invoice_id", how="left")
+        .with_columns(c("paid_c", "credited_c").fill_null(0), c("disputed").fill_null(False))
+        .with_columns(cents=(c("amount_c") - c("paid_c") - c("credited_c")).clip(lower_bound=0))
+        .filter((c("cents") > tol) & ~c("disputed"))
+        .sort("customer_id", "due_date", "invoice_id")
+        .with_columns(n=c("invoice_id").cum_count().over(nth))
+    )
+    payments_n = (
+        pays.filter(c("invoice_id").is_null())
+        .with_columns(cents=_cents(c("amount")))
+        .sort("payment_date", "payment_id")
+        .with_columns(n=c("payment_id").cum_count().over(nth))
+    )
+    return balances.join(payments_n, on=[*nth, "n"]).select("invoice_id", "payment_id", "cents")
 
 
 def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Facts:
@@ -474,7 +515,8 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
         .unique()
         .with_columns(promised=pl.lit(True))
     )
-    plans = plan_facts(portfolio, as_of, policy)
+    pairs = cash_pairs(invoices, pays, applied, credited, disputed, tol)
+    plans = plan_facts(portfolio, as_of, pairs, policy)
     named = (
         plans.filter(c("on_track"))
         .select("invoice_ids")
@@ -541,7 +583,8 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
         unnamed_pool.select("customer_id", "pool_c"),
         c("chaseable") & (c("due_date") < c("_agreed")),
     ).drop("_agreed")
-    # an unapplied payment paying an instalment of a plan on track is that plan's, not cash
+    # an unapplied payment paying an instalment of a plan on track is that plan's, not cash;
+    # one paying an invoice to the cent (and no such plan) shelters that invoice alone
     instalments = plans.filter(c("on_track")).select(payment_id="paid_by").explode("payment_id")
     cash = (
         pays.filter(c("invoice_id").is_null())
@@ -549,18 +592,7 @@ def build_facts(portfolio: Any, as_of: date, policy: Any = DEFAULT_POLICY) -> Fa
         .with_columns(cents=_cents(c("amount")))
     )
     unapplied = cash.group_by("customer_id").agg(pool_c=c("cents").sum())
-    # a payment of exactly an open invoice's balance (not disputed; handed over or not) is that
-    # invoice's: the n-th such payment of the customer (by date) with its n-th oldest invoice
-    nth = ["customer_id", "cents"]
-    payments_n = cash.sort("payment_date", "payment_id").with_columns(
-        n=c("payment_id").cum_count().over(nth)
-    )
-    invoices_n = (
-        frame.filter(c("is_open") & ~c("disputed"))
-        .select("customer_id", "invoice_id", cents="open_c")
-        .with_columns(n=c("invoice_id").cum_count().over(nth))  # frame: oldest first
-    )
-    matched = invoices_n.join(payments_n, on=[*nth, "n"]).select("invoice_id", "payment_id", "cents")
+    matched = pairs.join(cash.select("payment_id"), on="payment_id")
     frame = (
         frame.join(matched.select("invoice_id", matched_c="cents"), on="invoice_id", how="left")
         .with_columns(

@@ -148,6 +148,37 @@ def test_customer_known_through_an_invoice():
     assert list(features_by_customer(portfolio_of(tables), date(2026, 2, 1))) == ["C"]
 
 
+def test_an_unapplied_payment_of_another_invoice_balance_pays_no_plan():
+    """A plan on invoice P (two instalments of 500.00); 800.00 arrives without reference on the
+    first instalment's day, exactly the balance of invoice O, which the plan does not name: it
+    is O's payment, so the instalment is missed. 500.00 (P's instalment) keeps the plan."""
+    as_of = date(2026, 11, 20)
+
+    def missed(amount: float) -> int:
+        tables = {
+            "customers": {"customer_id": ["C"], "name": ["C"]},
+            "invoices": {
+                "invoice_id": ["P", "O"], "customer_id": ["C", "C"],
+                "issue_date": [date(2026, 9, 1)] * 2,
+                "due_date": [date(2026, 10, 1), date(2026, 10, 20)],
+                "amount": [1000.0, 800.0], "currency": ["EUR"] * 2,
+            },
+            "payments": {
+                "payment_id": ["Y"], "customer_id": ["C"], "payment_date": [date(2026, 11, 1)],
+                "amount": [amount], "invoice_id": [None],
+            },
+            "payment_plans": {
+                "plan_id": ["PL", "PL"], "customer_id": ["C", "C"],
+                "instalment_date": [date(2026, 11, 1), date(2026, 12, 1)],
+                "amount": [500.0, 500.0], "invoice_id": ["P", "P"],
+                "agreed_date": [date(2026, 10, 15)] * 2,
+            },
+        }  # fmt: skip
+        return features_by_customer(portfolio_of(tables), as_of)["C"]["plan_instalments_missed"]
+
+    assert (missed(800.0), missed(500.0)) == (1, 0)
+
+
 def test_absent_tables_give_null_features(minimal_portfolio, as_of):
     frame = customer_features(minimal_portfolio, as_of).collect()
     for table, columns in FEATURES_FROM.items():

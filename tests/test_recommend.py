@@ -819,7 +819,7 @@ def test_unapplied_cash_is_told_once_beside_a_credit_or_a_hand_over():
     row = one(book)
     assert row["exclusion"] == "customer credit to offset", row
     assert row["reason"].count("of unapplied cash to reconcile") == 1, row["reason"]
-    assert row["reason"].count(f"equals the balance of {matched}") == 1, row["reason"]
+    assert row["reason"].count(f"equal to the balance of {matched}") == 1, row["reason"]
     book = Book()
     cid = book.customer()
     handed = book.invoice(cid, 60, 1000.0)
@@ -827,7 +827,7 @@ def test_unapplied_cash_is_told_once_beside_a_credit_or_a_hand_over():
     book.contact(cid, day(-20), "agency", handed, outcome="handed_over")
     row = one(book)
     assert row["exclusion"] == "handed over", row
-    assert row["reason"].count(f"equals the balance of {handed}") == 1, row["reason"]
+    assert row["reason"].count(f"equal to the balance of {handed}") == 1, row["reason"]
 
 
 def test_a_strategic_hand_over_needs_approval():
@@ -838,6 +838,21 @@ def test_a_strategic_hand_over_needs_approval():
     row = one(book)
     assert (row["step"], row["needs_approval"]) == ("agency", True)
     assert row["action"] == "hand over to a collection agency (needs approval: strategic account)"
+
+
+def test_a_strategic_hand_over_announced_by_an_exclusion_needs_approval():
+    """The hand-over a held strategic account waits for is announced with its approval, in
+    every exclusion that announces it (C00022 of the seed-3319 review: 'in conversation',
+    then the agency, said without it; only 'formal notice sent' said it)."""
+    for strategic, suffix in ((True, 1), (False, 0)):
+        book = Book()
+        cid = book.customer(strategic=strategic)
+        iid = book.invoice(cid, 70, 5000.0)
+        book.contact(cid, day(-20), "registered_letter", iid)
+        book.contact(cid, day(-1), "phone", iid, outcome="reached")
+        row = one(book)
+        assert row["exclusion"] == "in conversation" and "next: agency" in row["reason"], row
+        assert row["reason"].count("(needs approval: strategic account)") == suffix, row["reason"]
 
 
 def test_handed_over_invoices_are_left_to_the_agency():

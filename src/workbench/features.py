@@ -24,7 +24,7 @@ from workbench.balances import (
     within_days,
 )
 from workbench.disputes import open_disputes
-from workbench.plans import plan_status
+from workbench.plans import plan_status, unapplied_pairs
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
@@ -205,11 +205,15 @@ def _contacts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame
     )
 
 
-def _plans(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
+def _plans(
+    portfolio: Portfolio, balances: pl.LazyFrame, as_of: date, policy: Policy
+) -> pl.LazyFrame:
     """Per customer: plan_instalments_missed and on_active_plan
-    (:func:`workbench.plans.plan_status`)."""
+    (:func:`workbench.plans.plan_status`; ``balances``: the reporting balances as of ``as_of``,
+    for the unapplied payments that pay an invoice rather than a plan)."""
+    paired = unapplied_pairs(portfolio, balances, as_of)
     return (
-        plan_status(portfolio, as_of, policy)
+        plan_status(portfolio, as_of, policy, paired)
         .group_by("customer_id")
         .agg(plan_instalments_missed=pl.col("missed").sum(), on_active_plan=pl.col("active").any())
     )
@@ -279,7 +283,7 @@ def customer_features_from(
         .join(_payments(payments, as_of), on="customer_id", how="left")
         .join(_promises(portfolio, as_of, policy), on="customer_id", how="left")
         .join(_contacts(portfolio, as_of, policy), on="customer_id", how="left")
-        .join(_plans(portfolio, as_of, policy), on="customer_id", how="left")
+        .join(_plans(portfolio, balances, as_of, policy), on="customer_id", how="left")
         .with_columns(
             pl.col(COUNTS).fill_null(0).cast(pl.Int64),
             pl.col(

@@ -272,11 +272,11 @@ REASONS = {
         "planned": "{amount} in a payment plan on track",
         "unapplied_cash": "{amount} of unapplied cash to reconcile",
         "cash_set_against": "{amount} set against {cash} of unapplied cash to reconcile",
-        "cash_matched": "an unapplied payment equals the balance of {invoices} to the cent: "
-        "probably its payment, to apply",
-        "cash_matched_handed": "an unapplied payment equals the balance of {invoices} to the "
-        "cent, handed over for collection: probably its payment, to apply and tell the agency or "
-        "lawyer",
+        "cash_matched": "including a payment equal to the balance of {invoices} to the cent "
+        "(probably its payment, to apply to it)",
+        "cash_matched_handed": "including a payment equal to the balance of {invoices} to the "
+        "cent, an invoice handed over for collection (probably its payment: apply it and tell "
+        "the agency or lawyer)",
         "customer_credit": "{credit} of customer credit ({sources}): nothing overdue to set it "
         "against; it covers the next invoices, or refund it",
         "credit_set_against": "{amount} set against {credit} of customer credit ({sources})",
@@ -326,8 +326,8 @@ REASONS = {
         "follow_up": "{collector} plans the next contact on {date}",
         "plan_on_track": "payment plan instalments paid as agreed",
         "next_instalment": "next instalment {date}",
-        "cash_covers": "{cash} received without an invoice covers the {amount} overdue: "
-        "reconcile, do not chase",
+        "cash_covers": "{cash} received without an invoice covers the {amount} overdue "
+        "(reconcile before chasing)",
         "handed_over": "{invoices} with the agency or legal since {date}",
         "not_due": "{amount} due from {date}",
         "exclusion": "{exclusion}: {detail}",
@@ -363,11 +363,11 @@ REASONS = {
         "planned": "{amount} dans un échéancier respecté",
         "unapplied_cash": "{amount} d'encaissement non lettré à rapprocher",
         "cash_set_against": "{amount} imputables sur {cash} d'encaissement non lettré à rapprocher",
-        "cash_matched": "un encaissement non lettré égale au centime près le solde de "
-        "{invoices} : sans doute son règlement, à lettrer",
-        "cash_matched_handed": "un encaissement non lettré égale au centime près le solde de "
-        "{invoices}, confiée au recouvrement externe : sans doute son règlement, à lettrer et à "
-        "signaler au cabinet ou à l'avocat",
+        "cash_matched": "dont un règlement égal au centime près au solde de {invoices} (sans "
+        "doute le sien, à lettrer sur cette facture)",
+        "cash_matched_handed": "dont un règlement égal au centime près au solde de {invoices}, "
+        "facture confiée au recouvrement externe (sans doute le sien : à lettrer et à signaler "
+        "au cabinet ou à l'avocat)",
         "customer_credit": "crédit client de {credit} ({sources}) : aucun impayé à compenser ; à "
         "imputer sur les prochaines factures ou à rembourser",
         "credit_set_against": "{amount} compensés par le crédit client de {credit} ({sources})",
@@ -422,7 +422,7 @@ REASONS = {
         "plan_on_track": "échéances du plan de paiement réglées comme convenu",
         "next_instalment": "prochaine échéance le {date}",
         "cash_covers": "paiement de {cash} reçu sans référence de facture, qui couvre les "
-        "{amount} en retard : lettrer, ne pas relancer",
+        "{amount} en retard (ne pas relancer avant lettrage)",
         "handed_over": "{invoices} au cabinet de recouvrement ou au contentieux depuis le {date}",
         "not_due": "{amount} à échoir, première échéance le {date}",
         "exclusion": "{exclusion} : {detail}",

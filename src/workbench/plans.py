@@ -10,12 +10,18 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from workbench.balances import cents
+from workbench.balances import cents, reporting_balances
+from workbench.cashpairs import paired_payments, unapplied_payments
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 
 
-def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLICY) -> pl.LazyFrame:
+def plan_status(
+    portfolio: Portfolio,
+    as_of: date,
+    policy: Policy = DEFAULT_POLICY,
+    paired: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
     """One row per plan known as of ``as_of``.
 
     A plan is known from its agreed_date (its first instalment date when agreed_date is null)
@@ -31,13 +37,18 @@ def plan_status(portfolio: Portfolio, as_of: date, policy: Policy = DEFAULT_POLI
     nothing missed), next_instalment (first instalment dated after as_of, null if none),
     invoice_ids (sorted list of the invoices named on its rows, empty when none), payment_ids
     (the payments that pay it, :func:`plan_payments`; empty when none).
+
+    ``paired``: the unapplied payments taken as an invoice's payment as of ``as_of``
+    (:func:`unapplied_pairs`), when the caller has them; else computed here.
     """
     grace = timedelta(days=policy.behaviour.plan_grace_days)
     tolerance_cents = round(policy.amounts.open_tolerance * 100)
     c = pl.col
     rows = _plan_rows(portfolio, as_of)
+    if paired is None:
+        paired = unapplied_pairs(portfolio, reporting_balances(portfolio, as_of, policy), as_of)
     paid = (
-        plan_payments(rows, portfolio, as_of, grace)
+        plan_payments(rows, portfolio, as_of, grace, paired)
         .group_by("plan_id")
         .agg(paid_cents=cents(c("amount")).sum(), payment_ids=c("payment_id"))
     )
@@ -101,8 +112,18 @@ def _plan_rows(portfolio: Portfolio, as_of: date) -> pl.LazyFrame:
     return rows.filter(c("agreed") <= as_of)
 
 
+def unapplied_pairs(
+    portfolio: Portfolio, balances: pl.LazyFrame, as_of: date, open_amount: str = "open_balance"
+) -> pl.LazyFrame:
+    """payment_id, invoice_id, match_cents: the unapplied payments of ``portfolio`` dated on or
+    before ``as_of`` taken as an invoice's payment (:mod:`workbench.cashpairs`), from
+    ``balances`` (the invoices as of ``as_of``, with ``open_amount`` in the reporting currency:
+    :func:`workbench.balances.reporting_balances` or the worklist's balances)."""
+    return paired_payments(balances, open_amount, unapplied_payments(portfolio, as_of))
+
+
 def plan_payments(
-    rows: pl.LazyFrame, portfolio: Portfolio, as_of: date, grace: timedelta
+    rows: pl.LazyFrame, portfolio: Portfolio, as_of: date, grace: timedelta, paired: pl.LazyFrame
 ) -> pl.LazyFrame:
     """Which payment pays which plan: plan_id, payment_id, amount (currency), one row per
     payment dated on or before ``as_of`` that pays one of the plans of ``rows`` (plan
@@ -112,9 +133,10 @@ def plan_payments(
     the plan when it is applied to an invoice the plan names, or unapplied (possibly the
     instalment, not yet matched), or when the plan names no invoice. A payment to another
     invoice does not pay a plan: an instalment is not "kept" by the customer paying its other
-    bills. A payment about several plans pays one: the plan agreed most recently on or before
-    the payment's date (a renegotiated plan replaces the one before), else the first agreed
-    after it; then by plan_id."""
+    bills; nor does an unapplied payment of ``paired`` (:func:`unapplied_pairs`) paired with an
+    invoice the plan does not name: it pays that invoice. A payment about several plans pays
+    one: the plan agreed most recently on or before the payment's date (a renegotiated plan
+    replaces the one before), else the first agreed after it; then by plan_id."""
     c = pl.col
     plans = rows.group_by("plan_id").agg(
         c("customer_id").first(),
@@ -125,15 +147,17 @@ def plan_payments(
     payments = portfolio.payments.filter(c("payment_date") <= as_of).select(
         "customer_id", "payment_id", "payment_date", "amount", paid_invoice="invoice_id"
     )
-    about = (
-        c("paid_invoice").is_null()
-        | (c("names").list.len() == 0)
-        | c("names").list.contains(c("paid_invoice"))
-    )
+    # the invoice a payment is about: the one it is applied to, else the one it pays exactly
+    paying = pl.coalesce("paid_invoice", "paired_invoice")
+    about = paying.is_null() | (c("names").list.len() == 0) | c("names").list.contains(paying)
     agreed_before = c("agreed") <= c("payment_date")
     return (
         plans.join(payments, on="customer_id")
-        .filter(c("payment_date") >= c("first") - grace, about)
+        .filter(c("payment_date") >= c("first") - grace)
+        .join(
+            paired.select("payment_id", paired_invoice="invoice_id"), on="payment_id", how="left"
+        )
+        .filter(about)
         .sort(
             "payment_id", agreed_before, pl.when(agreed_before).then(c("agreed")), "agreed",
             "plan_id", descending=[False, True, True, False, False], nulls_last=True,

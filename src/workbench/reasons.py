@@ -397,17 +397,18 @@ def _excluded_details(as_of: date, policy: Policy, currency: str) -> dict[str, p
     day = lambda column: day_text(c(column), language)  # noqa: E731
     step = lambda expr: _step_words(expr, language)  # noqa: E731
     channel = channel_words(c("last_outbound_channel"), language)
+    then = pl.when(c("next_step") == "hand-over").then(c("handover_kind")).otherwise(c("next_step"))
+    # a strategic account's hand-over is announced with its approval, wherever it is announced
+    approval = pl.when(c("strategic") & then.is_in(HANDOVER_STEPS)).then(
+        pl.lit(say["needs_approval_suffix"])).otherwise(pl.lit(""))  # fmt: skip
     following = pl.when(c("next_step").is_not_null() & c("next_date").is_not_null()).then(
-        phrase(say["next"], step=step(c("next_step")), date=day("next_date"))
-    )
+        phrase(say["next"], step=pl.concat_str(step(c("next_step")), approval),
+               date=day("next_date"))
+    )  # fmt: skip
     last = phrase(say["last_message"], date=day("last_outbound"), channel=channel)
     window = counted(pl.lit(policy.contact.cap_window_days), "day", language)
     messages = counted(c("recent_contacts"), "message", language)
     handed = counted(c("handed_count"), "invoice", language)
-    then = pl.when(c("next_step") == "hand-over").then(c("handover_kind")).otherwise(c("next_step"))
-    # a strategic account's hand-over is announced with its approval
-    approval = pl.when(c("strategic") & then.is_in(HANDOVER_STEPS)).then(
-        pl.lit(say["needs_approval_suffix"])).otherwise(pl.lit(""))  # fmt: skip
     e = pl.element().struct
     kind = words(c("conversation_kind"), CONVERSATION_WORDS, language)
     # broken promises and missed plan instalments: what a held or waiting step is about
@@ -430,7 +431,10 @@ def _excluded_details(as_of: date, policy: Policy, currency: str) -> dict[str, p
                          following),
         "in conversation": joined(
             phrase(say["conversation"], kind=kind, date=day("last_conversation")),
-            phrase(say["held"], step=step(c("next_step"))), broken, following),
+            # the approval told once: with the next step's date when there is one
+            phrase(say["held"], step=pl.concat_str(step(c("next_step")), pl.when(
+                following.is_null()).then(approval).otherwise(pl.lit("")))), broken,
+            following),
         "same message sent": joined(
             phrase(say["same_message"], step=step(c("next_step")), channel=channel,
                    date=day("same_message_on")), following),

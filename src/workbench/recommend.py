@@ -79,7 +79,7 @@ from workbench.features import customer_features
 from workbench.outcomes import FOLLOW_UPS_SCHEMA
 from workbench.penalties import invoice_penalties
 from workbench.phrases import ACTION_LABELS, HISTORY, PROMISE_STATUS_WORDS, REASONS, STEP_WORDS
-from workbench.plans import plan_status, superseded_promises
+from workbench.plans import plan_status, superseded_promises, unapplied_pairs
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, SEGMENTS, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
@@ -659,10 +659,14 @@ def _sent_messages(log: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _plan_facts(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.LazyFrame:
-    """Per customer: next_instalment of its plans on track."""
+def _plan_facts(
+    portfolio: Portfolio, invoices: pl.LazyFrame, as_of: date, policy: Policy
+) -> pl.LazyFrame:
+    """Per customer: next_instalment of its plans on track (``invoices``: the invoice states,
+    for the unapplied payments that pay an invoice rather than a plan)."""
+    paired = unapplied_pairs(portfolio, invoices, as_of, open_amount="open_reporting")
     return (
-        plan_status(portfolio, as_of, policy)
+        plan_status(portfolio, as_of, policy, paired)
         .filter(pl.col("on_track"))
         .group_by("customer_id")
         .agg(next_instalment=pl.col("next_instalment").min())
@@ -932,7 +936,7 @@ def _customer_frame(
         .with_columns(last_notice=pl.max_horizontal("notice_date", "general_notice"))
         .join(_promise_facts(portfolio, as_of, policy), on="customer_id", how="left")
         .join(_sent_messages(log), on="customer_id", how="left")
-        .join(_plan_facts(portfolio, as_of, policy), on="customer_id", how="left")
+        .join(_plan_facts(portfolio, invoices, as_of, policy), on="customer_id", how="left")
         .join(_payments_elsewhere(portfolio, invoices, as_of, policy), on="customer_id", how="left")
         .with_columns(
             c("recent_contacts", "broken_recent", "plan_instalments_missed").fill_null(0),

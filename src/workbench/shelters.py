@@ -18,11 +18,12 @@ currency, allocated in integer cents):
    position and never reminded of an invoice its credit already pays;
 5. unapplied cash (payments without an invoice): a payment of exactly the open balance of one
    of the customer's open invoices (not disputed; overdue or not, handed over or not) is taken
-   as that invoice's payment and shelters it alone (the k-th payment of an amount, by date, pairs
-   with the k-th oldest invoice of that balance); the rest shelters the customer's overdue
-   invoices oldest first up to what the credit left. An unapplied payment that pays an
-   instalment of a plan on track (:func:`workbench.plans.plan_payments`) is not counted again:
-   that plan already shelters its invoices.
+   as that invoice's payment and shelters it alone (:mod:`workbench.cashpairs`); the rest
+   shelters the customer's overdue invoices oldest first up to what the credit left. An
+   unapplied payment that pays an instalment of a plan on track
+   (:func:`workbench.plans.plan_payments`) is not counted again: that plan already shelters its
+   invoices. The pairing comes first: a payment paired with an invoice a plan does not name
+   pays that invoice, not the plan.
 
 Only invoices that could be chased are sheltered: open, overdue, without an open dispute, not
 handed over (customer credit also covers open invoices not yet due, without a dispute, not
@@ -36,11 +37,13 @@ from datetime import date
 
 import polars as pl
 
-from workbench.balances import cents, cents_of_micros, in_reporting_currency, micros
-from workbench.plans import plan_status
+from workbench.balances import cents, cents_of_micros, micros
+from workbench.cashpairs import INVOICE_ORDER, unapplied_payments
+from workbench.plans import plan_status, unapplied_pairs
 from workbench.policy import DEFAULT_POLICY, Policy
 from workbench.portfolio import Portfolio
 from workbench.promises import promise_status
+
 
 def exact_cents(amount: pl.Expr) -> pl.Expr:
     """Sum of ``amount`` (currency) in cents (Int64): summed exactly, rounded once (three
@@ -48,7 +51,7 @@ def exact_cents(amount: pl.Expr) -> pl.Expr:
     return cents_of_micros(micros(amount).sum())
 
 
-ORDER = ["due_date", "invoice_id"]
+ORDER = INVOICE_ORDER
 """Oldest first: the order in which customer-level shelters cover invoices."""
 
 
@@ -60,20 +63,20 @@ def _allocated(budget: pl.Expr, eligible: pl.Expr, room: pl.Expr) -> pl.Expr:
     return pl.min_horizontal(room, (budget.fill_null(0) - before).clip(lower_bound=0))
 
 
-def _budgets(portfolio: Portfolio, as_of: date, policy: Policy) -> dict[str, pl.LazyFrame]:
+def _budgets(
+    portfolio: Portfolio, as_of: date, policy: Policy, paired: pl.LazyFrame
+) -> dict[str, pl.LazyFrame]:
     """The shelters as lazy frames: linked promises (invoice_id), plan invoices (invoice_id),
     plans without invoices (customer_id, plan_cents, plan_agreed), customer promises
-    (customer_id, promise_cents), unapplied cash (customer_id, cash_cents)."""
+    (customer_id, promise_cents), unapplied cash (customer_id, cash_cents) and the part of it
+    paired with an invoice (invoice_id, match_cents), from ``paired``
+    (:func:`workbench.plans.unapplied_pairs`) less the instalments of plans on track."""
     c = pl.col
     pending = promise_status(portfolio, as_of, policy).filter(c("status") == "pending")
-    plans = plan_status(portfolio, as_of, policy).filter(c("on_track"))
+    plans = plan_status(portfolio, as_of, policy, paired).filter(c("on_track"))
     instalments = plans.select(payment_id="payment_ids").explode("payment_id").drop_nulls()
-    unapplied = in_reporting_currency(
-        portfolio.payments.filter(c("payment_date") <= as_of, c("invoice_id").is_null()).join(
-            instalments, on="payment_id", how="anti"
-        ),
-        portfolio,
-        as_of,
+    unapplied = unapplied_payments(portfolio, as_of).join(
+        instalments, on="payment_id", how="anti"
     )
     return {
         "linked": pending.filter(c("invoice_id").is_not_null())
@@ -90,28 +93,10 @@ def _budgets(portfolio: Portfolio, as_of: date, policy: Policy) -> dict[str, pl.
         .group_by("customer_id")
         .agg(promise_cents=exact_cents(c("amount"))),
         "cash": unapplied.group_by("customer_id").agg(cash_cents=exact_cents(c("amount"))),
-        "cash_payments": unapplied.select(
-            "customer_id", "payment_date", "payment_id", match_cents=cents(c("amount"))
+        "matched": paired.join(instalments, on="payment_id", how="anti").select(
+            "invoice_id", "match_cents"
         ),
     }
-
-
-def _matched_cash(invoices: pl.LazyFrame, payments: pl.LazyFrame) -> pl.LazyFrame:
-    """invoice_id, match_cents: the unapplied ``payments`` (customer_id, payment_date,
-    payment_id, match_cents) each equal to the open balance of one of its customer's open
-    invoices that is not disputed (handed over or not: the agency must then be told; cents of
-    the reporting currency); the k-th payment of an amount by date pairs with the k-th oldest
-    such invoice."""
-    c = pl.col
-    same = ["customer_id", "match_cents"]
-    candidates = invoices.filter(c("is_open"), ~c("disputed").fill_null(False)).select(
-        "customer_id", "invoice_id", "due_date", match_cents=cents(c("open_reporting"))
-    )
-    rank = pl.int_range(pl.len()).over(same, order_by=ORDER).alias("k")
-    paid_rank = pl.int_range(pl.len()).over(same, order_by=["payment_date", "payment_id"])
-    return candidates.with_columns(rank).join(
-        payments.with_columns(paid_rank.alias("k")), on=[*same, "k"]
-    ).select("invoice_id", "match_cents")
 
 
 def sheltered_invoices(
@@ -129,7 +114,8 @@ def sheltered_invoices(
     cash_matched (an unapplied payment equals its open balance: probably its payment).
     """
     c = pl.col
-    budgets = _budgets(portfolio, as_of, policy)
+    paired = unapplied_pairs(portfolio, invoices, as_of, open_amount="open_reporting")
+    budgets = _budgets(portfolio, as_of, policy, paired)
     open_cents = pl.when(c("is_open")).then(cents(c("open_reporting"))).otherwise(0)
     frame = (
         invoices.join(budgets["linked"], on="invoice_id", how="left")
@@ -137,7 +123,7 @@ def sheltered_invoices(
         .join(budgets["plan_customers"], on="customer_id", how="left")
         .join(budgets["promises"], on="customer_id", how="left")
         .join(budgets["cash"], on="customer_id", how="left")
-        .join(_matched_cash(invoices, budgets["cash_payments"]), on="invoice_id", how="left")
+        .join(budgets["matched"], on="invoice_id", how="left")
         .with_columns(
             # what is left of the cash once the payments matching an invoice are set aside
             cash_cents=c("cash_cents") - c("match_cents").fill_null(0).sum().over("customer_id")
