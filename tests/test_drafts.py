@@ -760,6 +760,25 @@ def test_one_invoice_past_due_is_singular(language, subject, said):
     assert ("Vos factures échues" if language == "fr" else "Your past-due invoices") in two
 
 
+@pytest.mark.parametrize("language", ["fr", "en", "de", "es", "it", "nl"])
+def test_a_total_over_overdue_and_coming_invoices_tells_both_parts(language):
+    """A last reminder listing an invoice past due and one falling due soon says what of its
+    total is past due (a fresh-seed check's C00024: "Total : 5 761,66 EUR" just before the
+    threat, of which 4,596.76 was not yet due)."""
+    overdue = {**INV_B, "paid": 0.0, "open_balance": 1164.9}
+    soon = {**INV_A, "invoice_id": "INV-S", "days_past_due": -2, "not_due": True, "paid": 0.0,
+            "open_balance": 4596.76}  # fmt: skip
+    base = {**row("last_notice", "letter", language), "invoices": [overdue, soon]}
+    text = draft(base)
+    parts = {"fr": "Total : 5 761,66 EUR (échu : 1 164,90 EUR ; à échoir : 4 596,76 EUR)",
+             "en": "Total: 5,761.66 EUR (overdue: 1,164.90 EUR; not yet due: 4,596.76 EUR)"}
+    total = parts.get(language, "(")
+    assert total in text.replace("\u202f", " ").replace("\xa0", " "), text
+    both_overdue = draft({**base, "invoices": [overdue, {**soon, "days_past_due": 3,
+                                                          "not_due": False}]})
+    assert "1 164,90 EUR ;" not in both_overdue and "1,164.90 EUR;" not in both_overdue
+
+
 def test_a_reminder_call_about_one_invoice_is_singular():
     """A call script about one invoice: "la facture ci-dessous est échue", "3. La facture :"
     (a fresh-seed check's C00112 script said "les factures ... sont échues", "Les factures")."""

@@ -577,8 +577,11 @@ def test_recent_payment_covering_the_overdue_amount_is_not_chased():
     assert (row["status"], row["step"]) == ("action", "personal_contact")
     assert (
         f"paid 400.00 EUR in the last 7 days (last on {day(-2)}) against other invoices, which does "
-        "not settle these"
+        "not settle this one"  # one invoice past due
     ) in row["reason"]
+    book.invoice(cid, 12, 200.0)  # two past due: "these"
+    row = one(book)
+    assert "against other invoices, which does not settle these" in row["reason"], row["reason"]
 
 
 def test_unapplied_cash_suppresses_chasing_and_is_flagged():

@@ -191,9 +191,16 @@ def _credit(row: Mapping[str, Any], raw: list[Mapping[str, Any]], language: str)
     against them (reporting currency, which is the invoices' when they share it); ``gross_total``
     the open balances; ``credit_text`` the credit deducted; ``credit_total`` the customer's whole
     credit (statement); ``credit_from`` the invoices it comes from. Empty texts when no credit.
+    ``overdue_part`` and ``soon_part``: the open balances past due and not yet due, when the
+    draft lists both (so that the total asked is not read as all overdue), else None.
     """
     open_items = [(i.get("currency") or "", to_cents(i["open_balance"])) for i in raw]
     gross = _sums(open_items, language)
+    overdue = [(i.get("currency") or "", to_cents(i["open_balance"])) for i in raw
+               if i["days_past_due"] > 0]  # fmt: skip
+    both = 0 < len(overdue) < len(raw)
+    soon = [(i.get("currency") or "", to_cents(i["open_balance"])) for i in raw
+            if i["days_past_due"] <= 0]  # fmt: skip
     currency = row.get("currency") or ""
     credit = to_cents(row.get("credit_amount") or 0)
     sources = [s["invoice_id"] for s in row.get("credit_sources") or []]
@@ -205,6 +212,8 @@ def _credit(row: Mapping[str, Any], raw: list[Mapping[str, Any]], language: str)
         "credit_from": ", ".join(sources),
         "credit_count": len(sources),
         "credit_total": money_text(whole, currency or None, language) if whole else None,
+        "overdue_part": _sums(overdue, language) if both else None,
+        "soon_part": _sums(soon, language) if both else None,
     }
     if credit > 0 and {c for c, _ in open_items} <= {currency}:
         net = sum((a for _, a in open_items), Decimal(0)) - credit

@@ -261,6 +261,8 @@ REASONS = {
         "before any hand-over",
         "paid_elsewhere": "paid {amount} in the last {n_days} (last on {date}) against other "
         "invoices, which does not settle these",
+        "paid_elsewhere_one": "paid {amount} in the last {n_days} (last on {date}) against "
+        "other invoices, which does not settle this one",
         "disputed_part": "{part} contested of {whole}",
         "paid_handed": "paid {amount} in the last {n_days} (last on {date}) on {invoices}, "
         "already handed over: tell the agency or lawyer",
@@ -350,6 +352,8 @@ REASONS = {
         "solde avant toute transmission",
         "paid_elsewhere": "a réglé {amount} au cours des {n} derniers jours (dernier paiement le "
         "{date}) sur d'autres factures, ce qui ne solde pas celles-ci",
+        "paid_elsewhere_one": "a réglé {amount} au cours des {n} derniers jours (dernier "
+        "paiement le {date}) sur d'autres factures, ce qui ne solde pas celle-ci",
         "disputed_part": "{part} contestés sur {whole}",
         "paid_handed": "a réglé {amount} au cours des {n} derniers jours (dernier paiement le "
         "{date}) sur {invoices}, déjà transmise(s) au recouvrement externe : en informer "

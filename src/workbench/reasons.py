@@ -101,9 +101,15 @@ def _payments(policy: Policy, currency: str) -> pl.Expr:
     )
     days = pl.lit(policy.contact.recent_payment_days)
     elsewhere = pl.when(c("paid_elsewhere") > 0).then(
-        phrase(say["paid_elsewhere"], amount=money("paid_elsewhere"), n=days,
-               n_days=counted(days, "day", language),
-               date=day_text(c("paid_elsewhere_on"), language))
+        # "these" are the invoices past due the reason is about: one, or several
+        pl.when(c("overdue_count") == 1).then(
+            phrase(say["paid_elsewhere_one"], amount=money("paid_elsewhere"), n=days,
+                   n_days=counted(days, "day", language),
+                   date=day_text(c("paid_elsewhere_on"), language)))
+        .otherwise(
+            phrase(say["paid_elsewhere"], amount=money("paid_elsewhere"), n=days,
+                   n_days=counted(days, "day", language),
+                   date=day_text(c("paid_elsewhere_on"), language)))
     )  # fmt: skip
     handed = pl.when(c("paid_handed") > 0).then(
         phrase(say["paid_handed"], amount=money("paid_handed"), n=days,
