@@ -708,13 +708,14 @@ def test_a_final_reminder_lists_apart_the_invoices_not_at_its_step(language, cha
 
 
 def test_a_thank_you_fits_one_invoice_and_a_consumer():
-    """One invoice is "la facture suivante, soldée"; a consumer is thanked for its trust, not
-    for "our collaboration" (a fresh-seed check's C00026)."""
+    """One invoice is "la facture suivante, soldée"; a consumer is not told of "our
+    collaboration" (a fresh-seed check's C00026), nor thanked twice."""
     base = {**row("thank_you", "email", "fr"), "cleared_date": date(2026, 11, 16)}
     one = draft(base)
     assert "le règlement de la facture suivante, soldée le 16/11/2026" in one, one
     consumer = draft({**row("thank_you", "email", "fr", audience="B2C"), "cleared_date": date(2026, 11, 16)})
-    assert "Nous vous remercions de votre confiance." in consumer and "collaboration" not in consumer
+    assert "Au plaisir de vous compter parmi nos clients." in consumer, consumer
+    assert "collaboration" not in consumer and consumer.count("remerci") == 1, consumer
     assert "Nous apprécions notre collaboration." in one
 
 
