@@ -202,6 +202,40 @@ def test_preventive_reminder_for_a_risky_invoice_due_within_7_days():
     assert row["probability"] == pytest.approx(0.8)
 
 
+def test_a_formal_notice_answered_in_part_is_told_beside_another_invoice_action():
+    """An invoice paid in part since its formal notice, beside an action about another invoice:
+    the reason says its rest is to be asked for in a call before any hand-over, not only that
+    it "follows its own cadence" (a fresh-seed check's C00085)."""
+    book = Book()
+    cid = book.customer()
+    noticed, other = book.invoice(cid, 60, 1000.0), book.invoice(cid, 20, 3000.0)
+    book.contact(cid, day(-30), "registered_letter", noticed)
+    book.payment(cid, day(-5), 400.0, noticed)
+    row = one(book)
+    assert (row["step"], covered(row)) == ("solution_offer", [other]), row
+    assert (
+        f"{noticed} paid in part since its formal notice: call about the rest before any hand-over"
+        in row["reason"]
+    ), row["reason"]
+
+
+def test_a_pre_due_reminder_tells_the_unapplied_payment_of_an_overdue_invoice():
+    """A pre-due reminder beside an overdue invoice that an unapplied payment pays to the cent
+    tells that payment (a fresh-seed check's C00106: 2,335.72 received without reference, the
+    balance of an invoice 33 days late, was never said; the row still showed it overdue)."""
+    book = Book()
+    cid = book.customer()
+    late = book.invoice(cid, 33, 2335.72)
+    soon = book.invoice(cid, -5, 844.65)
+    book.payment(cid, day(-7), 2335.72, None)
+    scores = pl.DataFrame({"invoice_id": [late, soon], "probability": [0.7, 0.7]})
+    row = one(book, scores=scores)
+    assert (row["step"], covered(row)) == ("pre_due", [soon]), row
+    assert f"including a payment equal to the balance of {late} to the cent" in row["reason"], (
+        row["reason"]
+    )
+
+
 def test_a_call_covering_an_invoice_not_yet_due_does_not_count_it_as_past_due():
     """An overdue invoice and a risky one due in 3 days go in the same contact: the reason's
     first words count the past-due invoice only (days, number, amount), then name the one not
@@ -561,7 +595,13 @@ def test_missed_instalment_escalates_like_a_broken_promise():
     book.plan(cid, [day(-20), day(10), day(40)], 300.0)
     row = one(book)
     assert (row["step"], row["channel"], row["tone"]) == ("personal_contact", "phone", "firm")
-    assert "1 instalment of the payment plan missed" in row["reason"]
+    # since when, and how much behind: the 300.00 due on day -20, nothing paid
+    assert (
+        f"1 instalment of the payment plan missed (since {day(-20)}, 300.00 EUR behind the plan)"
+        in row["reason"]
+    ), row["reason"]
+    book.payment(cid, day(-15), 100.0, None)  # paid in part (unapplied, matching no invoice)
+    assert "(since" in one(book)["reason"] and "200.00 EUR behind" in one(book)["reason"]
 
 
 # --- never chase a customer who has paid (DESIGN 2.1) ----------------------------------------------
@@ -805,7 +845,8 @@ def test_a_held_or_waiting_customer_is_told_its_missed_instalment():
     row = one(book)
     assert row["reason"] == (
         f"waiting for the next step: light reminder sent {day(-1)}, 1 instalment of the payment "
-        f"plan missed, next: personal contact from {day(6)}"
+        f"plan missed (since {day(-20)}, 1,000.00 EUR behind the plan), next: personal contact "
+        f"from {day(6)}"
     ), row["reason"]
 
 

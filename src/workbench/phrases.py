@@ -288,6 +288,7 @@ REASONS = {
         "offset it against them, do not chase",
         "broken": "{promises} since {month}",
         "missed_instalments": "{instalments} of the payment plan missed",
+        "plan_arrears": "since {date}, {amount} behind the plan",
         "notice_unanswered": "formal notice of {date} unanswered at its deadline {deadline}",
         "notice_not_settled": "formal notice of {date}: its deadline {deadline} has passed without "
         "full payment",
@@ -381,6 +382,7 @@ REASONS = {
         "imputer, ne pas relancer",
         "broken": "{promises} depuis {month}",
         "missed_instalments": "{instalments}",
+        "plan_arrears": "depuis le {date}, {amount} de retard sur l'échéancier",
         "notice_unanswered": "mise en demeure du {date} restée sans réponse à son échéance du "
         "{deadline}",
         "notice_not_settled": "mise en demeure du {date} : son échéance du {deadline} est passée "

@@ -33,10 +33,13 @@ def plan_status(
     first).
 
     Columns: plan_id, customer_id, agreed (date), first, last (instalment dates), total
-    (currency), missed (count of missed instalments), active (bool), on_track (active and
-    nothing missed), next_instalment (first instalment dated after as_of, null if none),
-    invoice_ids (sorted list of the invoices named on its rows, empty when none), payment_ids
-    (the payments that pay it, :func:`plan_payments`; empty when none).
+    (currency), missed (count of missed instalments), first_missed (date of the first missed
+    instalment, null if none), arrears (what the missed instalments leave unpaid: the plan's
+    instalments due to the last missed one less its payments, currency; null if none missed),
+    active (bool), on_track (active and nothing missed), next_instalment (first instalment
+    dated after as_of, null if none), invoice_ids (sorted list of the invoices named on its
+    rows, empty when none), payment_ids (the payments that pay it, :func:`plan_payments`;
+    empty when none).
 
     ``paired``: the unapplied payments taken as an invoice's payment as of ``as_of``
     (:func:`unapplied_pairs`), when the caller has them; else computed here.
@@ -52,15 +55,16 @@ def plan_status(
         .group_by("plan_id")
         .agg(paid_cents=cents(c("amount")).sum(), payment_ids=c("payment_id"))
     )
-    missed = (c("instalment_date") + grace < as_of) & (
-        c("due_cents") - c("paid_cents").fill_null(0) > tolerance_cents
-    )
+    behind = c("due_cents") - c("paid_cents").fill_null(0)  # cents due to date not yet paid
+    missed = (c("instalment_date") + grace < as_of) & (behind > tolerance_cents)
     return (
         rows.join(paid, on="plan_id", how="left")
         .group_by("plan_id", "customer_id", "agreed", "first", "last")
         .agg(
             total=(cents(c("amount")).sum() / 100).round(2),
             missed=missed.sum().cast(pl.Int64),
+            first_missed=c("instalment_date").filter(missed).min(),
+            arrears=(behind.filter(missed).max() / 100).round(2),
             next_instalment=c("instalment_date").filter(c("instalment_date") > as_of).min(),
             invoice_ids=c("invoice_id").drop_nulls().unique().sort(),
             payment_ids=c("payment_ids").first().fill_null([]),

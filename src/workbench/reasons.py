@@ -101,8 +101,9 @@ def _payments(policy: Policy, currency: str) -> pl.Expr:
     )
     days = pl.lit(policy.contact.recent_payment_days)
     elsewhere = pl.when(c("paid_elsewhere") > 0).then(
-        # "these" are the invoices past due the reason is about: one, or several
-        pl.when(c("overdue_count") == 1).then(
+        # "these" are the invoices asked for (else those past due): one, or several
+        pl.when(pl.when(c("covered_count") > 0).then(c("covered_count"))
+                .otherwise(c("overdue_count")) == 1).then(
             phrase(say["paid_elsewhere_one"], amount=money("paid_elsewhere"), n=days,
                    n_days=counted(days, "day", language),
                    date=day_text(c("paid_elsewhere_on"), language)))
@@ -247,16 +248,22 @@ def _cash_matched(language: str = "en") -> pl.Expr:
     )  # fmt: skip
 
 
-def _broken_commitments(as_of: date, language: str = "en") -> pl.Expr:
-    """The promises broken recently (since which month) and the plan instalments missed."""
+def _broken_commitments(as_of: date, currency: str, language: str = "en") -> pl.Expr:
+    """The promises broken recently (since which month) and the plan instalments missed (since
+    when, and how much the customer is behind its plans)."""
     c, say = pl.col, _says(language)
+    arrears = pl.when(c("missed_since").is_not_null() & (c("plan_arrears") > 0)).then(phrase(
+        say["plan_arrears"], date=day_text(c("missed_since"), language),
+        amount=money_text(c("plan_arrears"), currency, language)))
+    missed = phrase(say["missed_instalments"], instalments=counted(
+        c("plan_instalments_missed"), "missed_instalment", language))
     return joined(
         pl.when(c("broken_recent") > 0).then(phrase(
             say["broken"], promises=counted(c("broken_recent"), "broken_promise", language),
             month=month_text(c("broken_since"), as_of, language))),
-        pl.when(c("plan_instalments_missed") > 0).then(phrase(
-            say["missed_instalments"],
-            instalments=counted(c("plan_instalments_missed"), "missed_instalment", language))),
+        pl.when(c("plan_instalments_missed") > 0).then(
+            pl.when(arrears.is_not_null()).then(pl.format("{} ({})", missed, arrears))
+            .otherwise(missed)),
     )  # fmt: skip
 
 
@@ -270,7 +277,7 @@ def _escalation(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     handover = c("step").is_in(HANDOVER_STEPS)
     minimum = policy.escalation.agency_min_amount
     return joined(
-        _broken_commitments(as_of, language),
+        _broken_commitments(as_of, currency, language),
         # a payment received on the invoices handed over: the notice was not unanswered
         pl.when(handover & (c("partly_paid").list.len() > 0)).then(phrase(
             say["notice_not_settled"], date=day("notice_date"), deadline=day("notice_deadline")))
@@ -385,7 +392,8 @@ def _other_reasons(policy: Policy, currency: str) -> dict[str, pl.Expr]:
             say["pre_due"], invoices=counted(c("pre_due_count"), "invoice", language),
             amount=money("pre_due_amount"), date=day("pre_due_next"), n=percent,
             percent=percent_text(percent, language)),
-            c("history"), c("_r_segment"), c("_r_channel"), strategic),
+            # what keeps the overdue invoices out of this reminder (cash paid, a promise, ...)
+            c("history"), c("_r_shelters"), c("_r_segment"), c("_r_channel"), strategic),
         "thank_you": joined(phrase(say["thank_you"], date=day("cleared_date")), c("_r_channel")),
         "small_balance_review": joined(phrase(
             say["small_balance"], amount=money("chased_amount"),
@@ -418,7 +426,7 @@ def _excluded_details(as_of: date, policy: Policy, currency: str) -> dict[str, p
     e = pl.element().struct
     kind = words(c("conversation_kind"), CONVERSATION_WORDS, language)
     # broken promises and missed plan instalments: what a held or waiting step is about
-    broken = _broken_commitments(as_of, language)
+    broken = _broken_commitments(as_of, currency, language)
     return {
         "formal notice sent": joined(
             phrase(say["notice_sent"], date=day("last_notice"), deadline=day("customer_deadline"),

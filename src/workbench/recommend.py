@@ -417,7 +417,9 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         history_step=c("reached_step").filter(top).first(),
         history_date=c("reached_date").filter(top).max(),
         short_invoices=detail.filter(c("short_open") & c("covered")),
-        answered_invoices=detail.filter(c("notice_answered") & c("covered")),
+        # every formal notice answered in part is told, the action's or not: its rest is to be
+        # asked for in a call before any hand-over
+        answered_invoices=detail.filter(c("notice_answered") & c("chased")),
         answered_chased=detail.filter(c("notice_answered") & c("chased")),
         partly_paid=detail.filter(c("covered") & (c("paid") > 0)),
         next_due=c("due_date").filter(is_open & (dpd <= 0)).min(),
@@ -662,14 +664,19 @@ def _sent_messages(log: pl.LazyFrame) -> pl.LazyFrame:
 def _plan_facts(
     portfolio: Portfolio, invoices: pl.LazyFrame, as_of: date, policy: Policy
 ) -> pl.LazyFrame:
-    """Per customer: next_instalment of its plans on track (``invoices``: the invoice states,
-    for the unapplied payments that pay an invoice rather than a plan)."""
+    """Per customer: next_instalment of its plans on track; missed_since (first missed
+    instalment) and plan_arrears (currency) of its plans with missed instalments (``invoices``:
+    the invoice states, for the unapplied payments that pay an invoice rather than a plan)."""
+    c = pl.col
     paired = unapplied_pairs(portfolio, invoices, as_of, open_amount="open_reporting")
     return (
         plan_status(portfolio, as_of, policy, paired)
-        .filter(pl.col("on_track"))
         .group_by("customer_id")
-        .agg(next_instalment=pl.col("next_instalment").min())
+        .agg(
+            next_instalment=c("next_instalment").filter(c("on_track")).min(),
+            missed_since=c("first_missed").min(),
+            plan_arrears=c("arrears").sum(),
+        )
     )
 
 
