@@ -834,6 +834,21 @@ def test_waiting_for_the_next_step_tells_the_last_message_and_the_broken_promise
     ), row["reason"]
 
 
+def test_a_step_reached_by_an_unanswered_call_is_said_so():
+    """The history tells a step reached by a call nobody answered (a fresh-seed check's C00026
+    and C00085: "proposition d'échéancier le 05/11/2026" about a call without answer)."""
+    for outcome, said in (("no_answer", " (call unanswered)"), ("reached", "")):
+        book = Book()
+        cid = book.customer()
+        iid = book.invoice(cid, 30, 1000.0)
+        book.contact(cid, day(-12), "email", iid)
+        book.contact(cid, day(-3), "phone", iid, outcome=outcome)
+        row = one(book)
+        assert row["reason"].startswith(
+            f"waiting for the next step: personal contact sent {day(-3)}{said}, next: "
+        ), row["reason"]
+
+
 def test_a_held_or_waiting_customer_is_told_its_missed_instalment():
     """A plan instalment missed is said while the next step waits (a fresh-seed check's C00017,
     on the watch list, was 'contacted recently' with a missed instalment of 3,213.08 unsaid)."""

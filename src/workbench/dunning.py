@@ -128,7 +128,8 @@ def invoice_memory(log: pl.LazyFrame, invoices: pl.LazyFrame) -> pl.LazyFrame:
     """What each invoice of ``invoices`` (invoice_id, customer_id, due_date) already received.
 
     Columns: invoice_id; reached_rank (highest cadence rank, null when none), reached_step,
-    reached_date (latest contact at that rank); handed_date (first agency or legal contact);
+    reached_date (latest contact at that rank); reached_unanswered (every contact at that rank
+    on that date had outcome no_answer); handed_date (first agency or legal contact);
     notice_date (latest formal notice); pre_due_date (latest pre-due reminder);
     last_contact_on (latest contact about it, any step). Invoices without contacts get nulls.
     """
@@ -150,6 +151,10 @@ def invoice_memory(log: pl.LazyFrame, invoices: pl.LazyFrame) -> pl.LazyFrame:
             reached_rank=c("rank").max(),
             reached_step=c("step").filter(top).sort_by(c("contact_date").filter(top)).last(),
             reached_date=c("contact_date").filter(top).max(),
+            # every contact at that rank on that day went unanswered (a call nobody picked up)
+            reached_unanswered=(c("outcome") == "no_answer")
+            .filter(top & (c("contact_date") == c("contact_date").filter(top).max()))
+            .all(),
             handed_date=c("contact_date").filter(c("step").is_in(["agency", "legal"])).min(),
             notice_date=c("contact_date").filter(c("step") == "formal_notice").max(),
             pre_due_date=c("contact_date").filter((c("step") == "pre_due") | c("before_due")).max(),

@@ -250,6 +250,9 @@ HISTORY = {
 }
 """The dunning history by the highest step reached (``*``: any other step)."""
 
+UNANSWERED = {"en": " (call unanswered)", "fr": " (appel sans réponse)"}
+"""Said after the history when the step was reached by calls nobody answered."""
+
 REASONS = {
     "en": {
         "segment_chronic": "{words} (on average {n} days late)",

@@ -78,7 +78,14 @@ from workbench.dunning import (
 from workbench.features import customer_features
 from workbench.outcomes import FOLLOW_UPS_SCHEMA
 from workbench.penalties import invoice_penalties
-from workbench.phrases import ACTION_LABELS, HISTORY, PROMISE_STATUS_WORDS, REASONS, STEP_WORDS
+from workbench.phrases import (
+    ACTION_LABELS,
+    HISTORY,
+    PROMISE_STATUS_WORDS,
+    REASONS,
+    STEP_WORDS,
+    UNANSWERED,
+)
 from workbench.plans import plan_status, superseded_promises, unapplied_pairs
 from workbench.policy import DEFAULT_POLICY, MESSAGE_STEPS, SEGMENTS, Policy
 from workbench.portfolio import Portfolio
@@ -416,6 +423,9 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         next_wait_rank=c("next_rank").filter(waiting).sort_by(c("next_date").filter(waiting)).first(),
         history_step=c("reached_step").filter(top).first(),
         history_date=c("reached_date").filter(top).max(),
+        history_unanswered=c("reached_unanswered")
+        .filter(top & (c("reached_date") == c("reached_date").filter(top).max()))
+        .all(),
         short_invoices=detail.filter(c("short_open") & c("covered")),
         # every formal notice answered in part is told, the action's or not: its rest is to be
         # asked for in a call before any hand-over
@@ -1065,4 +1075,8 @@ def _history_words(language: str = "en") -> pl.Expr:
     text = pl.when(c("history_step").is_not_null()).then(phrase(templates["*"], **parts))
     for reached, template in reversed([(k, v) for k, v in templates.items() if k != "*"]):
         text = pl.when(c("history_step") == reached).then(phrase(template, **parts)).otherwise(text)
-    return text
+    # a step reached by calls nobody answered is said so: it was tried, not heard
+    unanswered = c("history_unanswered").fill_null(False)
+    return pl.when(unanswered).then(pl.concat_str(text, pl.lit(UNANSWERED[language]))).otherwise(
+        text
+    )
