@@ -223,6 +223,12 @@ def test_french_reasons_of_hand_built_cases():
         en["step"],
         en["channel"],
     )
+    book = Book()
+    cid = book.customer()
+    book.invoice(cid, 12, 1200.0)
+    book.invoice(cid, 36, 2250.0)  # late by different numbers of days: the range
+    fr = one(book, FR)
+    assert fr["reason"].startswith(f"12 à 36 jours de retard sur 2 factures (3{NNBSP}450,00"), fr
 
     book = Book()
     cid = book.customer()

@@ -309,6 +309,7 @@ REASONS = {
         "prefers_escalated": "prefers {preferred} but the broken commitment calls for contact by "
         "{channel}",
         "overdue": "{days} past due on {invoices} ({amount})",
+        "overdue_range": "{low} to {days} past due on {invoices} ({amount})",
         "also_pre_due": "and {invoices} not yet due ({amount}) in the same contact",
         "own_cadence": "{others} ({amount})",
         "strategic": "strategic account: account owner in the loop",
@@ -407,6 +408,7 @@ REASONS = {
         "prefers_escalated": "canal préféré : {preferred}, mais l'engagement non tenu impose un "
         "contact par {channel}",
         "overdue": "{days} de retard sur {invoices} ({amount})",
+        "overdue_range": "{low} à {days} de retard sur {invoices} ({amount})",
         "also_pre_due": "et {invoices} à échoir ({amount}) dans le même contact",
         "own_cadence": "{others} ({amount})",
         "strategic": "compte stratégique : en lien avec le responsable du compte",

@@ -338,11 +338,15 @@ def _action_reason(as_of: date, policy: Policy, currency: str) -> pl.Expr:
     language = policy.team.language
     say = _says(language)
     handover = c("step").is_in(HANDOVER_STEPS)  # the notice is told
-    overdue = phrase(
-        say["overdue"], days=counted(c("covered_dpd"), "day", language),
+    parts = dict(
+        days=counted(c("covered_dpd"), "day", language),
         invoices=counted(c("covered_due_count"), "invoice", language),
         amount=money_text(c("covered_due_amount"), currency, language),
-    )  # fmt: skip
+    )
+    # invoices late by different numbers of days: the range, not the worst for every one
+    overdue = pl.when(c("covered_dpd_low") < c("covered_dpd")).then(
+        phrase(say["overdue_range"], low=c("covered_dpd_low").cast(pl.String), **parts)
+    ).otherwise(phrase(say["overdue"], **parts))
     also = pl.when(c("covered_pre_due_count") > 0).then(
         phrase(
             say["also_pre_due"],

@@ -373,6 +373,7 @@ def _invoice_facts(invoices: pl.LazyFrame, as_of: date, policy: Policy) -> pl.La
         covered_count=c("covered").sum(),
         covered_amount=money_sum(covered_amount.filter(c("covered"))),
         covered_dpd=dpd.filter(c("covered") & ~c("pre_due")).max(),
+        covered_dpd_low=dpd.filter(c("covered") & ~c("pre_due")).min(),
         # the past-due part the reason's first words count, and what the call adds not yet due
         covered_due_count=(c("covered") & ~c("pre_due")).sum(),
         covered_due_amount=money_sum(covered_amount.filter(c("covered") & ~c("pre_due"))),
